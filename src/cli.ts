@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import chalk from 'chalk';
+import { RuntimeFailure, UserError } from './errors.js';
+import { collect, positiveInteger } from './commands/options.js';
+
+/**
+ * The command layer: parse arguments, call one function of the pipeline, map its errors to exit codes.
+ * Commands import their modules lazily so that `runner validate` never loads TensorFlow.js.
+ */
+const program = new Command('runner')
+  .description('Declarative experiment runner for image classifiers on Fashion-MNIST (TensorFlow.js + SQLite).')
+  .showHelpAfterError()
+  .exitOverride();
+
+let commandExitCode = 0;
+/** Commands return their exit code; commander's action type wants void. */
+const exitWith =
+  <A extends unknown[]>(command: (...args: A) => Promise<number>) =>
+  async (...args: A): Promise<void> => {
+    commandExitCode = await command(...args);
+  };
+
+const backendOption = () => new Option('--backend <name>', 'training backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']);
+const setOption = ['--set <path=value>', 'override a field of every experiment, e.g. --set train.epochs=1 (repeatable)', collect] as const;
+const intArg = (name: string) => (text: string) => {
+  try {
+    return positiveInteger(name)(text);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+};
+
+program
+  .command('validate')
+  .description('check experiment files against the schema and each other; exit 2 when any is invalid')
+  .argument('<files...>', 'experiment YAML files')
+  .option(...setOption)
+  .option('--max-trials <n>', 'largest grid allowed', intArg('--max-trials'))
+  .action(exitWith(async (files: string[], options) => (await import('./commands/validate.js')).validateCommand(files, options)));
+
+program
+  .command('sweep')
+  .description('run every trial of each file\'s sweep grid and record it in the database')
+  .argument('<files...>', 'experiment YAML files')
+  .option(...setOption)
+  .addOption(backendOption())
+  .option('--concurrency <n>', 'trials at once, each in its own process (default: one per core on CPU backends, 1 on a GPU)', intArg('--concurrency'))
+  .option('--repeat <n>', 'run each combination with n seeds', intArg('--repeat'))
+  .option('--force', 're-run trials already completed on this branch')
+  .option('--max-trials <n>', 'largest grid allowed (default 1000)', intArg('--max-trials'))
+  .option('--dry-run', 'print the trials and exit without training')
+  .option('--db <path>', 'run database (default runs/runs.sqlite, or RUNNER_DB)')
+  .option('--data-dir <dir>', 'directory holding Fashion-MNIST')
+  .action(exitWith(async (files: string[], options) => (await import('./commands/sweep.js')).sweepCommand(files, options)));
+
+program
+  .command('plan')
+  .description('print every trial the files would run, without training')
+  .argument('<files...>', 'experiment YAML files')
+  .option(...setOption)
+  .option('--repeat <n>', 'run each combination with n seeds', intArg('--repeat'))
+  .option('--max-trials <n>', 'largest grid allowed (default 1000)', intArg('--max-trials'))
+  .action(exitWith(async (files: string[], options) => (await import('./commands/sweep.js')).planCommand(files, options)));
+
+program
+  .command('report')
+  .description('rank completed runs (repeats of a config grouped as mean ± std)')
+  .option('--top <n>', 'show the best n', intArg('--top'))
+  .option('--metric <name>', 'accuracy (default), loss or time')
+  .option('--experiment <name>', 'only this experiment')
+  .option('--branch <name>', 'only runs made on this git branch')
+  .option('--since <date>', 'only runs started on or after this ISO date')
+  .option('--json', 'machine-readable output')
+  .option('--csv', 'CSV output')
+  .option('--db <path>', 'run database')
+  .action(exitWith(async (options) => (await import('./commands/report.js')).reportCommand(options)));
+
+program
+  .command('list')
+  .description('every recorded run with its status')
+  .addOption(new Option('--status <status>', 'only runs with this status').choices(['running', 'completed', 'failed', 'diverged', 'interrupted']))
+  .option('--experiment <name>', 'only this experiment')
+  .option('--json', 'machine-readable output')
+  .option('--db <path>', 'run database')
+  .action(exitWith(async (options) => (await import('./commands/list.js')).listCommand(options)));
+
+program
+  .command('doctor')
+  .description('show the backends, GPU, dataset and database this machine has, and how to fix what is missing')
+  .option('--db <path>', 'run database')
+  .option('--data-dir <dir>', 'directory holding Fashion-MNIST')
+  .action(exitWith(async (options) => (await import('./commands/doctor.js')).doctorCommand(options)));
+
+async function main(): Promise<number> {
+  try {
+    await program.parseAsync(process.argv);
+    return commandExitCode;
+  } catch (error) {
+    return exitCodeFor(error);
+  }
+}
+
+/** The one place where errors become exit codes: 2 for the user's mistakes, 1 for failures, no stack trace for the former. */
+async function exitCodeFor(error: unknown): Promise<number> {
+  if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+  if (error instanceof UserError) {
+    console.error(chalk.red(error.problems.length ? error.message : `error: ${error.message}`));
+    const { formatProblem } = await import('./ui/problems.js');
+    for (const problem of error.problems) console.error(formatProblem(problem) + '\n');
+    return 2;
+  }
+  if (error instanceof RuntimeFailure) {
+    console.error(chalk.red(`error: ${error.message}`));
+    return 1;
+  }
+  console.error(chalk.red('internal error (please report it):'), error);
+  return 1;
+}
+
+process.exitCode = await main();

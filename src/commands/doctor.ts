@@ -1,0 +1,46 @@
+import chalk from 'chalk';
+import { existsSync } from 'node:fs';
+import { probeNative } from '../backend/select.js';
+import { locateDataset, searchPath } from '../data/locate.js';
+import { databasePath } from './options.js';
+
+/** What is installed and usable, and what to do about each missing piece. */
+export async function doctorCommand(options: { db?: string; dataDir?: string }): Promise<number> {
+  const ok = (text: string) => console.log(`${chalk.green('✓')} ${text}`);
+  const missing = (text: string, fix: string) => console.log(`${chalk.yellow('·')} ${text}\n    ${chalk.dim('→ ' + fix)}`);
+  const tf = await import('@tensorflow/tfjs');
+  console.log(chalk.bold(`runner doctor — Node ${process.version}, TensorFlow.js ${tf.version.tfjs}`));
+
+  console.log(chalk.bold('\nbackends'));
+  for (const probe of await probeNative()) {
+    if (probe.loaded) {
+      const { activateBackend } = await import('../backend/select.js');
+      const info = await activateBackend('tensorflow');
+      if (info.gpu) ok(`tensorflow via ${probe.package}: GPU in use`);
+      else missing(`tensorflow via ${probe.package}: loads, but libtensorflow sees no GPU and runs on the CPU`, 'install CUDA 11.2 and cuDNN 8.1 for tfjs-node-gpu 4.22, then check with nvidia-smi');
+    } else {
+      missing(`${probe.package}: ${probe.problem}`, 'npm install @tensorflow/tfjs-node-gpu@4.22.0 on a machine with internet and CUDA 11.2 / cuDNN 8.1 (its install downloads libtensorflow)');
+    }
+  }
+  ok('wasm: bundled (@tensorflow/tfjs-backend-wasm), with the runner\'s training kernels; one core per trial, trials run in parallel processes');
+  ok('cpu: bundled; pure JavaScript, slow, used only when asked for (--backend cpu)');
+
+  console.log(chalk.bold('\ndataset'));
+  const found = locateDataset({ dataDir: options.dataDir });
+  if (found && !('missingExplicit' in found)) ok(`Fashion-MNIST (${found.format}) in ${found.dir} — ${found.via}`);
+  else {
+    missing('Fashion-MNIST not found', 'apt-get install dataset-fashion-mnist, or --data-dir / FASHION_MNIST_DIR, or let the first sweep download it');
+    for (const place of searchPath({ dataDir: options.dataDir })) console.log(`    searched ${place.dir} (${place.via})`);
+  }
+
+  console.log(chalk.bold('\ndatabase'));
+  const db = databasePath(options.db);
+  if (existsSync(db)) {
+    const { RunStore } = await import('../store/run-store.js');
+    const store = new RunStore(db);
+    const counts = store.counts();
+    store.close();
+    ok(`${db}: ${counts.runs} runs in ${counts.sweeps} sweeps`);
+  } else missing(`${db} does not exist yet`, 'it is created by the first `runner sweep`; --db PATH or RUNNER_DB choose another');
+  return 0;
+}

@@ -1,0 +1,53 @@
+import { leaderboard, type RankMetric } from '../report/leaderboard.js';
+import { renderLeaderboard } from '../report/render-leaderboard.js';
+import { RunStore, type RunStatus } from '../store/run-store.js';
+import { UserError } from '../errors.js';
+import { databasePath } from './options.js';
+import { existsSync } from 'node:fs';
+
+export interface ReportOptions {
+  top?: number;
+  metric?: string;
+  experiment?: string;
+  branch?: string;
+  since?: string;
+  json?: boolean;
+  csv?: boolean;
+  db?: string;
+}
+
+const METRICS: Record<string, RankMetric> = { accuracy: 'test_accuracy', test_accuracy: 'test_accuracy', loss: 'test_loss', test_loss: 'test_loss', time: 'seconds', seconds: 'seconds' };
+
+export function openExistingStore(flag: string | undefined): RunStore {
+  const path = databasePath(flag);
+  if (!existsSync(path)) throw new UserError(`no run database at ${path}: run \`runner sweep FILES\` first, or point at one with --db PATH / RUNNER_DB`);
+  return new RunStore(path);
+}
+
+export function reportCommand(options: ReportOptions): number {
+  const metric = METRICS[options.metric ?? 'accuracy'];
+  if (!metric) throw new UserError(`--metric ${options.metric}: expected one of accuracy, loss, time`);
+  const store = openExistingStore(options.db);
+  try {
+    const runs = store.runs({ experiment: options.experiment, branch: options.branch, since: options.since, status: 'completed' as RunStatus });
+    const board = leaderboard(runs, { top: options.top, metric });
+    if (options.json) console.log(JSON.stringify(board, null, 2));
+    else if (options.csv) console.log(toCsv(board));
+    else console.log(renderLeaderboard(board));
+    return 0;
+  } finally {
+    store.close();
+  }
+}
+
+function toCsv(board: ReturnType<typeof leaderboard>): string {
+  const head = ['rank', 'experiment', ...board.columns, 'test_accuracy_mean', 'test_accuracy_std', 'test_loss_mean', 'epochs', 'seconds_mean', 'runs', 'backend', 'branch'];
+  const quote = (v: unknown) => {
+    const text = v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
+    return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  };
+  const rows = board.entries.map((e) =>
+    [e.rank, e.experiment, ...board.columns.map((c) => e.params[c]), e.accuracy.mean, e.accuracy.std, e.loss.mean, e.epochs, e.seconds.mean, e.runIds.join(' '), e.backend, e.branch].map(quote).join(','),
+  );
+  return [head.join(','), ...rows].join('\n');
+}

@@ -1,0 +1,75 @@
+import chalk from 'chalk';
+import { dirname } from 'node:path';
+import type { BackendRequest } from '../backend/select.js';
+import { parseOverride } from '../config/load-experiment.js';
+import { planSweep, runSweep, trialLabel } from '../sweep/run-sweep.js';
+import { createSweepProgress } from '../ui/sweep-progress.js';
+import { databasePath } from './options.js';
+
+export interface SweepCommandOptions {
+  set?: string[];
+  backend?: BackendRequest;
+  concurrency?: number;
+  repeat?: number;
+  force?: boolean;
+  maxTrials?: number;
+  dryRun?: boolean;
+  db?: string;
+  dataDir?: string;
+}
+
+export async function sweepCommand(files: string[], options: SweepCommandOptions): Promise<number> {
+  const overrides = (options.set ?? []).map(parseOverride);
+  if (options.dryRun) return planCommand(files, options);
+  const dbPath = databasePath(options.db);
+  const stop = new AbortController();
+  let signals = 0;
+  const onSignal = () => {
+    // A second Ctrl-C means "now": the children are killed and the runs stay marked interrupted on the next start.
+    if (++signals > 1) process.exit(130);
+    stop.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const summary = await runSweep(
+      {
+        files,
+        overrides,
+        backend: options.backend,
+        concurrency: options.concurrency,
+        force: Boolean(options.force),
+        repeat: options.repeat,
+        maxTrials: options.maxTrials,
+        dbPath,
+        dataDir: options.dataDir,
+        runsDir: dirname(dbPath),
+        command: ['runner', ...process.argv.slice(2)].join(' '),
+      },
+      createSweepProgress(),
+      stop.signal,
+    );
+    const { counts } = summary;
+    const parts = [`${counts.completed} completed`];
+    if (summary.skipped) parts.push(`${summary.skipped} skipped (already completed)`);
+    if (counts.diverged) parts.push(chalk.yellow(`${counts.diverged} diverged`));
+    if (counts.failed) parts.push(chalk.red(`${counts.failed} failed`));
+    if (counts.interrupted) parts.push(chalk.yellow(`${counts.interrupted} interrupted`));
+    if (summary.notStarted) parts.push(`${summary.notStarted} not started`);
+    console.error(`sweep: ${parts.join(', ')}; database ${dbPath}`);
+    if (summary.interrupted) console.error('Run the same command again to resume: completed trials are skipped.');
+    if (summary.interrupted) return 130;
+    return counts.failed || counts.diverged ? 1 : 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** `runner plan` and `runner sweep --dry-run`: every trial with its varied parameters, nothing trained. */
+export function planCommand(files: string[], options: SweepCommandOptions): number {
+  const { trials } = planSweep({ files, overrides: (options.set ?? []).map(parseOverride), repeat: options.repeat, maxTrials: options.maxTrials });
+  for (const trial of trials) console.log(`${trial.hash}  ${trialLabel(trial)}  (${trial.config.train.epochs} epochs, batch ${trial.config.train.batchSize})`);
+  console.log(`${trials.length} trial${trials.length === 1 ? '' : 's'}`);
+  return 0;
+}

@@ -1,0 +1,444 @@
+/* Generated from schemas/experiment.schema.json by `npm run gen:types`; do not edit. */
+
+export type Layer =
+  | Conv2DLayer
+  | DepthwiseConv2DLayer
+  | SeparableConv2DLayer
+  | MaxPooling2DLayer
+  | AveragePooling2DLayer
+  | GlobalAveragePooling2DLayer
+  | GlobalMaxPooling2DLayer
+  | DenseLayer
+  | DropoutLayer
+  | FlattenLayer
+  | BatchNormalizationLayer
+  | ActivationLayer
+  | LeakyReLULayer
+  | ReshapeLayer;
+/**
+ * Layer name, unique in the model; sweep paths can address the layer by it (model.layers.<name>.<field>).
+ */
+export type LayerName = string;
+/**
+ * valid: no padding; same: pad so that stride 1 keeps the size.
+ */
+export type Padding = 'valid' | 'same';
+export type IntOrPair = number | [number, number];
+/**
+ * Activation function (tfjs name).
+ */
+export type ActivationName =
+  | 'linear'
+  | 'relu'
+  | 'relu6'
+  | 'elu'
+  | 'selu'
+  | 'tanh'
+  | 'sigmoid'
+  | 'hardSigmoid'
+  | 'softmax'
+  | 'softplus'
+  | 'softsign'
+  | 'swish'
+  | 'mish'
+  | 'gelu';
+export type Augmentation = RandomFlip | RandomTranslation | RandomRotation | RandomZoom | GaussianNoise;
+
+/**
+ * A runner experiment: data, a layer stack, training settings, augmentation and an optional sweep grid. Layer entries map one to one onto tf.layers.<type>(args) with TensorFlow.js argument names.
+ */
+export interface Experiment {
+  /**
+   * Experiment name; runs are grouped and reported under it.
+   */
+  name: string;
+  /**
+   * Free text shown in reports.
+   */
+  description?: string;
+  /**
+   * TensorFlow.js backend to train on; the --backend flag wins over this field. auto tries tfjs-node-gpu, tfjs-node, wasm, then cpu.
+   */
+  backend?: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+  /**
+   * Run every sweep combination this many times with seeds train.seed, train.seed+1, ... so results carry a mean and a spread.
+   */
+  repeat?: number;
+  data?: DataConfig;
+  model: ModelConfig;
+  train?: TrainConfig;
+  /**
+   * Augmentations applied, in order, to training batches only (never to validation or test data).
+   */
+  augment?: Augmentation[];
+  /**
+   * Grid sweep: each key is a dotted path into this experiment (layers by name or numeric index, e.g. model.layers.drop1.rate or model.layers.0.filters), each value the list of values to try. Every combination becomes one trial.
+   */
+  sweep?: {
+    /**
+     * @minItems 1
+     */
+    [k: string]: [
+      number | string | boolean | unknown[] | {} | null,
+      ...(number | string | boolean | unknown[] | {} | null)[]
+    ];
+  };
+}
+/**
+ * Where the images come from and how much of them to use.
+ */
+export interface DataConfig {
+  /**
+   * Dataset name.
+   */
+  dataset?: 'fashion-mnist';
+  /**
+   * Directory holding the dataset's four IDX .gz files (or fashion-mnist_train.csv / fashion-mnist_test.csv); relative paths are relative to the experiment file. Searched before --data-dir, FASHION_MNIST_DIR, the user cache and /usr/share/datasets/fashion-mnist.
+   */
+  path?: string;
+  /**
+   * Data scored after every epoch: 'test' uses the test set, a number in (0, 0.5] holds out that fraction of the training set instead. The final evaluation always uses the test set.
+   */
+  validation?: 'test' | number;
+  /**
+   * Use only the first N training images (quick runs).
+   */
+  trainLimit?: number;
+  /**
+   * Use only the first N test images (quick runs).
+   */
+  testLimit?: number;
+}
+export interface ModelConfig {
+  /**
+   * Input shape [height, width, channels]; images are scaled to [0, 1].
+   *
+   * @minItems 1
+   * @maxItems 3
+   */
+  input?: [number] | [number, number] | [number, number, number];
+  /**
+   * The layer stack, in order. Each entry is tf.layers.<type>(args) with TensorFlow.js argument names.
+   *
+   * @minItems 1
+   */
+  layers: [Layer, ...Layer[]];
+}
+/**
+ * 2D convolution (tf.layers.conv2d).
+ */
+export interface Conv2DLayer {
+  type: 'conv2d';
+  name?: LayerName;
+  /**
+   * Number of output channels.
+   */
+  filters: number;
+  /**
+   * Kernel size, an integer or [height, width].
+   */
+  kernelSize: number | [number, number];
+  strides?: number | [number, number];
+  padding?: Padding;
+  dilationRate?: number | [number, number];
+  /**
+   * Activation function (tfjs name).
+   */
+  activation?:
+    | 'linear'
+    | 'relu'
+    | 'relu6'
+    | 'elu'
+    | 'selu'
+    | 'tanh'
+    | 'sigmoid'
+    | 'hardSigmoid'
+    | 'softmax'
+    | 'softplus'
+    | 'softsign'
+    | 'swish'
+    | 'mish'
+    | 'gelu';
+  useBias?: boolean;
+  /**
+   * Weight initializer (tfjs name); seeded from train.seed.
+   */
+  kernelInitializer?:
+    'glorotUniform' | 'glorotNormal' | 'heUniform' | 'heNormal' | 'leCunUniform' | 'leCunNormal' | 'zeros' | 'ones';
+}
+/**
+ * Depthwise 2D convolution (tf.layers.depthwiseConv2d).
+ */
+export interface DepthwiseConv2DLayer {
+  type: 'depthwiseConv2d';
+  name?: LayerName;
+  kernelSize: IntOrPair;
+  depthMultiplier?: number;
+  strides?: number | [number, number];
+  padding?: Padding;
+  /**
+   * Activation function (tfjs name).
+   */
+  activation?:
+    | 'linear'
+    | 'relu'
+    | 'relu6'
+    | 'elu'
+    | 'selu'
+    | 'tanh'
+    | 'sigmoid'
+    | 'hardSigmoid'
+    | 'softmax'
+    | 'softplus'
+    | 'softsign'
+    | 'swish'
+    | 'mish'
+    | 'gelu';
+  useBias?: boolean;
+}
+/**
+ * Depthwise then pointwise 2D convolution (tf.layers.separableConv2d).
+ */
+export interface SeparableConv2DLayer {
+  type: 'separableConv2d';
+  name?: LayerName;
+  filters: number;
+  kernelSize: IntOrPair;
+  depthMultiplier?: number;
+  strides?: number | [number, number];
+  padding?: Padding;
+  /**
+   * Activation function (tfjs name).
+   */
+  activation?:
+    | 'linear'
+    | 'relu'
+    | 'relu6'
+    | 'elu'
+    | 'selu'
+    | 'tanh'
+    | 'sigmoid'
+    | 'hardSigmoid'
+    | 'softmax'
+    | 'softplus'
+    | 'softsign'
+    | 'swish'
+    | 'mish'
+    | 'gelu';
+  useBias?: boolean;
+}
+/**
+ * 2D max pooling (tf.layers.maxPooling2d).
+ */
+export interface MaxPooling2DLayer {
+  type: 'maxPooling2d';
+  name?: LayerName;
+  poolSize?: number | [number, number];
+  /**
+   * Defaults to poolSize.
+   */
+  strides?: number | [number, number];
+  padding?: Padding;
+}
+/**
+ * 2D average pooling (tf.layers.averagePooling2d).
+ */
+export interface AveragePooling2DLayer {
+  type: 'averagePooling2d';
+  name?: LayerName;
+  poolSize?: number | [number, number];
+  /**
+   * Defaults to poolSize.
+   */
+  strides?: number | [number, number];
+  padding?: Padding;
+}
+/**
+ * Average over height and width (tf.layers.globalAveragePooling2d).
+ */
+export interface GlobalAveragePooling2DLayer {
+  type: 'globalAveragePooling2d';
+  name?: LayerName;
+}
+/**
+ * Maximum over height and width (tf.layers.globalMaxPooling2d).
+ */
+export interface GlobalMaxPooling2DLayer {
+  type: 'globalMaxPooling2d';
+  name?: LayerName;
+}
+/**
+ * Fully connected layer (tf.layers.dense). Expects a flat input: put a flatten layer after convolutions.
+ */
+export interface DenseLayer {
+  type: 'dense';
+  name?: LayerName;
+  /**
+   * Number of outputs; the last layer needs one per class (10).
+   */
+  units: number;
+  /**
+   * Activation function (tfjs name).
+   */
+  activation?:
+    | 'linear'
+    | 'relu'
+    | 'relu6'
+    | 'elu'
+    | 'selu'
+    | 'tanh'
+    | 'sigmoid'
+    | 'hardSigmoid'
+    | 'softmax'
+    | 'softplus'
+    | 'softsign'
+    | 'swish'
+    | 'mish'
+    | 'gelu';
+  useBias?: boolean;
+  /**
+   * Weight initializer (tfjs name); seeded from train.seed.
+   */
+  kernelInitializer?:
+    'glorotUniform' | 'glorotNormal' | 'heUniform' | 'heNormal' | 'leCunUniform' | 'leCunNormal' | 'zeros' | 'ones';
+}
+/**
+ * Randomly zeroes a fraction of inputs while training (tf.layers.dropout); seeded from train.seed.
+ */
+export interface DropoutLayer {
+  type: 'dropout';
+  name?: LayerName;
+  /**
+   * Fraction of inputs to drop.
+   */
+  rate: number;
+}
+/**
+ * Flattens feature maps into a vector (tf.layers.flatten).
+ */
+export interface FlattenLayer {
+  type: 'flatten';
+  name?: LayerName;
+}
+/**
+ * Batch normalization over the last axis (tf.layers.batchNormalization).
+ */
+export interface BatchNormalizationLayer {
+  type: 'batchNormalization';
+  name?: LayerName;
+  momentum?: number;
+  epsilon?: number;
+}
+/**
+ * Applies an activation function (tf.layers.activation).
+ */
+export interface ActivationLayer {
+  type: 'activation';
+  name?: LayerName;
+  activation: ActivationName;
+}
+/**
+ * Leaky rectified linear unit (tf.layers.leakyReLU).
+ */
+export interface LeakyReLULayer {
+  type: 'leakyReLU';
+  name?: LayerName;
+  alpha?: number;
+}
+/**
+ * Reshapes each sample (tf.layers.reshape); the product must stay the same.
+ */
+export interface ReshapeLayer {
+  type: 'reshape';
+  name?: LayerName;
+  /**
+   * @minItems 1
+   */
+  targetShape: [number, ...number[]];
+}
+export interface TrainConfig {
+  optimizer?: OptimizerConfig;
+  /**
+   * sparseCategoricalCrossentropy takes class indices; categoricalCrossentropy and meanSquaredError get one-hot labels. The crossentropies expect a softmax output.
+   */
+  loss?: 'sparseCategoricalCrossentropy' | 'categoricalCrossentropy' | 'meanSquaredError';
+  epochs?: number;
+  batchSize?: number;
+  /**
+   * Seeds initializers, dropout, shuffling and augmentation.
+   */
+  seed?: number;
+  earlyStopping?: EarlyStoppingConfig;
+}
+/**
+ * Optimizer and its settings (tf.train.<name>).
+ */
+export interface OptimizerConfig {
+  name: 'sgd' | 'adam' | 'rmsprop' | 'adagrad' | 'adadelta' | 'adamax';
+  /**
+   * Defaults: sgd 0.01, adam 0.001, rmsprop 0.001, adagrad 0.01, adadelta 1.0, adamax 0.002 (the Keras defaults).
+   */
+  learningRate?: number;
+  /**
+   * sgd and rmsprop only.
+   */
+  momentum?: number;
+  /**
+   * adam and adamax only.
+   */
+  beta1?: number;
+  /**
+   * adam and adamax only.
+   */
+  beta2?: number;
+  epsilon?: number;
+  /**
+   * adadelta and rmsprop decay.
+   */
+  rho?: number;
+}
+/**
+ * Stop when the monitored metric has not improved by minDelta for patience epochs; the best epoch's weights are kept.
+ */
+export interface EarlyStoppingConfig {
+  monitor?: 'valLoss' | 'valAccuracy' | 'loss' | 'accuracy';
+  patience?: number;
+  minDelta?: number;
+}
+/**
+ * Flips each training image with probability 0.5.
+ */
+export interface RandomFlip {
+  type: 'randomFlip';
+  mode?: 'horizontal' | 'vertical' | 'horizontal_and_vertical';
+}
+/**
+ * Shifts each image by up to height/width times its size (Keras RandomTranslation); uncovered pixels are 0.
+ */
+export interface RandomTranslation {
+  type: 'randomTranslation';
+  height: number;
+  width: number;
+}
+/**
+ * Rotates each image by up to factor × 360 degrees either way (Keras RandomRotation).
+ */
+export interface RandomRotation {
+  type: 'randomRotation';
+  factor: number;
+}
+/**
+ * Zooms each image in or out by up to height (and width, default the same) as a fraction (Keras RandomZoom).
+ */
+export interface RandomZoom {
+  type: 'randomZoom';
+  height: number;
+  width?: number;
+}
+/**
+ * Adds zero-mean Gaussian noise to each pixel (pixels are in [0, 1]).
+ */
+export interface GaussianNoise {
+  type: 'gaussianNoise';
+  stddev: number;
+}

@@ -1,0 +1,168 @@
+import type { ErrorObject } from 'ajv';
+import { formatPath, pointerSegments } from './document-path.js';
+import { branchSchema, discriminatorValues, resolveRef, type JsonSchema } from './schema.js';
+import { suggest } from './suggest.js';
+
+/** One schema error in words a person can act on, with the document path it concerns. */
+export interface SchemaMessage {
+  segments: (string | number)[];
+  /** Key whose position is more telling than the value's (an unknown field's own name). */
+  key?: string;
+  message: string;
+  hint?: string;
+}
+
+/** Turns ajv's errors into one message per real mistake: oneOf noise folded, suggestions added. */
+export function explainSchemaErrors(errors: ErrorObject[], document: unknown): SchemaMessage[] {
+  const oneOfFailures = errors.filter((e) => e.keyword === 'oneOf');
+  const relevant = errors.filter(
+    (e) => !oneOfFailures.some((o) => o !== e && e.schemaPath.startsWith(`${o.schemaPath}/`) && e.instancePath.startsWith(o.instancePath)),
+  );
+  const messages = relevant.map((e) => explain(e, document));
+  const seen = new Set<string>();
+  return messages.filter((m) => {
+    const id = `${formatPath(m.segments)}|${m.message}`;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+}
+
+function explain(error: ErrorObject, document: unknown): SchemaMessage {
+  const segments = pointerSegments(error.instancePath);
+  const field = `\`${formatPath(segments)}\``;
+  const value = valueAt(document, segments);
+  const schema = error.parentSchema as JsonSchema | undefined;
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'discriminator': {
+      const list = segments.includes('augment') ? 'augmentation' : 'layer';
+      const allowed = discriminatorValues(list);
+      if (params.error === 'tag') return { segments, message: `${list} entry has no \`type\``, hint: `add a type, one of: ${allowed.join(', ')}` };
+      const found = String(params.tagValue);
+      const guess = suggest(found, allowed);
+      return {
+        segments: [...segments, 'type'],
+        message: `unknown ${list} type \`${found}\`${guess ? `; did you mean \`${guess}\`?` : ''}`,
+        hint: guess ? undefined : `known ${list} types: ${allowed.join(', ')}`,
+      };
+    }
+    case 'additionalProperties': {
+      const name = String(params.additionalProperty);
+      const allowed = Object.keys(schema?.properties ?? {});
+      const guess = suggest(name, allowed);
+      const owner = ownerName(document, segments);
+      if (segments.length === 0 || !owner) {
+        return { segments, key: name, message: `unknown field \`${name}\`${guess ? `; did you mean \`${guess}\`?` : ''}`, hint: guess ? undefined : `allowed here: ${allowed.join(', ')}` };
+      }
+      return {
+        segments,
+        key: name,
+        message: `unknown field \`${name}\` for ${owner}${guess ? `; did you mean \`${guess}\`?` : ''}`,
+        hint: guess ? undefined : `${owner} takes: ${allowed.join(', ')}`,
+      };
+    }
+    case 'required': {
+      const missing = String(params.missingProperty);
+      const owner = ownerName(document, segments);
+      const about = schema?.properties?.[missing]?.description;
+      return { segments, message: `${owner ?? field} needs \`${missing}\``, hint: about ? `${missing}: ${about}` : undefined };
+    }
+    case 'oneOf':
+      return { segments, message: `${field} must be ${describe(schema)}, got ${show(value)}` };
+    case 'enum': {
+      const allowed = (schema?.enum ?? []).map(String);
+      const guess = typeof value === 'string' ? suggest(value, allowed) : undefined;
+      return { segments, message: `${field} must be one of ${allowed.join(', ')}; got ${show(value)}${guess ? `; did you mean \`${guess}\`?` : ''}` };
+    }
+    case 'const':
+      return { segments, message: `${field} must be ${show(schema?.const)}, got ${show(value)}` };
+    case 'type':
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
+    case 'minItems':
+    case 'maxItems':
+      return { segments, message: `${field} must be ${describe(schema)}, got ${show(value)}` };
+    case 'pattern':
+      return { segments, message: `${field} ${patternMessage(segments)}, got ${show(value)}` };
+    case 'propertyNames':
+    case 'false schema':
+      return { segments, message: `${field}: ${error.message ?? 'invalid'}` };
+    default:
+      return { segments, message: `${field} ${error.message ?? 'is invalid'}, got ${show(value)}` };
+  }
+}
+
+function patternMessage(segments: (string | number)[]): string {
+  const last = segments[segments.length - 1];
+  if (last === 'name' && segments.length === 1) return 'must be letters, digits, dot, dash or underscore, starting with a letter or digit';
+  if (last === 'name') return 'must be an identifier (letters, digits, underscore; not starting with a digit)';
+  if (segments[0] === 'sweep') return 'must be a dotted path such as train.optimizer.learningRate';
+  return 'has the wrong form';
+}
+
+/** "a conv2d layer" / "an augmentation randomFlip" / "train" for messages that concern a whole object. */
+function ownerName(document: unknown, segments: (string | number)[]): string | undefined {
+  const value = valueAt(document, segments);
+  const type = value && typeof value === 'object' && 'type' in value ? String((value as { type: unknown }).type) : undefined;
+  if (type && segments.includes('layers') && branchSchema('layer', type)) return `a ${type} layer (${formatPath(segments)})`;
+  if (type && segments.includes('augment') && branchSchema('augmentation', type)) return `augmentation ${type} (${formatPath(segments)})`;
+  return segments.length ? `\`${formatPath(segments)}\`` : undefined;
+}
+
+/** A schema in words: "a positive integer or a pair of positive integers". */
+export function describe(schema: JsonSchema | undefined): string {
+  if (!schema) return 'valid';
+  const s = resolveRef(schema);
+  if (s.oneOf) return s.oneOf.map(describe).join(' or ');
+  if (s.const !== undefined) return show(s.const);
+  if (s.enum) return `one of ${s.enum.map(String).join(', ')}`;
+  const type = Array.isArray(s.type) ? s.type.join(' or ') : s.type;
+  if (type === 'array') {
+    const count = s.minItems !== undefined && s.minItems === s.maxItems ? s.minItems : undefined;
+    const item = s.items ? plural(describe(s.items)) : 'values';
+    if (count === 2) return `a pair of ${item}`;
+    if (count !== undefined) return `a list of ${count} ${item}`;
+    if (s.minItems !== undefined && s.maxItems !== undefined) return `a list of ${s.minItems} to ${s.maxItems} ${item}`;
+    return s.minItems ? `a non-empty list of ${item}` : `a list of ${item}`;
+  }
+  if (type === 'integer' || type === 'number') return describeNumber(s, type);
+  if (type === 'string') return 'a string';
+  if (type === 'boolean') return 'true or false';
+  if (type === 'object') return 'a mapping';
+  return String(type ?? 'valid');
+}
+
+function describeNumber(s: JsonSchema, type: 'integer' | 'number'): string {
+  const noun = type === 'integer' ? 'integer' : 'number';
+  if (s.minimum === 1 && s.maximum === undefined && type === 'integer') return 'a positive integer';
+  if (s.minimum === 0 && s.maximum === undefined) return `a non-negative ${noun}`;
+  if (s.exclusiveMinimum === 0 && s.maximum === undefined) return `a positive ${noun}`;
+  const low = s.minimum !== undefined ? `[${s.minimum}` : s.exclusiveMinimum !== undefined ? `(${s.exclusiveMinimum}` : undefined;
+  const high = s.maximum !== undefined ? `${s.maximum}]` : s.exclusiveMaximum !== undefined ? `${s.exclusiveMaximum})` : undefined;
+  if (low && high) return `a ${noun} in ${low}, ${high}`;
+  if (low) return `a ${noun} ${low.startsWith('[') ? '>=' : '>'} ${low.slice(1)}`;
+  if (high) return `a ${noun} ${high.endsWith(']') ? '<=' : '<'} ${high.slice(0, -1)}`;
+  return `a ${noun}`;
+}
+
+function plural(phrase: string): string {
+  return phrase.replace(/^an? /, '').replace(/(integer|number|string|value)$/, '$1s');
+}
+
+export function show(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (typeof value === 'string') return JSON.stringify(value);
+  return JSON.stringify(value) ?? String(value);
+}
+
+function valueAt(document: unknown, segments: (string | number)[]): unknown {
+  let node = document;
+  for (const s of segments) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<string | number, unknown>)[s];
+  }
+  return node;
+}

@@ -1,0 +1,60 @@
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+export const IDX_FILES = {
+  trainImages: 'train-images-idx3-ubyte.gz',
+  trainLabels: 'train-labels-idx1-ubyte.gz',
+  testImages: 't10k-images-idx3-ubyte.gz',
+  testLabels: 't10k-labels-idx1-ubyte.gz',
+} as const;
+export const CSV_FILES = { train: 'fashion-mnist_train.csv', test: 'fashion-mnist_test.csv' } as const;
+export const DEBIAN_DIR = '/usr/share/datasets/fashion-mnist';
+
+export interface DataSearch {
+  /** `data.path` of the experiment file, already absolute. */
+  experimentPath?: string;
+  /** `--data-dir`. */
+  dataDir?: string;
+}
+
+export interface DataLocation {
+  dir: string;
+  format: 'idx' | 'csv';
+  /** Which rule found it, for `runner doctor` and logs. */
+  via: string;
+}
+
+export function cacheDir(): string {
+  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return join(base, 'runner', 'fashion-mnist');
+}
+
+/** Every place searched, in order, with the rule's name. */
+export function searchPath(search: DataSearch): { dir: string; via: string }[] {
+  const places: { dir: string | undefined; via: string }[] = [
+    { dir: search.experimentPath, via: 'data.path in the experiment file' },
+    { dir: search.dataDir, via: '--data-dir' },
+    { dir: process.env.FASHION_MNIST_DIR, via: 'FASHION_MNIST_DIR' },
+    { dir: cacheDir(), via: 'the user cache' },
+    { dir: DEBIAN_DIR, via: "Debian's dataset-fashion-mnist package" },
+  ];
+  return places.filter((p): p is { dir: string; via: string } => Boolean(p.dir));
+}
+
+export function formatIn(dir: string): 'idx' | 'csv' | undefined {
+  if (Object.values(IDX_FILES).every((f) => existsSync(join(dir, f)))) return 'idx';
+  if (Object.values(CSV_FILES).every((f) => existsSync(join(dir, f)))) return 'csv';
+  return undefined;
+}
+
+/** The first place that holds a complete copy; an explicit place that does not is an error, not a silent skip. */
+export function locateDataset(search: DataSearch): DataLocation | { missingExplicit: { dir: string; via: string } } | undefined {
+  for (const place of searchPath(search)) {
+    const format = formatIn(place.dir);
+    if (format) return { dir: place.dir, format, via: place.via };
+    const explicit = place.via !== 'the user cache' && place.via !== "Debian's dataset-fashion-mnist package";
+    if (explicit) return { missingExplicit: place };
+  }
+  return undefined;
+}

@@ -1,0 +1,82 @@
+import stableStringify from 'fast-json-stable-stringify';
+import type { RunRow } from '../store/run-store.js';
+
+export type RankMetric = 'test_accuracy' | 'test_loss' | 'seconds';
+
+/** One row of the ranking: a single run, or the runs of one config over several seeds. */
+export interface LeaderboardEntry {
+  rank: number;
+  experiment: string;
+  runIds: string[];
+  params: Record<string, unknown>;
+  accuracy: Stat;
+  loss: Stat;
+  epochs: number;
+  seconds: Stat;
+  backend: string | null;
+  branch: string | null;
+}
+
+export interface Stat {
+  mean: number | null;
+  std: number | null;
+  n: number;
+}
+
+export interface Leaderboard {
+  metric: RankMetric;
+  /** Parameter columns: every sweep key whose value differs between the listed runs. */
+  columns: string[];
+  entries: LeaderboardEntry[];
+}
+
+/** Ranks completed runs; repeats of one config (same config but the seed) become one entry with mean ± std. */
+export function leaderboard(runs: RunRow[], options: { top?: number; metric?: RankMetric } = {}): Leaderboard {
+  const metric = options.metric ?? 'test_accuracy';
+  const groups = new Map<string, RunRow[]>();
+  for (const run of runs.filter((r) => r.status === 'completed')) {
+    const key = `${run.git_branch}|${configWithoutSeed(run)}`;
+    groups.set(key, [...(groups.get(key) ?? []), run]);
+  }
+  const entries = [...groups.values()].map((group): LeaderboardEntry => {
+    const first = group[0]!;
+    const params = JSON.parse(first.params_json) as Record<string, unknown>;
+    if (group.length > 1) delete params.seed;
+    return {
+      rank: 0,
+      experiment: first.experiment,
+      runIds: group.map((r) => r.id),
+      params,
+      accuracy: stat(group.map((r) => r.test_accuracy)),
+      loss: stat(group.map((r) => r.test_loss)),
+      epochs: Math.max(...group.map((r) => r.epochs_done)),
+      seconds: stat(group.map((r) => r.seconds)),
+      backend: first.backend,
+      branch: first.git_branch,
+    };
+  });
+  const value = (e: LeaderboardEntry) => (metric === 'test_accuracy' ? e.accuracy.mean : metric === 'test_loss' ? e.loss.mean : e.seconds.mean) ?? Number.NaN;
+  const higherIsBetter = metric === 'test_accuracy';
+  entries.sort((a, b) => (higherIsBetter ? value(b) - value(a) : value(a) - value(b)));
+  const shown = entries.slice(0, options.top ?? entries.length).map((e, i) => ({ ...e, rank: i + 1 }));
+  return { metric, columns: varyingColumns(shown), entries: shown };
+}
+
+function configWithoutSeed(run: RunRow): string {
+  const config = JSON.parse(run.config_json) as { train: { seed?: number } };
+  delete config.train.seed;
+  return stableStringify(config);
+}
+
+function varyingColumns(entries: LeaderboardEntry[]): string[] {
+  const keys = new Set(entries.flatMap((e) => Object.keys(e.params)));
+  return [...keys].filter((key) => new Set(entries.map((e) => JSON.stringify(e.params[key]))).size > 1 || entries.length === 1);
+}
+
+export function stat(values: (number | null)[]): Stat {
+  const xs = values.filter((v): v is number => v !== null && Number.isFinite(v));
+  if (xs.length === 0) return { mean: null, std: null, n: 0 };
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const std = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)) : null;
+  return { mean, std, n: xs.length };
+}

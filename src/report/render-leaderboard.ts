@@ -1,0 +1,39 @@
+import chalk from 'chalk';
+import Table from 'cli-table3';
+import { shortKey } from '../sweep/run-sweep.js';
+import { duration } from '../ui/format.js';
+import type { Leaderboard, Stat } from './leaderboard.js';
+
+/** The leaderboard as a terminal table; colour lives here, not in the data. */
+export function renderLeaderboard(board: Leaderboard): string {
+  if (board.entries.length === 0) return 'No completed runs yet. Run `runner sweep experiments/quick.yaml` first.';
+  const table = new Table({
+    head: ['#', 'experiment', ...board.columns.map(shortKey), 'test acc', 'test loss', 'epochs', 'time', 'runs', 'backend', 'branch'].map((h) => chalk.bold(h)),
+    style: { head: [], border: [] },
+  });
+  for (const e of board.entries) {
+    table.push([
+      e.rank,
+      e.experiment,
+      ...board.columns.map((c) => (c in e.params ? JSON.stringify(e.params[c]) : '')),
+      pct(e.accuracy),
+      num(e.loss),
+      e.epochs,
+      duration(e.seconds.mean),
+      e.runIds.length === 1 ? e.runIds[0]! : `${e.runIds.length} seeds`,
+      e.backend ?? '',
+      e.branch ?? '',
+    ]);
+  }
+  return table.toString();
+}
+
+function pct(s: Stat): string {
+  if (s.mean === null) return '—';
+  return s.std === null ? `${(s.mean * 100).toFixed(2)}%` : `${(s.mean * 100).toFixed(2)} ± ${(s.std * 100).toFixed(2)}%`;
+}
+
+function num(s: Stat): string {
+  if (s.mean === null) return '—';
+  return s.std === null ? s.mean.toFixed(4) : `${s.mean.toFixed(4)} ± ${s.std.toFixed(4)}`;
+}

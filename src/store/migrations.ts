@@ -1,0 +1,61 @@
+/**
+ * Schema history of the run database, oldest first. `PRAGMA user_version` records how many have been applied;
+ * a migration is never edited once released, only followed by a new one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE sweeps (
+    id INTEGER PRIMARY KEY,
+    command TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    pid INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('running', 'finished', 'interrupted', 'failed'))
+  );
+  CREATE TABLE runs (
+    id TEXT PRIMARY KEY,
+    sweep_id INTEGER REFERENCES sweeps(id),
+    experiment TEXT NOT NULL,
+    file TEXT NOT NULL,
+    config_json TEXT NOT NULL,
+    config_hash TEXT NOT NULL,
+    params_json TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    repeat_index INTEGER NOT NULL,
+    git_commit TEXT,
+    git_branch TEXT,
+    git_dirty INTEGER,
+    backend TEXT,
+    gpu INTEGER,
+    tfjs_version TEXT,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('running', 'completed', 'failed', 'diverged', 'interrupted')),
+    error TEXT,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    seconds REAL,
+    param_count INTEGER,
+    epochs_done INTEGER NOT NULL DEFAULT 0,
+    best_epoch INTEGER,
+    test_loss REAL,
+    test_accuracy REAL,
+    confusion_json TEXT,
+    class_metrics_json TEXT,
+    mistakes_json TEXT,
+    model_dir TEXT
+  );
+  CREATE INDEX runs_by_hash ON runs(config_hash, git_branch, status);
+  CREATE INDEX runs_by_experiment ON runs(experiment, status);
+  CREATE TABLE epochs (
+    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    epoch INTEGER NOT NULL,
+    loss REAL,
+    accuracy REAL,
+    val_loss REAL,
+    val_accuracy REAL,
+    seconds REAL NOT NULL,
+    PRIMARY KEY (run_id, epoch)
+  );
+  `,
+];

@@ -1,0 +1,245 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname } from 'node:path';
+import { MIGRATIONS } from './migrations.js';
+
+/** The only module that speaks SQL. Only the parent process writes; workers send their results to it. */
+export type RunStatus = 'running' | 'completed' | 'failed' | 'diverged' | 'interrupted';
+
+export interface NewRun {
+  id: string;
+  sweepId: number;
+  experiment: string;
+  file: string;
+  config: unknown;
+  configHash: string;
+  params: Record<string, unknown>;
+  seed: number;
+  repeatIndex: number;
+  git: { commit?: string; branch?: string; dirty?: boolean };
+  backend: string;
+}
+
+export interface EpochRow {
+  epoch: number;
+  loss: number;
+  accuracy: number;
+  valLoss: number;
+  valAccuracy: number;
+  seconds: number;
+}
+
+export interface RunOutcome {
+  status: Exclude<RunStatus, 'running'>;
+  error?: string;
+  seconds?: number;
+  paramCount?: number;
+  bestEpoch?: number;
+  gpu?: boolean;
+  tfjsVersion?: string;
+  backend?: string;
+  testLoss?: number;
+  testAccuracy?: number;
+  confusion?: number[][];
+  classMetrics?: unknown;
+  mistakes?: unknown;
+  modelDir?: string;
+}
+
+export interface RunRow {
+  id: string;
+  sweep_id: number;
+  experiment: string;
+  file: string;
+  config_json: string;
+  config_hash: string;
+  params_json: string;
+  seed: number;
+  repeat_index: number;
+  git_commit: string | null;
+  git_branch: string | null;
+  git_dirty: number | null;
+  backend: string | null;
+  gpu: number | null;
+  tfjs_version: string | null;
+  host: string;
+  pid: number;
+  status: RunStatus;
+  error: string | null;
+  started_at: string;
+  finished_at: string | null;
+  seconds: number | null;
+  param_count: number | null;
+  epochs_done: number;
+  best_epoch: number | null;
+  test_loss: number | null;
+  test_accuracy: number | null;
+  confusion_json: string | null;
+  class_metrics_json: string | null;
+  mistakes_json: string | null;
+  model_dir: string | null;
+}
+
+export interface RunFilter {
+  experiment?: string;
+  branch?: string;
+  status?: RunStatus;
+  since?: string;
+}
+
+const now = () => new Date().toISOString();
+
+export class RunStore {
+  private readonly db: Database.Database;
+
+  constructor(readonly path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    // Several runner processes may share one database; wait for a writer instead of failing.
+    this.db.pragma('busy_timeout = 15000');
+    this.db.pragma('foreign_keys = ON');
+    this.migrate();
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  private migrate(): void {
+    const apply = this.db.transaction(() => {
+      const version = this.db.pragma('user_version', { simple: true }) as number;
+      if (version > MIGRATIONS.length) {
+        throw new Error(`${this.path} was written by a newer runner (schema ${version}, this one knows ${MIGRATIONS.length})`);
+      }
+      MIGRATIONS.slice(version).forEach((sql) => this.db.exec(sql));
+      this.db.pragma(`user_version = ${MIGRATIONS.length}`);
+    });
+    apply.immediate();
+  }
+
+  startSweep(command: string): number {
+    const info = this.db.prepare(`INSERT INTO sweeps (command, started_at, pid, status) VALUES (?, ?, ?, 'running')`).run(command, now(), process.pid);
+    return Number(info.lastInsertRowid);
+  }
+
+  finishSweep(id: number, status: 'finished' | 'interrupted' | 'failed'): void {
+    this.db.prepare(`UPDATE sweeps SET status = ?, finished_at = ? WHERE id = ?`).run(status, now(), id);
+  }
+
+  /**
+   * Runs left `running` by a process on this host that no longer exists (kill -9, power loss) become
+   * `interrupted`, so that they are run again. Returns how many were found.
+   */
+  recoverAbandoned(isAlive: (pid: number) => boolean): number {
+    const host = hostname();
+    const stale = (this.db.prepare(`SELECT id, pid FROM runs WHERE status = 'running' AND host = ?`).all(host) as { id: string; pid: number }[]).filter((r) => !isAlive(r.pid));
+    const mark = this.db.prepare(`UPDATE runs SET status = 'interrupted', error = 'the runner process died while this run was training', finished_at = ? WHERE id = ? AND status = 'running'`);
+    this.db.transaction(() => stale.forEach((r) => mark.run(now(), r.id)))();
+    const sweeps = this.db.prepare(`SELECT id, pid FROM sweeps WHERE status = 'running'`).all() as { id: number; pid: number }[];
+    sweeps.filter((s) => !isAlive(s.pid)).forEach((s) => this.finishSweep(s.id, 'interrupted'));
+    return stale.length;
+  }
+
+  /** Config hashes already completed on this branch: a sweep skips them unless forced. */
+  completedHashes(branch: string | undefined): Set<string> {
+    const rows = this.db.prepare(`SELECT DISTINCT config_hash FROM runs WHERE status = 'completed' AND git_branch IS ?`).all(branch ?? null) as { config_hash: string }[];
+    return new Set(rows.map((r) => r.config_hash));
+  }
+
+  startRun(run: NewRun): void {
+    this.db
+      .prepare(
+        `INSERT INTO runs (id, sweep_id, experiment, file, config_json, config_hash, params_json, seed, repeat_index,
+          git_commit, git_branch, git_dirty, backend, host, pid, status, started_at)
+         VALUES (@id, @sweepId, @experiment, @file, @config, @configHash, @params, @seed, @repeatIndex,
+          @commit, @branch, @dirty, @backend, @host, @pid, 'running', @startedAt)`,
+      )
+      .run({
+        ...run,
+        config: JSON.stringify(run.config),
+        params: JSON.stringify(run.params),
+        commit: run.git.commit ?? null,
+        branch: run.git.branch ?? null,
+        dirty: run.git.dirty === undefined ? null : Number(run.git.dirty),
+        host: hostname(),
+        pid: process.pid,
+        startedAt: now(),
+      });
+  }
+
+  recordEpoch(runId: string, e: EpochRow): void {
+    this.db.transaction(() => {
+      this.db
+        .prepare(`INSERT OR REPLACE INTO epochs (run_id, epoch, loss, accuracy, val_loss, val_accuracy, seconds) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+        .run(runId, e.epoch, finite(e.loss), finite(e.accuracy), finite(e.valLoss), finite(e.valAccuracy), e.seconds);
+      this.db.prepare(`UPDATE runs SET epochs_done = ? WHERE id = ?`).run(e.epoch, runId);
+    })();
+  }
+
+  /** Everything about a finished run lands in one statement, so a run is never half-recorded. */
+  finishRun(runId: string, o: RunOutcome): void {
+    this.db
+      .prepare(
+        `UPDATE runs SET status = @status, error = @error, finished_at = @finishedAt, seconds = @seconds, param_count = @paramCount,
+          best_epoch = @bestEpoch, gpu = @gpu, tfjs_version = @tfjsVersion, backend = COALESCE(@backend, backend),
+          test_loss = @testLoss, test_accuracy = @testAccuracy, confusion_json = @confusion, class_metrics_json = @classMetrics,
+          mistakes_json = @mistakes, model_dir = @modelDir
+         WHERE id = @runId`,
+      )
+      .run({
+        runId,
+        status: o.status,
+        error: o.error ?? null,
+        finishedAt: now(),
+        seconds: o.seconds ?? null,
+        paramCount: o.paramCount ?? null,
+        bestEpoch: o.bestEpoch ?? null,
+        gpu: o.gpu === undefined ? null : Number(o.gpu),
+        tfjsVersion: o.tfjsVersion ?? null,
+        backend: o.backend ?? null,
+        testLoss: finite(o.testLoss),
+        testAccuracy: finite(o.testAccuracy),
+        confusion: o.confusion ? JSON.stringify(o.confusion) : null,
+        classMetrics: o.classMetrics ? JSON.stringify(o.classMetrics) : null,
+        mistakes: o.mistakes ? JSON.stringify(o.mistakes) : null,
+        modelDir: o.modelDir ?? null,
+      });
+  }
+
+  runs(filter: RunFilter = {}): RunRow[] {
+    const where: string[] = [];
+    const args: Record<string, unknown> = {};
+    if (filter.experiment) (where.push('experiment = @experiment'), (args.experiment = filter.experiment));
+    if (filter.branch) (where.push('git_branch = @branch'), (args.branch = filter.branch));
+    if (filter.status) (where.push('status = @status'), (args.status = filter.status));
+    if (filter.since) (where.push('started_at >= @since'), (args.since = filter.since));
+    const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at, id`;
+    return this.db.prepare(sql).all(args) as RunRow[];
+  }
+
+  /** A run by id or by a unique id prefix. */
+  run(idOrPrefix: string): RunRow | undefined {
+    const rows = this.db.prepare(`SELECT * FROM runs WHERE id LIKE ? ORDER BY id LIMIT 2`).all(`${idOrPrefix.replace(/[%_]/g, '')}%`) as RunRow[];
+    return rows.length === 1 ? rows[0] : rows.find((r) => r.id === idOrPrefix);
+  }
+
+  epochs(runId: string): EpochRow[] {
+    return this.db
+      .prepare(`SELECT epoch, loss, accuracy, val_loss AS valLoss, val_accuracy AS valAccuracy, seconds FROM epochs WHERE run_id = ? ORDER BY epoch`)
+      .all(runId) as EpochRow[];
+  }
+
+  counts(): { runs: number; sweeps: number } {
+    return {
+      runs: (this.db.prepare('SELECT COUNT(*) AS n FROM runs').get() as { n: number }).n,
+      sweeps: (this.db.prepare('SELECT COUNT(*) AS n FROM sweeps').get() as { n: number }).n,
+    };
+  }
+}
+
+/** SQLite stores NaN as NULL anyway; say so explicitly for diverged runs. */
+function finite(value: number | undefined): number | null {
+  return value === undefined || !Number.isFinite(value) ? null : value;
+}

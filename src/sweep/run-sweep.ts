@@ -1,0 +1,213 @@
+import PQueue from 'p-queue';
+import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { join, relative } from 'node:path';
+import { chooseBackend, type BackendChoice, type BackendRequest } from '../backend/select.js';
+import { loadExperiment, type Override } from '../config/load-experiment.js';
+import { loadDataset } from '../data/dataset.js';
+import { locateDataset, type DataLocation } from '../data/locate.js';
+import { UserError, type Problem } from '../errors.js';
+import { gitInfo } from '../git.js';
+import { RunStore } from '../store/run-store.js';
+import { expandTrials, type TrialSpec } from './expand.js';
+import { runTrialProcess } from './trial-process.js';
+import type { TrialResult } from '../trial/run-trial.js';
+import type { EpochRecord } from '../trial/train.js';
+
+export interface SweepOptions {
+  files: string[];
+  overrides: Override[];
+  backend?: BackendRequest;
+  concurrency?: number;
+  force: boolean;
+  repeat?: number;
+  maxTrials?: number;
+  dbPath: string;
+  dataDir?: string;
+  runsDir: string;
+  command: string;
+}
+
+export type FinalStatus = 'completed' | 'failed' | 'diverged' | 'interrupted';
+
+export interface TrialLabel {
+  runId: string;
+  spec: TrialSpec;
+  label: string;
+}
+
+/** What the sweep tells whoever is watching (the terminal UI); it never prints by itself. */
+export interface SweepReporter {
+  planned(info: { trials: number; skipped: number; backend: BackendChoice; concurrency: number; data: DataLocation }): void;
+  trialStarted(trial: TrialLabel): void;
+  trialBatch(trial: TrialLabel, epoch: number, batch: number, batches: number, loss: number): void;
+  trialEpoch(trial: TrialLabel, record: EpochRecord): void;
+  trialFinished(trial: TrialLabel, status: FinalStatus, result: TrialResult | undefined, error?: string): void;
+  stopping(reason: string): void;
+}
+
+export interface SweepSummary {
+  sweepId: number;
+  counts: Record<FinalStatus, number>;
+  skipped: number;
+  notStarted: number;
+  interrupted: boolean;
+}
+
+export interface SweepPlan {
+  trials: TrialSpec[];
+  /** The files' `backend` field when they all agree, else auto; the --backend flag wins over it. */
+  backend: BackendRequest;
+}
+
+/** Validates every file first (nothing is written if any is bad) and expands each grid. */
+export function planSweep(options: Pick<SweepOptions, 'files' | 'overrides' | 'repeat' | 'maxTrials'>): SweepPlan {
+  const problems: Problem[] = [];
+  const trials: TrialSpec[] = [];
+  const backends = new Set<BackendRequest>();
+  for (const file of options.files) {
+    try {
+      const loaded = loadExperiment(file, options.overrides);
+      backends.add(loaded.resolved.backend);
+      trials.push(...expandTrials(loaded, { repeat: options.repeat, maxTrials: options.maxTrials }));
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      problems.push(...(error.problems.length ? error.problems : [{ file, message: error.message }]));
+    }
+  }
+  if (problems.length) throw new UserError(`${problems.length} problem${problems.length === 1 ? '' : 's'} in the experiment files; nothing was run`, problems);
+  return { trials, backend: backends.size === 1 ? [...backends][0]! : 'auto' };
+}
+
+export async function runSweep(options: SweepOptions, reporter: SweepReporter, stop: AbortSignal): Promise<SweepSummary> {
+  const plan = planSweep(options);
+  const trials = plan.trials;
+  const backend = await chooseBackend(options.backend ?? plan.backend);
+  const data = await findData(trials, options.dataDir);
+  const concurrency = options.concurrency ?? defaultConcurrency(backend.name);
+
+  const store = new RunStore(options.dbPath);
+  try {
+    store.recoverAbandoned(isAlive);
+    const git = gitInfo();
+    const done = options.force ? new Set<string>() : store.completedHashes(git.branch);
+    const todo = trials.filter((t) => !done.has(t.hash));
+    reporter.planned({ trials: todo.length, skipped: trials.length - todo.length, backend, concurrency, data });
+    const counts: Record<FinalStatus, number> = { completed: 0, failed: 0, diverged: 0, interrupted: 0 };
+    const summary = { counts, skipped: trials.length - todo.length, notStarted: 0, interrupted: false };
+    if (todo.length === 0) return { sweepId: 0, ...summary };
+
+    const sweepId = store.startSweep(options.command);
+    const queue = new PQueue({ concurrency });
+    const onStop = () => {
+      summary.interrupted = true;
+      summary.notStarted = queue.size;
+      queue.clear();
+      reporter.stopping(`stopping: ${queue.pending} running trial${queue.pending === 1 ? '' : 's'} will be recorded as interrupted, ${summary.notStarted} not started`);
+    };
+    stop.addEventListener('abort', onStop, { once: true });
+
+    for (const spec of todo) {
+      void queue.add(async () => {
+        if (stop.aborted) return;
+        const trial: TrialLabel = { runId: `${spec.hash.slice(0, 8)}-${randomBytes(2).toString('hex')}`, spec, label: trialLabel(spec) };
+        const modelDir = join(options.runsDir, trial.runId, 'model');
+        store.startRun({
+          id: trial.runId,
+          sweepId,
+          experiment: spec.experiment,
+          file: relative(process.cwd(), spec.file) || spec.file,
+          config: spec.config,
+          configHash: spec.hash,
+          params: spec.params,
+          seed: spec.config.train.seed,
+          repeatIndex: spec.repeatIndex,
+          git,
+          backend: backend.name,
+        });
+        reporter.trialStarted(trial);
+        const outcome = await runTrialProcess(
+          { type: 'run', config: spec.config, backend: backend.name, data, modelDir },
+          {
+            onBatch: (epoch, batch, batches, loss) => reporter.trialBatch(trial, epoch, batch, batches, loss),
+            onEpoch: (record) => {
+              store.recordEpoch(trial.runId, record);
+              reporter.trialEpoch(trial, record);
+            },
+          },
+          stop,
+        );
+        const info = outcome.backend ? { gpu: outcome.backend.gpu, tfjsVersion: outcome.backend.tfjsVersion, backend: outcome.backend.name } : {};
+        if (outcome.kind === 'error') {
+          const status: FinalStatus = stop.aborted ? 'interrupted' : 'failed';
+          store.finishRun(trial.runId, { status, error: outcome.message, ...info });
+          counts[status]++;
+          reporter.trialFinished(trial, status, undefined, outcome.message);
+          return;
+        }
+        const { result } = outcome;
+        const status: FinalStatus = result.outcome;
+        const error = result.divergedAt ? `loss became ${result.divergedAt.loss} at epoch ${result.divergedAt.epoch}, batch ${result.divergedAt.batch}` : undefined;
+        store.finishRun(trial.runId, {
+          status,
+          error: status === 'interrupted' ? 'stopped by the user' : error,
+          seconds: result.seconds,
+          paramCount: result.paramCount,
+          bestEpoch: result.bestEpoch,
+          testLoss: result.test?.loss,
+          testAccuracy: result.test?.accuracy,
+          confusion: result.test?.confusion,
+          classMetrics: result.test?.classes,
+          mistakes: result.test?.mistakes,
+          modelDir: result.test ? modelDir : undefined,
+          ...info,
+        });
+        counts[status]++;
+        reporter.trialFinished(trial, status, result, error);
+      });
+    }
+    await queue.onIdle();
+    stop.removeEventListener('abort', onStop);
+    store.finishSweep(sweepId, summary.interrupted ? 'interrupted' : 'finished');
+    return { sweepId, ...summary };
+  } finally {
+    store.close();
+  }
+}
+
+/**
+ * CPU backends run one thread per process, so one trial per core pays off;
+ * a GPU is shared best by one trial at a time.
+ */
+export function defaultConcurrency(backend: BackendChoice['name']): number {
+  if (backend === 'tensorflow') return 1;
+  return Math.max(1, Math.min(availableParallelism(), 8));
+}
+
+/** Finds (or downloads) the dataset once in the parent, so a missing copy is a clear error before any trial starts. */
+async function findData(trials: TrialSpec[], dataDir: string | undefined): Promise<DataLocation> {
+  const experimentPath = trials.find((t) => t.config.data.path)?.config.data.path;
+  const found = locateDataset({ experimentPath, dataDir });
+  if (found && !('missingExplicit' in found)) return found;
+  return (await loadDataset({ experimentPath, dataDir })).location;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function trialLabel(spec: TrialSpec): string {
+  const params = Object.entries(spec.params).map(([k, v]) => `${shortKey(k)}=${JSON.stringify(v)}`);
+  return params.length ? `${spec.experiment} ${params.join(' ')}` : spec.experiment;
+}
+
+/** `train.optimizer.learningRate` → `learningRate`, `model.layers.drop1.rate` → `drop1.rate`. */
+export function shortKey(key: string): string {
+  const parts = key.split('.');
+  return parts.length > 2 && parts[0] === 'model' ? parts.slice(2).join('.') : parts[parts.length - 1]!;
+}

@@ -1,0 +1,75 @@
+import { fork } from 'node:child_process';
+import { join } from 'node:path';
+import type { BackendInfo } from '../backend/select.js';
+import { packageRoot } from '../package-root.js';
+import type { RunTrialMessage, WorkerMessage } from '../trial/protocol.js';
+import type { TrialResult } from '../trial/run-trial.js';
+import type { EpochRecord } from '../trial/train.js';
+
+export interface TrialProcessEvents {
+  onReady?(backend: BackendInfo, loadSeconds: number): void;
+  onBatch?(epoch: number, batch: number, batches: number, loss: number): void;
+  onEpoch?(record: EpochRecord): void;
+}
+
+export type TrialProcessOutcome =
+  | { kind: 'result'; result: TrialResult; backend: BackendInfo }
+  | { kind: 'error'; message: string; backend?: BackendInfo };
+
+/** How long a stopped worker gets to finish its batch and report before it is killed. */
+const STOP_GRACE_MS = 10_000;
+
+/** The compiled worker; tests run the built CLI too, so one path serves both. */
+const WORKER = join(packageRoot, 'dist', 'src', 'trial', 'worker.js');
+
+/** Runs one trial in a child process and resolves with what it reported (or how it died). */
+export function runTrialProcess(message: RunTrialMessage, events: TrialProcessEvents, stop: AbortSignal): Promise<TrialProcessOutcome> {
+  return new Promise((resolve) => {
+    const child = fork(WORKER, [], {
+      // GPU memory is returned when the process ends; growth mode keeps parallel trials from each claiming all of it.
+      env: { ...process.env, TF_FORCE_GPU_ALLOW_GROWTH: 'true', TF_CPP_MIN_LOG_LEVEL: process.env.TF_CPP_MIN_LOG_LEVEL ?? '2' },
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      // Own process group: the terminal's Ctrl-C reaches only the parent, which then stops trials in order.
+      detached: true,
+    });
+    let outcome: TrialProcessOutcome | undefined;
+    let backend: BackendInfo | undefined;
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-4000);
+    });
+    child.on('message', (m: WorkerMessage) => {
+      switch (m.type) {
+        case 'ready':
+          backend = m.backend;
+          events.onReady?.(m.backend, m.loadSeconds);
+          break;
+        case 'batch':
+          events.onBatch?.(m.epoch, m.batch, m.batches, m.loss);
+          break;
+        case 'epoch':
+          events.onEpoch?.(m.record);
+          break;
+        case 'result':
+          outcome = { kind: 'result', result: m.result, backend: m.backend };
+          break;
+        case 'error':
+          outcome = { kind: 'error', message: m.message, backend };
+          break;
+      }
+    });
+    const onStop = () => {
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS).unref();
+    };
+    stop.addEventListener('abort', onStop, { once: true });
+    child.on('exit', (code, signal) => {
+      stop.removeEventListener('abort', onStop);
+      if (outcome) return resolve(outcome);
+      const how = signal ? `killed by ${signal}` : `exited with code ${code}`;
+      const detail = stderr.trim().split('\n').slice(-3).join(' | ');
+      resolve({ kind: 'error', message: `trial process ${how}${detail ? `: ${detail}` : ''}`, backend });
+    });
+    child.send(message);
+  });
+}

@@ -1,0 +1,61 @@
+import * as tf from '@tensorflow/tfjs';
+import type { TrialConfig } from '../config/resolved.js';
+import type { LabelledImages } from '../data/dataset.js';
+import { CLASS_COUNT, gatherPixels, inputTensor } from './batches.js';
+
+/** How a model did on one set: loss, accuracy, the confusion matrix (rows: true class, columns: predicted). */
+export interface Score {
+  loss: number;
+  accuracy: number;
+  confusion: number[][];
+  /** Misclassified samples, the first few in set order, for the error gallery. */
+  mistakes: Mistake[];
+}
+
+export interface Mistake {
+  index: number;
+  label: number;
+  predicted: number;
+  confidence: number;
+}
+
+const CHUNK = 1000;
+const MAX_MISTAKES = 48;
+/** Keras clips probabilities to this before taking logs. */
+const EPSILON = 1e-7;
+
+/** Scores `indices` of `set` (all of it by default) in chunks; loss is computed in JS from the outputs so it matches the configured loss on every backend. */
+export function scoreSet(model: tf.LayersModel, config: TrialConfig, set: LabelledImages, indices?: ArrayLike<number>): Score {
+  const order = indices ?? Uint32Array.from({ length: set.count }, (_, i) => i);
+  const confusion = Array.from({ length: CLASS_COUNT }, () => new Array<number>(CLASS_COUNT).fill(0));
+  const mistakes: Mistake[] = [];
+  let lossSum = 0;
+  let correct = 0;
+  for (let start = 0; start < order.length; start += CHUNK) {
+    const chunk = Array.prototype.slice.call(order, start, Math.min(start + CHUNK, order.length)) as number[];
+    const outputs = tf.tidy(() => {
+      const x = inputTensor(gatherPixels(set, chunk), chunk.length, config.model.input);
+      return (model.predict(x) as tf.Tensor).dataSync() as Float32Array;
+    });
+    chunk.forEach((sample, n) => {
+      const row = outputs.subarray(n * CLASS_COUNT, (n + 1) * CLASS_COUNT);
+      const label = set.labels[sample]!;
+      let predicted = 0;
+      for (let k = 1; k < CLASS_COUNT; k++) if (row[k]! > row[predicted]!) predicted = k;
+      confusion[label]![predicted]!++;
+      if (predicted === label) correct++;
+      else if (mistakes.length < MAX_MISTAKES) mistakes.push({ index: sample, label, predicted, confidence: row[predicted]! });
+      lossSum += sampleLoss(config.train.loss, row, label);
+    });
+  }
+  return { loss: lossSum / order.length, accuracy: correct / order.length, confusion, mistakes };
+}
+
+function sampleLoss(loss: TrialConfig['train']['loss'], row: Float32Array, label: number): number {
+  if (loss === 'meanSquaredError') {
+    let sum = 0;
+    for (let k = 0; k < CLASS_COUNT; k++) sum += (row[k]! - (k === label ? 1 : 0)) ** 2;
+    return sum / CLASS_COUNT;
+  }
+  return -Math.log(Math.min(1 - EPSILON, Math.max(EPSILON, row[label]!)));
+}

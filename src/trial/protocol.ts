@@ -1,0 +1,22 @@
+import type { BackendInfo, BackendName } from '../backend/select.js';
+import type { TrialConfig } from '../config/resolved.js';
+import type { DataLocation } from '../data/locate.js';
+import type { TrialResult } from './run-trial.js';
+import type { EpochRecord } from './train.js';
+
+/** What the parent sends a trial worker: a finished trial spec, never YAML. */
+export interface RunTrialMessage {
+  type: 'run';
+  config: TrialConfig;
+  backend: BackendName;
+  data: DataLocation;
+  modelDir: string;
+}
+
+/** What a worker reports back; the parent alone writes them to the database. */
+export type WorkerMessage =
+  | { type: 'ready'; backend: BackendInfo; loadSeconds: number }
+  | { type: 'batch'; epoch: number; batch: number; batches: number; loss: number }
+  | { type: 'epoch'; record: EpochRecord }
+  | { type: 'result'; result: TrialResult; backend: BackendInfo }
+  | { type: 'error'; message: string };

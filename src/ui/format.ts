@@ -1,0 +1,13 @@
+/** Small, shared number formats for the terminal. */
+export const percent = (value: number | null | undefined, digits = 2): string => (value == null ? '—' : `${(value * 100).toFixed(digits)}%`);
+
+export const fixed = (value: number | null | undefined, digits = 4): string => (value == null ? '—' : value.toFixed(digits));
+
+export function duration(seconds: number | null | undefined): string {
+  if (seconds == null) return '—';
+  if (seconds < 60) return `${seconds.toFixed(1)}s`;
+  const m = Math.floor(seconds / 60);
+  const s = Math.round(seconds % 60);
+  if (m < 60) return `${m}m${String(s).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}

@@ -1,0 +1,83 @@
+import chalk from 'chalk';
+import cliProgress from 'cli-progress';
+import type { FinalStatus, SweepReporter } from '../sweep/run-sweep.js';
+import type { TrialResult } from '../trial/run-trial.js';
+import { duration, percent } from './format.js';
+
+const STATUS_MARK: Record<FinalStatus, string> = {
+  completed: chalk.green('✓'),
+  diverged: chalk.yellow('↯ diverged'),
+  failed: chalk.red('✗ failed'),
+  interrupted: chalk.yellow('■ interrupted'),
+};
+
+/**
+ * Terminal view of a sweep: on a TTY one live bar per running trial (epoch, batch, loss, ETA);
+ * elsewhere (CI, pipes) one plain line per epoch. Either way one summary line per finished trial.
+ */
+export function createSweepProgress(stream: NodeJS.WriteStream = process.stderr): SweepReporter {
+  const live = Boolean(stream.isTTY);
+  const multibar = live
+    ? new cliProgress.MultiBar(
+        {
+          stream,
+          format: ' {bar} {percentage}% | {label} | epoch {epoch}/{epochs} batch {batch}/{batches} | loss {loss} | ETA {eta_formatted}',
+          barsize: 20,
+          hideCursor: true,
+          clearOnComplete: true,
+          etaBuffer: 50,
+          fps: 10,
+        },
+        cliProgress.Presets.shades_classic,
+      )
+    : undefined;
+  const bars = new Map<string, cliProgress.SingleBar>();
+  const log = (line: string) => (multibar ? multibar.log(`${line}\n`) : stream.write(`${line}\n`));
+
+  return {
+    planned({ trials, skipped, backend, concurrency, data }) {
+      log(`backend: ${backend.reason}`);
+      log(`data: ${data.dir} (${data.via})`);
+      log(`${trials} trial${trials === 1 ? '' : 's'} to run${skipped ? `, ${skipped} already completed (skipped; --force re-runs them)` : ''}, ${concurrency} at a time`);
+    },
+    trialStarted(trial) {
+      if (!multibar) log(`▶ ${trial.label} (run ${trial.runId})`);
+    },
+    trialBatch(trial, epoch, batch, batches, loss) {
+      if (!multibar) return;
+      const epochs = trial.spec.config.train.epochs;
+      let bar = bars.get(trial.runId);
+      if (!bar) {
+        bar = multibar.create(epochs * batches, 0, { label: trial.label, epochs });
+        bars.set(trial.runId, bar);
+      }
+      bar.update((epoch - 1) * batches + batch, { epoch, batch, batches, loss: loss.toFixed(4) });
+    },
+    trialEpoch(trial, r) {
+      if (multibar) return;
+      log(`  ${trial.label} epoch ${r.epoch}/${trial.spec.config.train.epochs}: loss ${r.loss.toFixed(4)} acc ${percent(r.accuracy)} val_loss ${r.valLoss.toFixed(4)} val_acc ${percent(r.valAccuracy)} (${duration(r.seconds)})`);
+    },
+    trialFinished(trial, status, result, error) {
+      const bar = bars.get(trial.runId);
+      if (bar) {
+        bar.stop();
+        multibar?.remove(bar);
+        bars.delete(trial.runId);
+      }
+      log(`${STATUS_MARK[status]} ${trial.label}  ${summary(result)}${error ? `  ${chalk.dim(error)}` : ''}  ${chalk.dim(`run ${trial.runId}`)}`);
+      if (bars.size === 0) multibar?.stop();
+    },
+    stopping(reason) {
+      log(chalk.yellow(reason));
+    },
+  };
+}
+
+function summary(result: TrialResult | undefined): string {
+  if (!result) return '';
+  const parts = [];
+  if (result.test) parts.push(`test acc ${chalk.bold(percent(result.test.accuracy))}`, `loss ${result.test.loss.toFixed(4)}`);
+  parts.push(`${result.epochs.length} epoch${result.epochs.length === 1 ? '' : 's'}${result.stoppedEarly ? ` (early stop, best ${result.bestEpoch})` : ''}`);
+  parts.push(duration(result.seconds));
+  return parts.join('  ');
+}
