@@ -356,13 +356,22 @@ export interface ReshapeLayer {
    */
   targetShape: [number, ...number[]];
 }
+/**
+ * How to train: optimizer, loss, epochs, batch size, seed, early stopping.
+ */
 export interface TrainConfig {
   optimizer?: OptimizerConfig;
   /**
    * sparseCategoricalCrossentropy takes class indices; categoricalCrossentropy and meanSquaredError get one-hot labels. The crossentropies expect a softmax output.
    */
   loss?: 'sparseCategoricalCrossentropy' | 'categoricalCrossentropy' | 'meanSquaredError';
+  /**
+   * Passes over the training set.
+   */
   epochs?: number;
+  /**
+   * Samples per gradient step.
+   */
   batchSize?: number;
   /**
    * Seeds initializers, dropout, shuffling and augmentation.
@@ -374,7 +383,7 @@ export interface TrainConfig {
  * Optimizer and its settings (tf.train.<name>).
  */
 export interface OptimizerConfig {
-  name: 'sgd' | 'adam' | 'rmsprop' | 'adagrad' | 'adadelta' | 'adamax';
+  name?: 'sgd' | 'adam' | 'rmsprop' | 'adagrad' | 'adadelta' | 'adamax';
   /**
    * Defaults: sgd 0.01, adam 0.001, rmsprop 0.001, adagrad 0.01, adadelta 1.0, adamax 0.002 (the Keras defaults).
    */
@@ -410,6 +419,9 @@ export interface EarlyStoppingConfig {
  */
 export interface RandomFlip {
   type: 'randomFlip';
+  /**
+   * Which flips may happen.
+   */
   mode?: 'horizontal' | 'vertical' | 'horizontal_and_vertical';
 }
 /**

@@ -75,7 +75,7 @@ export function loadExperiment(file: string, overrides: readonly Override[] = []
     }
   }
   if (problems.length === 0) problems.push(...crossFieldProblems(written, source));
-  if (problems.length > 0) throw invalid(file, problems);
+  if (problems.length > 0) throw invalid(file, problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0)));
 
   return { file, source, written, resolved: resolveDefaults(written, file) };
 }
@@ -141,7 +141,7 @@ function resolveDefaults(written: Experiment, file: string): ResolvedExperiment 
   config.model.input ??= [28, 28, 1];
   fillSchemaDefaults(config);
   const optimizer = config.train.optimizer!;
-  optimizer.learningRate ??= DEFAULT_LEARNING_RATE[optimizer.name];
+  optimizer.learningRate ??= DEFAULT_LEARNING_RATE[optimizer.name ?? 'adam'];
   if (config.data.path) config.data.path = resolvePath(dirname(file), config.data.path);
   return { ...config, sweep: config.sweep ?? {} } as ResolvedExperiment;
 }

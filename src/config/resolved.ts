@@ -10,7 +10,7 @@ export interface TrialConfig {
   data: DataConfig & Required<Pick<DataConfig, 'dataset' | 'validation'>>;
   model: { input: number[]; layers: Layer[] };
   train: Required<Pick<TrainConfig, 'loss' | 'epochs' | 'batchSize' | 'seed'>> & {
-    optimizer: OptimizerConfig & { learningRate: number };
+    optimizer: OptimizerConfig & { name: NonNullable<OptimizerConfig['name']>; learningRate: number };
     earlyStopping?: TrainConfig['earlyStopping'];
   };
   augment: Augmentation[];

@@ -30,7 +30,9 @@ export function explainSchemaErrors(errors: ErrorObject[], document: unknown): S
 
 function explain(error: ErrorObject, document: unknown): SchemaMessage {
   const segments = pointerSegments(error.instancePath);
-  const field = `\`${formatPath(segments)}\``;
+  const last = segments[segments.length - 1];
+  // The full path is printed in front of every message; the message names just the field.
+  const field = typeof last === 'string' ? `\`${last}\`` : `\`${formatPath(segments)}\``;
   const value = valueAt(document, segments);
   const schema = error.parentSchema as JsonSchema | undefined;
   const params = error.params as Record<string, unknown>;
@@ -107,8 +109,8 @@ function patternMessage(segments: (string | number)[]): string {
 function ownerName(document: unknown, segments: (string | number)[]): string | undefined {
   const value = valueAt(document, segments);
   const type = value && typeof value === 'object' && 'type' in value ? String((value as { type: unknown }).type) : undefined;
-  if (type && segments.includes('layers') && branchSchema('layer', type)) return `a ${type} layer (${formatPath(segments)})`;
-  if (type && segments.includes('augment') && branchSchema('augmentation', type)) return `augmentation ${type} (${formatPath(segments)})`;
+  if (type && segments.includes('layers') && branchSchema('layer', type)) return `a ${type} layer`;
+  if (type && segments.includes('augment') && branchSchema('augmentation', type)) return `augmentation ${type}`;
   return segments.length ? `\`${formatPath(segments)}\`` : undefined;
 }
 
@@ -142,10 +144,11 @@ function describeNumber(s: JsonSchema, type: 'integer' | 'number'): string {
   if (s.exclusiveMinimum === 0 && s.maximum === undefined) return `a positive ${noun}`;
   const low = s.minimum !== undefined ? `[${s.minimum}` : s.exclusiveMinimum !== undefined ? `(${s.exclusiveMinimum}` : undefined;
   const high = s.maximum !== undefined ? `${s.maximum}]` : s.exclusiveMaximum !== undefined ? `${s.exclusiveMaximum})` : undefined;
-  if (low && high) return `a ${noun} in ${low}, ${high}`;
-  if (low) return `a ${noun} ${low.startsWith('[') ? '>=' : '>'} ${low.slice(1)}`;
-  if (high) return `a ${noun} ${high.endsWith(']') ? '<=' : '<'} ${high.slice(0, -1)}`;
-  return `a ${noun}`;
+  const article = noun === 'integer' ? 'an' : 'a';
+  if (low && high) return `${article} ${noun} in ${low}, ${high}`;
+  if (low) return `${article} ${noun} ${low.startsWith('[') ? '>=' : '>'} ${low.slice(1)}`;
+  if (high) return `${article} ${noun} ${high.endsWith(']') ? '<=' : '<'} ${high.slice(0, -1)}`;
+  return `${article} ${noun}`;
 }
 
 function plural(phrase: string): string {

@@ -31,7 +31,7 @@ export function expandTrials(loaded: LoadedExperiment, options: { repeat?: numbe
     throw new UserError(`${file}: the sweep grid has ${combinations} trials, over the limit of ${maxTrials}`, [
       {
         file,
-        ...positionOf(loaded.source, ['sweep']),
+        ...positionOf(loaded.source, [], 'sweep'),
         path: 'sweep',
         message: `the sweep grid has ${combinations} trials (${axes.map(([k, v]) => `${v.length} × ${k}`).join(', ')}${repeat > 1 ? `, × ${repeat} repeats` : ''}), over the limit of ${maxTrials}`,
         hint: `shrink the grid, or pass --max-trials ${combinations} if you mean it`,

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { loadExperiment } from '../src/config/load-experiment.js';
+import { UserError } from '../src/errors.js';
+import { expandTrials } from '../src/sweep/expand.js';
+import { writeTemp } from './helpers/cli.js';
+
+const FILE = `name: grid
+model:
+  layers:
+    - { type: flatten }
+    - { type: dropout, name: drop1, rate: 0.25 }
+    - { type: dense, units: 10, activation: softmax }
+train: { seed: 7 }
+sweep:
+  train.optimizer.learningRate: [0.001, 0.0003]
+  model.layers.drop1.rate: [0.2, 0.4]
+`;
+
+describe('a sweep grid expands into fully resolved trials', () => {
+  it('makes the cartesian product, addressing layers by name', () => {
+    const trials = expandTrials(loadExperiment(writeTemp('grid.yaml', FILE)));
+    expect(trials.map((t) => [t.config.train.optimizer.learningRate, (t.config.model.layers[1] as { rate: number }).rate])).toEqual([
+      [0.001, 0.2],
+      [0.001, 0.4],
+      [0.0003, 0.2],
+      [0.0003, 0.4],
+    ]);
+    expect(new Set(trials.map((t) => t.hash)).size).toBe(4);
+    expect(trials[0]!.params).toEqual({ 'train.optimizer.learningRate': 0.001, 'model.layers.drop1.rate': 0.2 });
+  });
+
+  it('fills every default, so the trial never guesses one', () => {
+    const [trial] = expandTrials(loadExperiment(writeTemp('grid.yaml', FILE)));
+    expect(trial!.config.train).toMatchObject({ epochs: 10, batchSize: 32, loss: 'sparseCategoricalCrossentropy', seed: 7, optimizer: { name: 'adam' } });
+    expect(trial!.config.model.input).toEqual([28, 28, 1]);
+    expect(trial!.config.data).toMatchObject({ dataset: 'fashion-mnist', validation: 'test' });
+  });
+
+  it('repeats each combination with consecutive seeds, each its own identity', () => {
+    const trials = expandTrials(loadExperiment(writeTemp('grid.yaml', FILE)), { repeat: 3 });
+    expect(trials).toHaveLength(12);
+    expect(trials.slice(0, 3).map((t) => t.config.train.seed)).toEqual([7, 8, 9]);
+    expect(new Set(trials.map((t) => t.hash)).size).toBe(12);
+  });
+
+  it('gives the same config the same hash whatever file it came from or how its defaults were written', () => {
+    const a = expandTrials(loadExperiment(writeTemp('a.yaml', FILE)))[0]!;
+    const explicit = FILE.replace('train: { seed: 7 }', 'train: { seed: 7, epochs: 10, batchSize: 32 }').replace('description', 'x');
+    const b = expandTrials(loadExperiment(writeTemp('b.yaml', explicit)))[0]!;
+    expect(b.hash).toBe(a.hash);
+  });
+
+  it('refuses a grid over the trial limit unless allowed', () => {
+    const loaded = loadExperiment(writeTemp('grid.yaml', FILE));
+    expect(() => expandTrials(loaded, { maxTrials: 3 })).toThrow(UserError);
+    try {
+      expandTrials(loaded, { maxTrials: 3 });
+    } catch (error) {
+      expect((error as UserError).problems[0]).toMatchObject({ line: 8, hint: expect.stringContaining('--max-trials 4') });
+    }
+    expect(expandTrials(loaded, { maxTrials: 4 })).toHaveLength(4);
+  });
+});
