@@ -67,6 +67,8 @@ export async function chooseBackend(request: BackendRequest): Promise<BackendCho
 
 /** Makes `name` the active tfjs backend in this process, ready to train. */
 export async function activateBackend(name: BackendName): Promise<BackendInfo> {
+  // Production mode skips per-op debug checks and the cpu backend's "install tfjs-node" banner.
+  tf.enableProdMode();
   let pkg: string | undefined;
   if (name === 'tensorflow') {
     const loaded = (await probeNative()).find((p) => p.loaded);

@@ -28,7 +28,7 @@ export function listCommand(options: ListOptions): number {
       console.log(JSON.stringify(runs.map((r) => ({ ...r, config_json: undefined, config: JSON.parse(r.config_json), params: JSON.parse(r.params_json) })), null, 2));
       return 0;
     }
-    const table = new Table({ head: ['run', 'experiment', 'params', 'status', 'test acc', 'epochs', 'time', 'backend', 'branch', 'started'].map((h) => chalk.bold(h)), style: { head: [], border: [] } });
+    const table = new Table({ head: ['run', 'experiment', 'params', 'status', 'test acc', 'epochs', 'time', 'backend', 'branch', 'started'].map((h) => chalk.bold(h)), style: { head: [], border: [], compact: true } });
     for (const r of runs) {
       const params = Object.entries(JSON.parse(r.params_json) as Record<string, unknown>).map(([k, v]) => `${k.split('.').pop()}=${JSON.stringify(v)}`).join(' ');
       table.push([r.id, r.experiment, params, COLOUR[r.status](r.status), percent(r.test_accuracy), r.epochs_done, duration(r.seconds), r.backend ?? '', r.git_branch ?? '', r.started_at.replace('T', ' ').slice(0, 19)]);

@@ -2,7 +2,14 @@ import chalk from 'chalk';
 import { dirname } from 'node:path';
 import type { BackendRequest } from '../backend/select.js';
 import { parseOverride } from '../config/load-experiment.js';
-import { planSweep, runSweep, trialLabel } from '../sweep/run-sweep.js';
+import Table from 'cli-table3';
+import { existsSync } from 'node:fs';
+import { activateBackend, chooseBackend } from '../backend/select.js';
+import { buildModel } from '../model/build.js';
+import { estimateDuration } from '../sweep/estimate.js';
+import { defaultConcurrency, planSweep, runSweep, trialLabel } from '../sweep/run-sweep.js';
+import { RunStore } from '../store/run-store.js';
+import { duration } from '../ui/format.js';
 import { createSweepProgress } from '../ui/sweep-progress.js';
 import { databasePath } from './options.js';
 
@@ -66,10 +73,40 @@ export async function sweepCommand(files: string[], options: SweepCommandOptions
   }
 }
 
-/** `runner plan` and `runner sweep --dry-run`: every trial with its varied parameters, nothing trained. */
-export function planCommand(files: string[], options: SweepCommandOptions): number {
-  const { trials } = planSweep({ files, overrides: (options.set ?? []).map(parseOverride), repeat: options.repeat, maxTrials: options.maxTrials });
-  for (const trial of trials) console.log(`${trial.hash}  ${trialLabel(trial)}  (${trial.config.train.epochs} epochs, batch ${trial.config.train.batchSize})`);
-  console.log(`${trials.length} trial${trials.length === 1 ? '' : 's'}`);
+/** `runner plan` and `runner sweep --dry-run`: every trial with its varied parameters, size and expected duration; nothing trained. */
+export async function planCommand(files: string[], options: SweepCommandOptions): Promise<number> {
+  const { trials, backend: requested } = planSweep({ files, overrides: (options.set ?? []).map(parseOverride), repeat: options.repeat, maxTrials: options.maxTrials });
+  const backend = await chooseBackend(options.backend ?? requested);
+  await activateBackend('cpu');
+  const dbPath = databasePath(options.db);
+  const timings = existsSync(dbPath) ? withStore(dbPath, (store) => store.epochTimings()) : [];
+  const table = new Table({ head: ['trial', 'hash', 'parameters', 'epochs', 'batch', 'estimate'].map((h) => chalk.bold(h)), style: { head: [], border: [], compact: true } });
+  let total = 0;
+  let unknown = 0;
+  for (const trial of trials) {
+    const model = buildModel(trial.config);
+    const params = model.countParams();
+    model.dispose();
+    const estimate = estimateDuration(trial, timings, backend.name);
+    if (estimate) total += estimate.seconds;
+    else unknown++;
+    table.push([trialLabel(trial), trial.hash, params.toLocaleString('en-US'), trial.config.train.epochs, trial.config.train.batchSize, estimate ? `${duration(estimate.seconds)} (${estimate.basis})` : chalk.dim('not measured yet')]);
+  }
+  console.log(table.toString());
+  const concurrency = options.concurrency ?? defaultConcurrency(backend.name);
+  console.log(
+    `${trials.length} trial${trials.length === 1 ? '' : 's'} on ${backend.name}, ${concurrency} at a time` +
+      (total ? `; measured trials take about ${duration(total / concurrency)} of wall time` : '') +
+      (unknown ? `; ${unknown} without a measurement` : ''),
+  );
   return 0;
+}
+
+function withStore<T>(path: string, use: (store: RunStore) => T): T {
+  const store = new RunStore(path);
+  try {
+    return use(store);
+  } finally {
+    store.close();
+  }
 }

@@ -9,7 +9,7 @@ export function renderLeaderboard(board: Leaderboard): string {
   if (board.entries.length === 0) return 'No completed runs yet. Run `runner sweep experiments/quick.yaml` first.';
   const table = new Table({
     head: ['#', 'experiment', ...board.columns.map(shortKey), 'test acc', 'test loss', 'epochs', 'time', 'runs', 'backend', 'branch'].map((h) => chalk.bold(h)),
-    style: { head: [], border: [] },
+    style: { head: [], border: [], compact: true },
   });
   for (const e of board.entries) {
     table.push([

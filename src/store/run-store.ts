@@ -148,6 +148,24 @@ export class RunStore {
     return new Set(rows.map((r) => r.config_hash));
   }
 
+  /**
+   * Records `run` as running unless its config is already completed on its branch (when not forced) or is
+   * being trained right now by a live process. Check and insert happen in one write transaction, so two
+   * sweeps on one database split the work instead of doing it twice.
+   */
+  claimRun(run: NewRun, options: { force: boolean; isAlive: (pid: number) => boolean }): boolean {
+    const claim = this.db.transaction(() => {
+      const others = this.db
+        .prepare(`SELECT status, pid, host FROM runs WHERE config_hash = ? AND git_branch IS ? AND status IN ('completed', 'running')`)
+        .all(run.configHash, run.git.branch ?? null) as { status: RunStatus; pid: number; host: string }[];
+      const taken = others.some((o) => (o.status === 'completed' && !options.force) || (o.status === 'running' && (o.host !== hostname() || options.isAlive(o.pid))));
+      if (taken) return false;
+      this.startRun(run);
+      return true;
+    });
+    return claim.immediate();
+  }
+
   startRun(run: NewRun): void {
     this.db
       .prepare(
@@ -229,6 +247,16 @@ export class RunStore {
     return this.db
       .prepare(`SELECT epoch, loss, accuracy, val_loss AS valLoss, val_accuracy AS valAccuracy, seconds FROM epochs WHERE run_id = ? ORDER BY epoch`)
       .all(runId) as EpochRow[];
+  }
+
+  /** Mean seconds per epoch of every completed run, for duration estimates. */
+  epochTimings(): { experiment: string; configHash: string; config: string; backend: string | null; secondsPerEpoch: number }[] {
+    return this.db
+      .prepare(
+        `SELECT r.experiment, r.config_hash AS configHash, r.config_json AS config, r.backend, AVG(e.seconds) AS secondsPerEpoch
+         FROM runs r JOIN epochs e ON e.run_id = r.id WHERE r.status = 'completed' GROUP BY r.id`,
+      )
+      .all() as { experiment: string; configHash: string; config: string; backend: string | null; secondsPerEpoch: number }[];
   }
 
   counts(): { runs: number; sweeps: number } {

@@ -112,19 +112,27 @@ export async function runSweep(options: SweepOptions, reporter: SweepReporter, s
         if (stop.aborted) return;
         const trial: TrialLabel = { runId: `${spec.hash.slice(0, 8)}-${randomBytes(2).toString('hex')}`, spec, label: trialLabel(spec) };
         const modelDir = join(options.runsDir, trial.runId, 'model');
-        store.startRun({
-          id: trial.runId,
-          sweepId,
-          experiment: spec.experiment,
-          file: relative(process.cwd(), spec.file) || spec.file,
-          config: spec.config,
-          configHash: spec.hash,
-          params: spec.params,
-          seed: spec.config.train.seed,
-          repeatIndex: spec.repeatIndex,
-          git,
-          backend: backend.name,
-        });
+        const claimed = store.claimRun(
+          {
+            id: trial.runId,
+            sweepId,
+            experiment: spec.experiment,
+            file: relative(process.cwd(), spec.file) || spec.file,
+            config: spec.config,
+            configHash: spec.hash,
+            params: spec.params,
+            seed: spec.config.train.seed,
+            repeatIndex: spec.repeatIndex,
+            git,
+            backend: backend.name,
+          },
+          { force: options.force, isAlive },
+        );
+        if (!claimed) {
+          // Another runner finished or is training this trial since the plan was made.
+          summary.skipped++;
+          return;
+        }
         reporter.trialStarted(trial);
         const outcome = await runTrialProcess(
           { type: 'run', config: spec.config, backend: backend.name, data, modelDir },
