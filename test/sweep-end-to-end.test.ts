@@ -1,0 +1,104 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli, tempDir, writeTemp } from './helpers/cli.js';
+import { query, tinyExperiment } from './helpers/sweeps.js';
+
+interface Run {
+  id: string;
+  status: string;
+  params_json: string;
+  test_accuracy: number;
+  confusion_json: string;
+  class_metrics_json: string;
+  backend: string;
+  tfjs_version: string;
+  epochs_done: number;
+  best_epoch: number;
+  model_dir: string;
+  error: string | null;
+}
+
+describe('runner sweep, end to end on the real dataset', () => {
+  it('trains every trial of a grid and records runs, epochs and confusion matrices; a re-run skips them', () => {
+    const dir = tempDir();
+    const file = writeTemp('tiny.yaml', tinyExperiment('tiny', 'sweep:\n  train.optimizer.learningRate: [0.01, 0.003]\n'), dir);
+    const db = join(dir, 'runs.sqlite');
+    const first = runCli(['sweep', file, '--db', db]);
+    expect(first.stderr).toContain('sweep: 2 completed');
+    expect(first.status).toBe(0);
+
+    const runs = query<Run>(db, 'SELECT * FROM runs ORDER BY started_at');
+    expect(runs).toHaveLength(2);
+    for (const run of runs) {
+      expect(run.status).toBe('completed');
+      expect(run.backend).toBe('wasm');
+      expect(run.tfjs_version).toBe('4.22.0');
+      expect(run.epochs_done).toBe(2);
+      const confusion = JSON.parse(run.confusion_json) as number[][];
+      expect(confusion).toHaveLength(10);
+      expect(confusion.flat().reduce((a, b) => a + b, 0)).toBe(300);
+      const diagonal = confusion.reduce((sum, row, k) => sum + row[k]!, 0);
+      expect(diagonal / 300).toBeCloseTo(run.test_accuracy, 10);
+      // Two epochs on 600 images already beat chance (10%) by far.
+      expect(run.test_accuracy).toBeGreaterThan(0.4);
+      expect(JSON.parse(run.class_metrics_json)).toHaveLength(10);
+      expect(existsSync(join(run.model_dir, 'model.json'))).toBe(true);
+      expect(existsSync(join(run.model_dir, 'weights.bin'))).toBe(true);
+    }
+    expect(runs.map((r) => JSON.parse(r.params_json))).toEqual([{ 'train.optimizer.learningRate': 0.01 }, { 'train.optimizer.learningRate': 0.003 }]);
+    const epochs = query<{ run_id: string; epoch: number; loss: number; val_accuracy: number }>(db, 'SELECT * FROM epochs ORDER BY run_id, epoch');
+    expect(epochs).toHaveLength(4);
+    expect(epochs.every((e) => Number.isFinite(e.loss) && e.val_accuracy > 0)).toBe(true);
+
+    const again = runCli(['sweep', file, '--db', db]);
+    expect(again.status).toBe(0);
+    expect(again.stderr).toContain('2 already completed');
+    expect(query(db, 'SELECT id FROM runs')).toHaveLength(2);
+
+    const report = runCli(['report', '--top', '5', '--json', '--db', db]);
+    expect(report.status).toBe(0);
+    const board = JSON.parse(report.stdout) as { entries: { runIds: string[]; accuracy: { mean: number } }[] };
+    expect(board.entries).toHaveLength(2);
+    expect(board.entries[0]!.accuracy.mean).toBeGreaterThanOrEqual(board.entries[1]!.accuracy.mean);
+  });
+
+  it('records a trial whose loss explodes as diverged, and the sweep goes on and says so', () => {
+    const dir = tempDir();
+    const file = writeTemp('wild.yaml', tinyExperiment('wild', 'sweep:\n  train.optimizer.learningRate: [1.0e+12, 0.003]\n', "epochs: 2, optimizer: { name: sgd }"), dir);
+    const db = join(dir, 'runs.sqlite');
+    const result = runCli(['sweep', file, '--db', db, '--concurrency', '1']);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/1 completed.*1 diverged/);
+    const runs = query<Run>(db, 'SELECT * FROM runs ORDER BY started_at');
+    expect(runs.map((r) => r.status)).toEqual(['diverged', 'completed']);
+    expect(runs[0]!.error).toMatch(/loss became (NaN|Infinity)/);
+  });
+
+  it('stops early when the monitored metric stops improving and keeps the best epoch', () => {
+    const dir = tempDir();
+    const file = writeTemp(
+      'early.yaml',
+      tinyExperiment('early', '', 'epochs: 6, earlyStopping: { monitor: valLoss, patience: 1, minDelta: 10 }'),
+      dir,
+    );
+    const db = join(dir, 'runs.sqlite');
+    expect(runCli(['sweep', file, '--db', db]).status).toBe(0);
+    const [run] = query<Run>(db, 'SELECT * FROM runs');
+    // Epoch 1 sets the best; no later epoch can improve by 10, so training stops after patience + 1 more.
+    expect(run).toMatchObject({ status: 'completed', epochs_done: 3, best_epoch: 1 });
+  });
+
+  it('--set overrides fields and --dry-run trains nothing', () => {
+    const dir = tempDir();
+    const file = writeTemp('tiny.yaml', tinyExperiment('tiny'), dir);
+    const db = join(dir, 'runs.sqlite');
+    const plan = runCli(['sweep', file, '--db', db, '--dry-run', '--set', 'train.epochs=1', '--repeat', '3']);
+    expect(plan.status).toBe(0);
+    expect(plan.stdout).toContain('3 trials');
+    expect(existsSync(db)).toBe(false);
+    const result = runCli(['sweep', file, '--db', db, '--set', 'train.epochs=1']);
+    expect(result.status).toBe(0);
+    expect(query<Run>(db, 'SELECT * FROM runs')[0]).toMatchObject({ epochs_done: 1 });
+  });
+});
