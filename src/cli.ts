@@ -65,16 +65,47 @@ program
 
 program
   .command('report')
-  .description('rank completed runs (repeats of a config grouped as mean ± std)')
+  .description('rank runs (repeats of a config grouped as mean ± std); --html writes a self-contained report page')
   .option('--top <n>', 'show the best n', intArg('--top'))
   .option('--metric <name>', 'accuracy (default), loss or time')
   .option('--experiment <name>', 'only this experiment')
   .option('--branch <name>', 'only runs made on this git branch')
+  .addOption(new Option('--status <status>', 'only runs with this status').choices(['running', 'completed', 'failed', 'diverged', 'interrupted']).default('completed'))
   .option('--since <date>', 'only runs started on or after this ISO date')
   .option('--json', 'machine-readable output')
   .option('--csv', 'CSV output')
+  .option('--html <file>', 'write an HTML report (leaderboard, curves, confusion matrices, sweep plots, misclassified images) that opens offline')
+  .option('--data-dir <dir>', 'directory holding Fashion-MNIST, for the images of the HTML report')
   .option('--db <path>', 'run database')
   .action(exitWith(async (options) => (await import('./commands/report.js')).reportCommand(options)));
+
+program
+  .command('show')
+  .description('one run in detail: config, learning curves, confusion matrix, per-class metrics, frequent confusions')
+  .argument('<run>', 'run id or a unique prefix of one')
+  .option('--json', 'machine-readable output')
+  .option('--db <path>', 'run database')
+  .action(exitWith(async (run: string, options) => (await import('./commands/show.js')).showCommand(run, options)));
+
+program
+  .command('compare')
+  .description('two runs side by side: config differences, metric deltas, per-class recall changes')
+  .argument('<run-a>', 'run id or unique prefix')
+  .argument('<run-b>', 'run id or unique prefix')
+  .option('--json', 'machine-readable output')
+  .option('--db <path>', 'run database')
+  .action(exitWith(async (a: string, b: string, options) => (await import('./commands/compare.js')).compareCommand(a, b, options)));
+
+program
+  .command('diff')
+  .description('test accuracy of the same configs on two git refs (branch names or commits), with deltas and significance')
+  .argument('[ref-a]', 'baseline branch or commit (default: main)')
+  .argument('[ref-b]', 'branch or commit to judge (default: the current branch)')
+  .option('--experiment <name>', 'only this experiment')
+  .option('--fail-on-regression <points>', 'exit 1 when a config lost more than this many percentage points of test accuracy (0.5 = half a point)')
+  .option('--json', 'machine-readable output')
+  .option('--db <path>', 'run database')
+  .action(exitWith(async (a: string | undefined, b: string | undefined, options) => (await import('./commands/diff.js')).diffCommand(a, b, options)));
 
 program
   .command('list')

@@ -1,18 +1,21 @@
-import { leaderboard, type RankMetric } from '../report/leaderboard.js';
+import { existsSync } from 'node:fs';
+import { leaderboard, type Leaderboard, type RankMetric } from '../report/leaderboard.js';
 import { renderLeaderboard } from '../report/render-leaderboard.js';
-import { RunStore, type RunStatus } from '../store/run-store.js';
+import { RunStore, type RunFilter, type RunStatus } from '../store/run-store.js';
 import { UserError } from '../errors.js';
 import { databasePath } from './options.js';
-import { existsSync } from 'node:fs';
 
 export interface ReportOptions {
   top?: number;
   metric?: string;
   experiment?: string;
   branch?: string;
+  status?: RunStatus;
   since?: string;
   json?: boolean;
   csv?: boolean;
+  html?: string;
+  dataDir?: string;
   db?: string;
 }
 
@@ -24,14 +27,18 @@ export function openExistingStore(flag: string | undefined): RunStore {
   return new RunStore(path);
 }
 
-export function reportCommand(options: ReportOptions): number {
+export async function reportCommand(options: ReportOptions): Promise<number> {
   const metric = METRICS[options.metric ?? 'accuracy'];
   if (!metric) throw new UserError(`--metric ${options.metric}: expected one of accuracy, loss, time`);
+  const filter: RunFilter = { experiment: options.experiment, branch: options.branch, since: since(options.since), status: options.status ?? 'completed' };
   const store = openExistingStore(options.db);
   try {
-    const runs = store.runs({ experiment: options.experiment, branch: options.branch, since: options.since, status: 'completed' as RunStatus });
+    const runs = store.runs(filter);
     const board = leaderboard(runs, { top: options.top, metric });
-    if (options.json) console.log(JSON.stringify(board, null, 2));
+    if (options.html) {
+      const { writeHtmlReport } = await import('./html-report.js');
+      console.log(writeHtmlReport(store, runs, board, { file: options.html, dataDir: options.dataDir, filter }));
+    } else if (options.json) console.log(JSON.stringify(board, null, 2));
     else if (options.csv) console.log(toCsv(board));
     else console.log(renderLeaderboard(board));
     return 0;
@@ -40,7 +47,15 @@ export function reportCommand(options: ReportOptions): number {
   }
 }
 
-function toCsv(board: ReturnType<typeof leaderboard>): string {
+/** Start times are stored as ISO strings and compared as text, so the flag's date is normalised to one. */
+function since(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const time = Date.parse(text);
+  if (Number.isNaN(time)) throw new UserError(`--since ${text}: expected a date such as 2025-01-31 or 2025-01-31T14:00`);
+  return new Date(time).toISOString();
+}
+
+function toCsv(board: Leaderboard): string {
   const head = ['rank', 'experiment', ...board.columns, 'test_accuracy_mean', 'test_accuracy_std', 'test_loss_mean', 'epochs', 'seconds_mean', 'runs', 'backend', 'branch'];
   const quote = (v: unknown) => {
     const text = v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);

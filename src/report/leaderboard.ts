@@ -1,5 +1,6 @@
-import stableStringify from 'fast-json-stable-stringify';
 import type { RunRow } from '../store/run-store.js';
+import { configKey } from './run-config.js';
+import { mean, variance } from './stats.js';
 
 export type RankMetric = 'test_accuracy' | 'test_loss' | 'seconds';
 
@@ -30,12 +31,15 @@ export interface Leaderboard {
   entries: LeaderboardEntry[];
 }
 
-/** Ranks completed runs; repeats of one config (same config but the seed) become one entry with mean ± std. */
+/**
+ * Ranks the given runs (the caller filters them, usually to completed ones); repeats of one config (same config
+ * but the seed) on one branch become one entry with mean ± std. Entries without a value for the metric rank last.
+ */
 export function leaderboard(runs: RunRow[], options: { top?: number; metric?: RankMetric } = {}): Leaderboard {
   const metric = options.metric ?? 'test_accuracy';
   const groups = new Map<string, RunRow[]>();
-  for (const run of runs.filter((r) => r.status === 'completed')) {
-    const key = `${run.git_branch}|${configWithoutSeed(run)}`;
+  for (const run of runs) {
+    const key = `${run.git_branch}|${configKey(run)}`;
     groups.set(key, [...(groups.get(key) ?? []), run]);
   }
   const entries = [...groups.values()].map((group): LeaderboardEntry => {
@@ -55,17 +59,16 @@ export function leaderboard(runs: RunRow[], options: { top?: number; metric?: Ra
       branch: first.git_branch,
     };
   });
-  const value = (e: LeaderboardEntry) => (metric === 'test_accuracy' ? e.accuracy.mean : metric === 'test_loss' ? e.loss.mean : e.seconds.mean) ?? Number.NaN;
-  const higherIsBetter = metric === 'test_accuracy';
-  entries.sort((a, b) => (higherIsBetter ? value(b) - value(a) : value(a) - value(b)));
+  const value = (e: LeaderboardEntry) => (metric === 'test_accuracy' ? e.accuracy.mean : metric === 'test_loss' ? e.loss.mean : e.seconds.mean);
+  const sign = metric === 'test_accuracy' ? -1 : 1;
+  entries.sort((a, b) => {
+    const va = value(a);
+    const vb = value(b);
+    if (va === null || vb === null) return (va === null ? 1 : 0) - (vb === null ? 1 : 0);
+    return sign * (va - vb);
+  });
   const shown = entries.slice(0, options.top ?? entries.length).map((e, i) => ({ ...e, rank: i + 1 }));
   return { metric, columns: varyingColumns(shown), entries: shown };
-}
-
-function configWithoutSeed(run: RunRow): string {
-  const config = JSON.parse(run.config_json) as { train: { seed?: number } };
-  delete config.train.seed;
-  return stableStringify(config);
 }
 
 function varyingColumns(entries: LeaderboardEntry[]): string[] {
@@ -76,7 +79,5 @@ function varyingColumns(entries: LeaderboardEntry[]): string[] {
 export function stat(values: (number | null)[]): Stat {
   const xs = values.filter((v): v is number => v !== null && Number.isFinite(v));
   if (xs.length === 0) return { mean: null, std: null, n: 0 };
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const std = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)) : null;
-  return { mean, std, n: xs.length };
+  return { mean: mean(xs), std: xs.length > 1 ? Math.sqrt(variance(xs)) : null, n: xs.length };
 }

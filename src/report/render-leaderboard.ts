@@ -6,7 +6,7 @@ import type { Leaderboard, Stat } from './leaderboard.js';
 
 /** The leaderboard as a terminal table; colour lives here, not in the data. */
 export function renderLeaderboard(board: Leaderboard): string {
-  if (board.entries.length === 0) return 'No completed runs yet. Run `runner sweep experiments/quick.yaml` first.';
+  if (board.entries.length === 0) return 'No runs match: record some with `runner sweep experiments/quick.yaml`, or loosen the filters.';
   const table = new Table({
     head: ['#', 'experiment', ...board.columns.map(shortKey), 'test acc', 'test loss', 'epochs', 'time', 'runs', 'backend', 'branch'].map((h) => chalk.bold(h)),
     style: { head: [], border: [], compact: true },

@@ -243,6 +243,12 @@ export class RunStore {
     return rows.length === 1 ? rows[0] : rows.find((r) => r.id === idOrPrefix);
   }
 
+  /** Ids starting with `prefix`, to explain why `run(prefix)` found nothing (none, or several). */
+  runIdsWithPrefix(prefix: string, limit = 5): string[] {
+    const rows = this.db.prepare(`SELECT id FROM runs WHERE substr(id, 1, length(?)) = ? ORDER BY id LIMIT ?`).all(prefix, prefix, limit) as { id: string }[];
+    return rows.map((r) => r.id);
+  }
+
   epochs(runId: string): EpochRow[] {
     return this.db
       .prepare(`SELECT epoch, loss, accuracy, val_loss AS valLoss, val_accuracy AS valAccuracy, seconds FROM epochs WHERE run_id = ? ORDER BY epoch`)

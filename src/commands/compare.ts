@@ -1,0 +1,26 @@
+import { compareRuns } from '../report/compare.js';
+import { renderComparison } from '../report/render-compare.js';
+import { runDetails } from '../report/run-details.js';
+import { findRun } from './find-run.js';
+import { openExistingStore } from './report.js';
+
+export interface CompareOptions {
+  json?: boolean;
+  db?: string;
+}
+
+/** Two runs side by side: config differences, metric deltas, per-class recall deltas. */
+export function compareCommand(refA: string, refB: string, options: CompareOptions): number {
+  const store = openExistingStore(options.db);
+  try {
+    const [a, b] = [refA, refB].map((ref) => {
+      const row = findRun(store, ref);
+      return runDetails(row, store.epochs(row.id));
+    });
+    const comparison = compareRuns(a!, b!);
+    console.log(options.json ? JSON.stringify(comparison, null, 2) : renderComparison(comparison));
+    return 0;
+  } finally {
+    store.close();
+  }
+}

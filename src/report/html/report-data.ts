@@ -1,0 +1,103 @@
+import stableStringify from 'fast-json-stable-stringify';
+import { FASHION_MNIST_CLASSES, PIXELS } from '../../data/classes.js';
+import type { LabelledImages } from '../../data/dataset.js';
+import type { EpochRow, RunRow } from '../../store/run-store.js';
+import type { Mistake } from '../../trial/evaluate.js';
+import type { Leaderboard, LeaderboardEntry } from '../leaderboard.js';
+import { sweepParams } from '../run-config.js';
+
+/** Everything the HTML report shows, gathered from the database before any markup is written. */
+export interface HtmlReportData {
+  generatedAt: string;
+  database: string;
+  filters: string[];
+  board: Leaderboard;
+  classes: readonly string[];
+  /** Learning curves of the best entries, every seed of an entry drawn in its colour. */
+  curves: { label: string; runs: { id: string; epochs: EpochRow[] }[] }[];
+  /** Confusion matrices of the best entries, summed over their seeds. */
+  confusions: { label: string; runIds: string[]; matrix: number[][] }[];
+  sweeps: SweepPlot[];
+  gallery: Gallery;
+}
+
+export interface SweepPlot {
+  experiment: string;
+  param: string;
+  points: { value: unknown; accuracy: number; runId: string }[];
+}
+
+export interface Gallery {
+  label: string;
+  images: (Mistake & { pixels: Uint8Array })[];
+  /** Why there are no images, when there are none. */
+  note: string | null;
+}
+
+export interface HtmlReportInput {
+  runs: RunRow[];
+  board: Leaderboard;
+  epochs: (runId: string) => EpochRow[];
+  /** The Fashion-MNIST test set, or why it could not be read. */
+  testSet: LabelledImages | { missing: string };
+  database: string;
+  filters: string[];
+  generatedAt: string;
+}
+
+const CURVE_ENTRIES = 6;
+const HEATMAP_ENTRIES = 3;
+
+export function htmlReportData(input: HtmlReportInput): HtmlReportData {
+  const { board, runs } = input;
+  const byId = new Map(runs.map((r) => [r.id, r]));
+  const best = (n: number) => board.entries.slice(0, n);
+  return {
+    generatedAt: input.generatedAt,
+    database: input.database,
+    filters: input.filters,
+    board,
+    classes: FASHION_MNIST_CLASSES,
+    curves: best(CURVE_ENTRIES).map((e) => ({ label: entryLabel(e), runs: e.runIds.map((id) => ({ id, epochs: input.epochs(id) })) })),
+    confusions: best(HEATMAP_ENTRIES).flatMap((e) => {
+      const matrices = e.runIds.map((id) => byId.get(id)?.confusion_json).filter((j): j is string => Boolean(j)).map((j) => JSON.parse(j) as number[][]);
+      return matrices.length ? [{ label: entryLabel(e), runIds: e.runIds, matrix: sum(matrices) }] : [];
+    }),
+    sweeps: sweepPlots(runs),
+    gallery: gallery(board.entries[0], byId, input.testSet),
+  };
+}
+
+/** `quick learningRate=0.003 · main`. */
+function entryLabel(e: LeaderboardEntry): string {
+  const params = Object.entries(e.params).map(([k, v]) => `${k.split('.').pop()}=${JSON.stringify(v)}`);
+  return [e.experiment, ...params].join(' ') + (e.branch ? ` · ${e.branch}` : '');
+}
+
+/** One plot per experiment and parameter that takes more than one value among its runs. */
+function sweepPlots(runs: RunRow[]): SweepPlot[] {
+  const byExperiment = new Map<string, RunRow[]>();
+  for (const r of runs) if (r.test_accuracy !== null) byExperiment.set(r.experiment, [...(byExperiment.get(r.experiment) ?? []), r]);
+  return [...byExperiment].flatMap(([experiment, group]) => {
+    const params = group.map((r) => ({ id: r.id, accuracy: r.test_accuracy!, params: sweepParams(r) }));
+    const keys = [...new Set(params.flatMap((p) => Object.keys(p.params)))];
+    return keys
+      .filter((key) => new Set(params.map((p) => stableStringify(p.params[key] ?? null))).size > 1)
+      .map((param) => ({ experiment, param, points: params.filter((p) => param in p.params).map((p) => ({ value: p.params[param], accuracy: p.accuracy, runId: p.id })) }));
+  });
+}
+
+function gallery(entry: LeaderboardEntry | undefined, byId: Map<string, RunRow>, testSet: HtmlReportInput['testSet']): Gallery {
+  const run = entry && byId.get(entry.runIds[0]!);
+  if (!entry || !run) return { label: '', images: [], note: 'no runs to show' };
+  const label = `${entryLabel(entry)} (run ${run.id})`;
+  const mistakes = run.mistakes_json ? (JSON.parse(run.mistakes_json) as Mistake[]) : [];
+  if ('missing' in testSet) return { label, images: [], note: testSet.missing };
+  if (!mistakes.length) return { label, images: [], note: 'this run misclassified no test image' };
+  const images = mistakes.filter((m) => m.index < testSet.count).map((m) => ({ ...m, pixels: testSet.images.subarray(m.index * PIXELS, (m.index + 1) * PIXELS) }));
+  return { label, images, note: null };
+}
+
+function sum(matrices: number[][][]): number[][] {
+  return matrices[0]!.map((row, r) => row.map((_, c) => matrices.reduce((total, m) => total + m[r]![c]!, 0)));
+}

@@ -1,0 +1,42 @@
+import stableStringify from 'fast-json-stable-stringify';
+import type { RunRow } from '../store/run-store.js';
+
+/**
+ * Identity of a run's configuration with the seed left out: repeats of one trial share it, so reports can
+ * pool them, and the same trial run on two branches shares it, so diffs can pair them.
+ */
+export function configKey(run: RunRow): string {
+  const config = JSON.parse(run.config_json) as { train?: { seed?: number } };
+  delete config.train?.seed;
+  return stableStringify(config);
+}
+
+/** The sweep parameters of a run without its seed (which configKey ignores too). */
+export function sweepParams(run: RunRow): Record<string, unknown> {
+  const params = JSON.parse(run.params_json) as Record<string, unknown>;
+  delete params.seed;
+  return params;
+}
+
+/** `{ train: { optimizer: { name: 'adam' } }, layers: [{ units: 8 }] }` → `{ 'train.optimizer.name': 'adam', 'layers.0.units': 8 }`. */
+export function flatten(value: unknown, prefix = ''): Record<string, unknown> {
+  const isContainer = value !== null && typeof value === 'object' && Object.keys(value).length > 0;
+  if (!isContainer) return prefix ? { [prefix]: value } : {};
+  return Object.assign({}, ...Object.entries(value).map(([key, child]) => flatten(child, prefix ? `${prefix}.${key}` : key)));
+}
+
+export interface ConfigChange {
+  path: string;
+  /** undefined when the path is absent on that side. */
+  a: unknown;
+  b: unknown;
+}
+
+/** Every dotted path whose value differs between two configs. */
+export function configChanges(a: unknown, b: unknown): ConfigChange[] {
+  const fa = flatten(a);
+  const fb = flatten(b);
+  // Document order: layers stay in stack order rather than sorting layers.10 before layers.2.
+  const paths = [...new Set([...Object.keys(fa), ...Object.keys(fb)])];
+  return paths.filter((p) => stableStringify(fa[p] ?? null) !== stableStringify(fb[p] ?? null) || p in fa !== p in fb).map((path) => ({ path, a: fa[path], b: fb[path] }));
+}
