@@ -117,6 +117,14 @@ program
   .action(exitWith(async (options) => (await import('./commands/list.js')).listCommand(options)));
 
 program
+  .command('export-model')
+  .description("copy a completed run's saved weights out as a tfjs model directory (model.json + weights.bin)")
+  .argument('<run>', 'run id or a unique prefix of it')
+  .argument('[dir]', 'target directory (default: <experiment>-<run id>)')
+  .option('--db <path>', 'run database')
+  .action(exitWith(async (run: string, dir: string | undefined, options) => (await import('./commands/export-model.js')).exportModelCommand(run, dir, options)));
+
+program
   .command('doctor')
   .description('show the backends, GPU, dataset and database this machine has, and how to fix what is missing')
   .option('--db <path>', 'run database')

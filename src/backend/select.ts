@@ -77,7 +77,7 @@ export async function activateBackend(name: BackendName): Promise<BackendInfo> {
   }
   if (name === 'wasm') {
     setWasmPaths(wasmBinaryDir());
-    const { registerWasmTrainingKernels } = await import('./wasm-kernels/index.js');
+    const { registerWasmTrainingKernels } = await import('./wasm-training/index.js');
     registerWasmTrainingKernels();
   }
   if (!(await tf.setBackend(name))) throw new Error(`tfjs could not initialise the ${name} backend`);

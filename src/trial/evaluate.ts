@@ -33,10 +33,10 @@ export function scoreSet(model: tf.LayersModel, config: TrialConfig, set: Labell
   let correct = 0;
   for (let start = 0; start < order.length; start += CHUNK) {
     const chunk = Array.prototype.slice.call(order, start, Math.min(start + CHUNK, order.length)) as number[];
-    const outputs = tf.tidy(() => {
-      const x = inputTensor(gatherPixels(set, chunk), chunk.length, config.model.input);
-      return (model.predict(x) as tf.Tensor).dataSync() as Float32Array;
-    });
+    const predictions = tf.tidy(() => model.predict(inputTensor(gatherPixels(set, chunk), chunk.length, config.model.input)) as tf.Tensor);
+    // Read outside tidy: tidy walks whatever it returns looking for tensors, element by element.
+    const outputs = predictions.dataSync() as Float32Array;
+    predictions.dispose();
     chunk.forEach((sample, n) => {
       const row = outputs.subarray(n * CLASS_COUNT, (n + 1) * CLASS_COUNT);
       const label = set.labels[sample]!;

@@ -1,0 +1,42 @@
+/**
+ * Time per kernel of one seed-CNN training step (batch 32) on a backend: `node dist/bench/profile-step.js [wasm]`.
+ * The kernels that dominate are the ones worth replacing.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { activateBackend, type BackendName } from '../src/backend/select.js';
+import { buildModel } from '../src/model/build.js';
+import { createOptimizer } from '../src/model/optimizer.js';
+import { seedCnnConfig } from './seed-cnn.js';
+
+const backend = (process.argv[2] ?? 'wasm') as BackendName;
+await activateBackend(backend);
+const config = seedCnnConfig(32);
+const model = buildModel(config);
+model.compile({ optimizer: createOptimizer(config.train.optimizer), loss: config.train.loss });
+const x = tf.randomUniform([32, 28, 28, 1]);
+const y = tf.tensor1d(Array.from({ length: 32 }, (_, i) => i % 10), 'float32');
+for (let warm = 0; warm < 3; warm++) await model.trainOnBatch(x, y);
+
+const steps = 10;
+const totals = new Map<string, { ms: number; calls: number }>();
+const started = performance.now();
+for (let step = 0; step < steps; step++) {
+  const profile = await tf.profile(async () => {
+    await model.trainOnBatch(x, y);
+  });
+  for (const k of profile.kernels) {
+    const entry = totals.get(k.name) ?? { ms: 0, calls: 0 };
+    entry.ms += Number(k.kernelTimeMs);
+    entry.calls++;
+    totals.set(k.name, entry);
+  }
+}
+const wall = (performance.now() - started) / steps;
+const rows = [...totals.entries()].sort((a, b) => b[1].ms - a[1].ms);
+const kernelTotal = rows.reduce((s, [, v]) => s + v.ms, 0) / steps;
+console.log(`${backend}: ${wall.toFixed(1)} ms per step with profiling (${((32 / wall) * 1000).toFixed(0)} samples/s), kernels ${kernelTotal.toFixed(1)} ms`);
+console.log('| kernel | ms per step | calls per step | share |');
+console.log('| --- | --- | --- | --- |');
+for (const [name, { ms, calls }] of rows.slice(0, 15)) {
+  console.log(`| ${name} | ${(ms / steps).toFixed(2)} | ${calls / steps} | ${((ms / steps / kernelTotal) * 100).toFixed(1)}% |`);
+}
