@@ -65,7 +65,12 @@ describe('runner sweep, end to end on the real dataset', () => {
 
   it('records a trial whose loss explodes as diverged, and the sweep goes on and says so', () => {
     const dir = tempDir();
-    const file = writeTemp('wild.yaml', tinyExperiment('wild', 'sweep:\n  train.optimizer.learningRate: [1.0e+12, 0.003]\n', "epochs: 2, optimizer: { name: sgd }"), dir);
+    // A linear output with squared error and an absurd learning rate overflows to Infinity within a few steps.
+    const yaml = tinyExperiment('wild', 'sweep:\n  train.optimizer.learningRate: [1.0e+12, 0.003]\n', 'epochs: 2, loss: meanSquaredError, optimizer: { name: sgd }').replace(
+      'activation: softmax',
+      'activation: linear',
+    );
+    const file = writeTemp('wild.yaml', yaml, dir);
     const db = join(dir, 'runs.sqlite');
     const result = runCli(['sweep', file, '--db', db, '--concurrency', '1']);
     expect(result.status).toBe(1);

@@ -29,6 +29,8 @@ export function runTrialProcess(message: RunTrialMessage, events: TrialProcessEv
       // GPU memory is returned when the process ends; growth mode keeps parallel trials from each claiming all of it.
       env: { ...process.env, TF_FORCE_GPU_ALLOW_GROWTH: 'true', TF_CPP_MIN_LOG_LEVEL: process.env.TF_CPP_MIN_LOG_LEVEL ?? '2' },
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      // Structured clone keeps NaN and Infinity (a diverged loss), which JSON would turn into null.
+      serialization: 'advanced',
       // Own process group: the terminal's Ctrl-C reaches only the parent, which then stops trials in order.
       detached: true,
     });

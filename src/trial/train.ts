@@ -69,6 +69,8 @@ export async function trainModel(model: tf.Sequential, config: TrialConfig, data
       let lossSum = 0;
       let accuracySum = 0;
       for (let batch = 0; batch < batches; batch++) {
+        // trainOnBatch resolves through microtasks only; without a macrotask turn, signals and IPC would wait for the epoch to end.
+        await new Promise((resolve) => setImmediate(resolve));
         if (events.shouldStop?.()) return finish('interrupted');
         const picked = order.subarray(batch * settings.batchSize, Math.min(samples, (batch + 1) * settings.batchSize));
         const indices = picked.map((i) => data.trainIndices[i]!);
