@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
+import type { EpochRecord } from '../trial/train.js';
 import { MIGRATIONS } from './migrations.js';
 
 /** The only module that speaks SQL. Only the parent process writes; workers send their results to it. */
@@ -21,14 +22,8 @@ export interface NewRun {
   backend: string;
 }
 
-export interface EpochRow {
-  epoch: number;
-  loss: number;
-  accuracy: number;
-  valLoss: number;
-  valAccuracy: number;
-  seconds: number;
-}
+/** One epoch as the trainer reports it and the store keeps it. */
+export type EpochRow = EpochRecord;
 
 export interface RunOutcome {
   status: Exclude<RunStatus, 'running'>;
