@@ -37,6 +37,7 @@ program
   .argument('<files...>', 'experiment YAML files')
   .option(...setOption)
   .option('--max-trials <n>', 'largest grid allowed', intArg('--max-trials'))
+  .option('--summary', "print each model's layers with output shapes and parameter counts")
   .action(exitWith(async (files: string[], options) => (await import('./commands/validate.js')).validateCommand(files, options)));
 
 program

@@ -65,6 +65,15 @@ export async function chooseBackend(request: BackendRequest): Promise<BackendCho
   return { name: 'wasm', reason: `wasm (no libtensorflow: ${why})` };
 }
 
+/**
+ * For building models shape-only (validation, plans) in a process that never trains: the cpu backend,
+ * set synchronously (its initialisation has no await), without the "install tfjs-node" banner.
+ */
+export function useCpuForShapes(): void {
+  tf.enableProdMode();
+  if (tf.engine().backendName !== 'cpu') void tf.setBackend('cpu');
+}
+
 /** Makes `name` the active tfjs backend in this process, ready to train. */
 export async function activateBackend(name: BackendName): Promise<BackendInfo> {
   // Production mode skips per-op debug checks and the cpu backend's "install tfjs-node" banner.

@@ -51,7 +51,7 @@ export function loadExperiment(file: string, overrides: readonly Override[] = []
 
   const written = (source.doc.toJS() ?? {}) as Experiment;
   if (typeof written !== 'object' || Array.isArray(written)) {
-    throw invalid(file, [{ file, line: 1, column: 1, message: 'an experiment file must be a YAML mapping (name:, model:, train: ...)' }]);
+    throw invalid(file, [{ file, ...positionOf(source, []), message: 'an experiment file must be a YAML mapping (name:, model:, train: ...)' }]);
   }
   const problems: Problem[] = [];
   const overridden = new Map<string, Override>();

@@ -42,11 +42,10 @@ function yamlMessage(code: string, message: string, text: string, offset: number
   return `YAML syntax error: ${message.replace(/ at line \d+, column \d+.*$/s, '')}`;
 }
 
-function yamlHint(code: string, text: string, offset: number): string | undefined {
+function yamlHint(code: string, text: string, offset: number): string {
   if (code === 'DUPLICATE_KEY') return 'remove one of the two entries (or, in a sweep, merge their value lists)';
   if (text.slice(lineStart(text, offset), offset + 1).includes('\t')) return 'replace the tabs with spaces';
-  if (code === 'BAD_INDENT' || code === 'MISSING_CHAR' || code === 'UNEXPECTED_TOKEN') return 'check the indentation of this line against the lines above it';
-  return undefined;
+  return 'check the indentation of this line and the one above it, and that every { or [ is closed';
 }
 
 function lineStart(text: string, offset: number): number {

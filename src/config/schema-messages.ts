@@ -139,9 +139,10 @@ export function describe(schema: JsonSchema | undefined): string {
 
 function describeNumber(s: JsonSchema, type: 'integer' | 'number'): string {
   const noun = type === 'integer' ? 'integer' : 'number';
-  if (s.minimum === 1 && s.maximum === undefined && type === 'integer') return 'a positive integer';
-  if (s.minimum === 0 && s.maximum === undefined) return `a non-negative ${noun}`;
-  if (s.exclusiveMinimum === 0 && s.maximum === undefined) return `a positive ${noun}`;
+  const unbounded = s.maximum === undefined && s.exclusiveMaximum === undefined;
+  if (s.minimum === 1 && unbounded && type === 'integer') return 'a positive integer';
+  if (s.minimum === 0 && unbounded) return `a non-negative ${noun}`;
+  if (s.exclusiveMinimum === 0 && unbounded) return `a positive ${noun}`;
   const low = s.minimum !== undefined ? `[${s.minimum}` : s.exclusiveMinimum !== undefined ? `(${s.exclusiveMinimum}` : undefined;
   const high = s.maximum !== undefined ? `${s.maximum}]` : s.exclusiveMaximum !== undefined ? `${s.exclusiveMaximum})` : undefined;
   const article = noun === 'integer' ? 'an' : 'a';

@@ -12,11 +12,15 @@ type InitializerName = NonNullable<Extract<Layer, { type: 'conv2d' }>['kernelIni
 export function buildModel(config: TrialConfig): tf.Sequential {
   const seeds = new SeededRandom(config.train.seed);
   const model = tf.sequential({ name: sanitize(config.name) });
-  config.model.layers.forEach((layer, index) => {
-    const args = { ...(index === 0 ? { inputShape: config.model.input } : {}), ...layerArgs(layer, seeds) };
-    model.add(createLayer(layer, args));
-  });
+  config.model.layers.forEach((_, index) => model.add(compileLayer(config, index, seeds)));
   return model;
+}
+
+/** The tfjs layer for `config.model.layers[index]`, the first one given the input shape. */
+export function compileLayer(config: TrialConfig, index: number, seeds: SeededRandom): tf.layers.Layer {
+  const layer = config.model.layers[index]!;
+  const args = { ...(index === 0 ? { inputShape: config.model.input } : {}), ...layerArgs(layer, seeds) };
+  return createLayer(layer, args);
 }
 
 function sanitize(name: string): string {
@@ -70,8 +74,4 @@ export function reseedDropout(model: tf.Sequential, random: SeededRandom): void 
   for (const layer of model.layers) {
     if (layer.getClassName() === 'Dropout') (layer as unknown as { seed: number }).seed = random.int();
   }
-}
-
-export function countParameters(model: tf.Sequential): number {
-  return model.countParams();
 }

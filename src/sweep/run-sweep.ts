@@ -9,7 +9,8 @@ import { locateDataset, type DataLocation } from '../data/locate.js';
 import { UserError, type Problem } from '../errors.js';
 import { gitInfo } from '../git.js';
 import { RunStore } from '../store/run-store.js';
-import { expandTrials, type TrialSpec } from './expand.js';
+import { checkedTrials } from './checked-trials.js';
+import type { TrialSpec } from './expand.js';
 import { runTrialProcess } from './trial-process.js';
 import type { TrialResult } from '../trial/run-trial.js';
 import type { EpochRecord } from '../trial/train.js';
@@ -69,7 +70,7 @@ export function planSweep(options: Pick<SweepOptions, 'files' | 'overrides' | 'r
     try {
       const loaded = loadExperiment(file, options.overrides);
       backends.add(loaded.resolved.backend);
-      trials.push(...expandTrials(loaded, { repeat: options.repeat, maxTrials: options.maxTrials }));
+      trials.push(...checkedTrials(loaded, { repeat: options.repeat, maxTrials: options.maxTrials }).trials);
     } catch (error) {
       if (!(error instanceof UserError)) throw error;
       problems.push(...(error.problems.length ? error.problems : [{ file, message: error.message }]));
