@@ -1,7 +1,8 @@
-import { existsSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli, tempDir, writeTemp } from './helpers/cli.js';
+import { ROOT, runCli, tempDir, writeTemp } from './helpers/cli.js';
 import { query, tinyExperiment } from './helpers/sweeps.js';
 
 interface Run {
@@ -105,5 +106,35 @@ describe('runner sweep, end to end on the real dataset', () => {
     const result = runCli(['sweep', file, '--db', db, '--set', 'train.epochs=1']);
     expect(result.status).toBe(0);
     expect(query<Run>(db, 'SELECT * FROM runs')[0]).toMatchObject({ epochs_done: 1 });
+  });
+
+  it('every file in experiments/ trains on the default backend (one short epoch each)', () => {
+    const dir = tempDir();
+    const db = join(dir, 'runs.sqlite');
+    const files = readdirSync(join(ROOT, 'experiments')).filter((f) => f.endsWith('.yaml')).map((f) => join(ROOT, 'experiments', f));
+    const result = runCli(['sweep', ...files, '--db', db, '--set', 'train.epochs=1', '--set', 'data.trainLimit=200', '--set', 'data.testLimit=200']);
+    expect(result.status, result.stderr).toBe(0);
+    const runs = query<Run & { experiment: string }>(db, 'SELECT * FROM runs');
+    expect(new Set(runs.map((r) => r.experiment)).size).toBe(files.length);
+    expect(runs.every((r) => r.status === 'completed' && r.backend === 'wasm')).toBe(true);
+  });
+
+  it('export-model writes a tfjs model that loads back and predicts ten class probabilities', async () => {
+    const dir = tempDir();
+    const file = writeTemp('tiny.yaml', tinyExperiment('tiny', '', 'epochs: 1'), dir);
+    const db = join(dir, 'runs.sqlite');
+    expect(runCli(['sweep', file, '--db', db]).status).toBe(0);
+    const [run] = query<Run>(db, 'SELECT * FROM runs');
+    const target = join(dir, 'exported');
+    const exported = runCli(['export-model', run!.id.slice(0, 6), target, '--db', db]);
+    expect(exported.status).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(target, 'model.json'), 'utf8'));
+    const weights = readFileSync(join(target, 'weights.bin'));
+    const model = await tf.loadLayersModel(
+      tf.io.fromMemory({ modelTopology: manifest.modelTopology, weightSpecs: manifest.weightsManifest[0].weights, weightData: new Uint8Array(weights).buffer }),
+    );
+    const probabilities = tf.tidy(() => (model.predict(tf.zeros([2, 28, 28, 1])) as tf.Tensor).sum(1).arraySync() as number[]);
+    expect(probabilities.map((p) => Number(p.toFixed(4)))).toEqual([1, 1]);
+    expect(runCli(['export-model', run!.id, target, '--db', db]).status).toBe(2);
   });
 });
