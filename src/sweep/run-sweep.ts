@@ -12,6 +12,8 @@ import { RunStore } from '../store/run-store.js';
 import { checkedTrials } from './checked-trials.js';
 import type { TrialSpec } from './expand.js';
 import { runTrialProcess } from './trial-process.js';
+import { runOutcome, type FinalStatus } from './trial-outcome.js';
+export type { FinalStatus } from './trial-outcome.js';
 import type { TrialResult } from '../trial/run-trial.js';
 import type { EpochRecord } from '../trial/train.js';
 
@@ -29,7 +31,6 @@ export interface SweepOptions {
   command: string;
 }
 
-export type FinalStatus = 'completed' | 'failed' | 'diverged' | 'interrupted';
 
 export interface TrialLabel {
   runId: string;
@@ -146,33 +147,10 @@ export async function runSweep(options: SweepOptions, reporter: SweepReporter, s
           },
           stop,
         );
-        const info = outcome.backend ? { gpu: outcome.backend.gpu, tfjsVersion: outcome.backend.tfjsVersion, backend: outcome.backend.name } : {};
-        if (outcome.kind === 'error') {
-          const status: FinalStatus = stop.aborted ? 'interrupted' : 'failed';
-          store.finishRun(trial.runId, { status, error: outcome.message, ...info });
-          counts[status]++;
-          reporter.trialFinished(trial, status, undefined, outcome.message);
-          return;
-        }
-        const { result } = outcome;
-        const status: FinalStatus = result.outcome;
-        const error = result.divergedAt ? `loss became ${result.divergedAt.loss} at epoch ${result.divergedAt.epoch}, batch ${result.divergedAt.batch}` : undefined;
-        store.finishRun(trial.runId, {
-          status,
-          error: status === 'interrupted' ? 'stopped by the user' : error,
-          seconds: result.seconds,
-          paramCount: result.paramCount,
-          bestEpoch: result.bestEpoch,
-          testLoss: result.test?.loss,
-          testAccuracy: result.test?.accuracy,
-          confusion: result.test?.confusion,
-          classMetrics: result.test?.classes,
-          mistakes: result.test?.mistakes,
-          modelDir: result.test ? modelDir : undefined,
-          ...info,
-        });
-        counts[status]++;
-        reporter.trialFinished(trial, status, result, error);
+        const finished = runOutcome(outcome, modelDir, stop.aborted);
+        store.finishRun(trial.runId, finished.record);
+        counts[finished.status]++;
+        reporter.trialFinished(trial, finished.status, finished.result, finished.error);
       });
     }
     await queue.onIdle();

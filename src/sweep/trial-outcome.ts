@@ -1,0 +1,33 @@
+import type { RunOutcome } from '../store/run-store.js';
+import type { TrialResult } from '../trial/run-trial.js';
+import type { TrialProcessOutcome } from './trial-process.js';
+
+export type FinalStatus = 'completed' | 'failed' | 'diverged' | 'interrupted';
+
+/** What a finished trial process means for its run row: status, error text and, when trained, the results. */
+export function runOutcome(outcome: TrialProcessOutcome, modelDir: string, stopped: boolean): { status: FinalStatus; record: RunOutcome; result?: TrialResult; error?: string } {
+  const info = outcome.backend ? { gpu: outcome.backend.gpu, tfjsVersion: outcome.backend.tfjsVersion, backend: outcome.backend.name } : {};
+  if (outcome.kind === 'error') {
+    // A worker that dies while the sweep is being stopped was stopped, not broken.
+    const status: FinalStatus = stopped ? 'interrupted' : 'failed';
+    return { status, record: { status, error: outcome.message, ...info }, error: outcome.message };
+  }
+  const { result } = outcome;
+  const status: FinalStatus = result.outcome;
+  const error = result.divergedAt ? `loss became ${result.divergedAt.loss} at epoch ${result.divergedAt.epoch}, batch ${result.divergedAt.batch}` : undefined;
+  const record: RunOutcome = {
+    status,
+    error: status === 'interrupted' ? 'stopped by the user' : error,
+    seconds: result.seconds,
+    paramCount: result.paramCount,
+    bestEpoch: result.bestEpoch,
+    testLoss: result.test?.loss,
+    testAccuracy: result.test?.accuracy,
+    confusion: result.test?.confusion,
+    classMetrics: result.test?.classes,
+    mistakes: result.test?.mistakes,
+    modelDir: result.test ? modelDir : undefined,
+    ...info,
+  };
+  return { status, record, result, error };
+}
