@@ -19,7 +19,10 @@ export async function doctorCommand(options: { db?: string; dataDir?: string }):
       if (info.gpu) ok(`tensorflow via ${probe.package}: GPU in use`);
       else missing(`tensorflow via ${probe.package}: loads, but libtensorflow sees no GPU and runs on the CPU`, 'install CUDA 11.2 and cuDNN 8.1 for tfjs-node-gpu 4.22, then check with nvidia-smi');
     } else {
-      missing(`${probe.package}: ${probe.problem}`, 'npm install @tensorflow/tfjs-node-gpu@4.22.0 on a machine with internet and CUDA 11.2 / cuDNN 8.1 (its install downloads libtensorflow)');
+      const fix = probe.package.endsWith('-gpu')
+        ? 'npm install @tensorflow/tfjs-node-gpu@4.22.0 on a machine with internet and CUDA 11.2 / cuDNN 8.1 (its install downloads libtensorflow)'
+        : 'or, without a GPU, npm install @tensorflow/tfjs-node@4.22.0 (libtensorflow on the CPU, multi-threaded; also needs internet at install time)';
+      missing(`${probe.package}: ${probe.problem}`, fix);
     }
   }
   ok('wasm: bundled (@tensorflow/tfjs-backend-wasm), with the runner\'s training kernels; one core per trial, trials run in parallel processes');
