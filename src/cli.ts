@@ -158,4 +158,10 @@ async function exitCodeFor(error: unknown): Promise<number> {
   return 1;
 }
 
+// `runner list | head` closes the pipe early; that is the reader's choice, not a crash.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 process.exitCode = await main();
