@@ -1,20 +1,25 @@
 /**
- * Time per kernel of one seed-CNN training step (batch 32) on a backend: `node dist/bench/profile-step.js [wasm]`.
- * The kernels that dominate are the ones worth replacing.
+ * Time per kernel of one training step on a backend: `node dist/bench/profile-step.js [wasm] [experiment.yaml]`
+ * (default: the seed CNN at batch 32, the model of the throughput benchmark). The kernels that dominate are the
+ * ones worth replacing.
  */
 import * as tf from '@tensorflow/tfjs';
 import { activateBackend, type BackendName } from '../src/backend/select.js';
 import { buildModel } from '../src/model/build.js';
 import { createOptimizer } from '../src/model/optimizer.js';
+import { loadExperiment } from '../src/config/load-experiment.js';
+import { expandTrials } from '../src/sweep/expand.js';
 import { seedCnnConfig } from './seed-cnn.js';
 
 const backend = (process.argv[2] ?? 'wasm') as BackendName;
 await activateBackend(backend);
-const config = seedCnnConfig(32);
+const experimentFile = process.argv[3];
+const config = experimentFile ? expandTrials(loadExperiment(experimentFile))[0]!.config : seedCnnConfig(32);
+const batch = config.train.batchSize;
 const model = buildModel(config);
 model.compile({ optimizer: createOptimizer(config.train.optimizer), loss: config.train.loss });
-const x = tf.randomUniform([32, 28, 28, 1]);
-const y = tf.tensor1d(Array.from({ length: 32 }, (_, i) => i % 10), 'float32');
+const x = tf.randomUniform([batch, ...config.model.input]);
+const y = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 10), 'float32');
 for (let warm = 0; warm < 3; warm++) await model.trainOnBatch(x, y);
 
 const steps = 10;
@@ -34,7 +39,7 @@ for (let step = 0; step < steps; step++) {
 const wall = (performance.now() - started) / steps;
 const rows = [...totals.entries()].sort((a, b) => b[1].ms - a[1].ms);
 const kernelTotal = rows.reduce((s, [, v]) => s + v.ms, 0) / steps;
-console.log(`${backend}: ${wall.toFixed(1)} ms per step with profiling (${((32 / wall) * 1000).toFixed(0)} samples/s), kernels ${kernelTotal.toFixed(1)} ms`);
+console.log(`${backend}, ${config.name}, batch ${batch}: ${wall.toFixed(1)} ms per step with profiling (${((batch / wall) * 1000).toFixed(0)} samples/s), kernels ${kernelTotal.toFixed(1)} ms`);
 console.log('| kernel | ms per step | calls per step | share |');
 console.log('| --- | --- | --- | --- |');
 for (const [name, { ms, calls }] of rows.slice(0, 15)) {

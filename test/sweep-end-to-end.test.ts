@@ -112,7 +112,7 @@ describe('runner sweep, end to end on the real dataset', () => {
     const dir = tempDir();
     const db = join(dir, 'runs.sqlite');
     const files = readdirSync(join(ROOT, 'experiments')).filter((f) => f.endsWith('.yaml')).map((f) => join(ROOT, 'experiments', f));
-    const result = runCli(['sweep', ...files, '--db', db, '--set', 'train.epochs=1', '--set', 'data.trainLimit=200', '--set', 'data.testLimit=200']);
+    const result = runCli(['sweep', ...files, '--db', db, '--repeat', '1', '--set', 'train.epochs=1', '--set', 'data.trainLimit=200', '--set', 'data.testLimit=200']);
     expect(result.status, result.stderr).toBe(0);
     const runs = query<Run & { experiment: string }>(db, 'SELECT * FROM runs');
     expect(new Set(runs.map((r) => r.experiment)).size).toBe(files.length);
