@@ -91,8 +91,10 @@ describe('runner sweep, end to end on the real dataset', () => {
     const db = join(dir, 'runs.sqlite');
     expect(runCli(['sweep', file, '--db', db]).status).toBe(0);
     const [run] = query<Run>(db, 'SELECT * FROM runs');
-    // Epoch 1 sets the best; no later epoch can improve by 10, so training stops after patience + 1 more.
-    expect(run).toMatchObject({ status: 'completed', epochs_done: 3, best_epoch: 1 });
+    // Epoch 1 sets the best; epoch 2 cannot improve on it by 10, and one epoch without improvement is
+    // Keras's patience 1 used up, so training ends after epoch 2 with epoch 1's weights.
+    expect(run).toMatchObject({ status: 'completed', epochs_done: 2, best_epoch: 1 });
+    expect(query(db, 'SELECT epoch FROM epochs')).toHaveLength(2);
   });
 
   it('--set overrides fields and --dry-run trains nothing', () => {

@@ -104,7 +104,8 @@ export async function trainModel(model: tf.Sequential, config: TrialConfig, data
         if (improved) {
           best.weights?.forEach((w) => w.dispose());
           best = { epoch, value, weights: model.getWeights().map((w) => w.clone()) };
-        } else if (epoch - best.epoch > (stopping.patience ?? 3)) {
+        } else if (epoch - best.epoch >= (stopping.patience ?? 3)) {
+          // Keras's count: `patience` epochs in a row without improvement end training.
           stoppedEarly = true;
           break;
         }
