@@ -32,7 +32,8 @@ export function createSweepProgress(stream: NodeJS.WriteStream = process.stderr)
       )
     : undefined;
   const bars = new Map<string, cliProgress.SingleBar>();
-  const log = (line: string) => (multibar ? multibar.log(`${line}\n`) : stream.write(`${line}\n`));
+  // MultiBar.log only queues a line for the next redraw; with no bar on screen there is none, so write at once.
+  const log = (line: string) => (multibar && bars.size > 0 ? multibar.log(`${line}\n`) : stream.write(`${line}\n`));
 
   return {
     planned({ trials, skipped, backend, concurrency, data }) {
@@ -63,9 +64,13 @@ export function createSweepProgress(stream: NodeJS.WriteStream = process.stderr)
         bar.stop();
         multibar?.remove(bar);
         bars.delete(trial.runId);
+        if (bars.size === 0 && multibar) {
+          // stop() clears the bars without writing queued lines: redraw once (no bars left) to write them first.
+          multibar.update();
+          multibar.stop();
+        }
       }
       log(`${STATUS_MARK[status]} ${trial.label}  ${summary(result)}${error ? `  ${chalk.dim(error)}` : ''}  ${chalk.dim(`run ${trial.runId}`)}`);
-      if (bars.size === 0) multibar?.stop();
     },
     stopping(reason) {
       log(chalk.yellow(reason));
