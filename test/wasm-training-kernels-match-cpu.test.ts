@@ -44,9 +44,12 @@ function gradients(c: Case): Record<string, Float32Array> {
     // Negated absolute values make every window all-negative: the case wasm's own MaxPoolGrad got wrong.
     const poolNegative = tf.grad((a: tf.Tensor) => weigh(tf.maxPool(tf.neg(tf.abs(a)) as tf.Tensor4D, c.kernel, c.stride, c.pad), 6))(x);
     const poolMixed = tf.grad((a: tf.Tensor) => weigh(tf.maxPool(a as tf.Tensor4D, c.kernel, c.stride, c.pad), 7))(x);
+    // 2×2 windows at stride 2 over an even crop tile the input exactly: the kernel's fast path.
+    const even = x.slice([0, 0, 0, 0], [c.batch, c.height - (c.height % 2), c.width - (c.width % 2), c.inC]) as tf.Tensor4D;
+    const poolTiled = tf.grad((a: tf.Tensor) => weigh(tf.maxPool(tf.relu(a) as tf.Tensor4D, 2, 2, 'valid'), 10))(even);
     const flat = x.reshape([c.batch, -1]);
     const [matA, matB] = tf.grads((a: tf.Tensor, b: tf.Tensor) => weigh(tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D), 8))([flat, seeded([flat.shape[1]!, 5], 9)]);
-    const out: Record<string, tf.Tensor> = { convDx, convDw, depthDx, depthDw, poolNegative, poolMixed, matA, matB };
+    const out: Record<string, tf.Tensor> = { convDx, convDw, depthDx, depthDw, poolNegative, poolMixed, poolTiled, matA, matB };
     return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.dataSync() as Float32Array]));
   });
 }
