@@ -1,6 +1,6 @@
 import chalk from 'chalk';
 import Table from 'cli-table3';
-import { shortKey } from '../sweep/run-sweep.js';
+import { shortKey } from '../ui/format.js';
 import type { ConfigRef, DiffPair, DiffResult, DiffSide, OneSided } from './diff.js';
 import { COMPACT_TABLE } from './terminal-charts.js';
 

@@ -1,7 +1,6 @@
 import chalk from 'chalk';
 import Table from 'cli-table3';
-import { shortKey } from '../sweep/run-sweep.js';
-import { duration } from '../ui/format.js';
+import { duration, shortKey } from '../ui/format.js';
 import type { Leaderboard, Stat } from './leaderboard.js';
 
 /** The leaderboard as a terminal table; colour lives here, not in the data. */

@@ -8,6 +8,7 @@ import { loadDataset } from '../data/dataset.js';
 import { locateDataset, type DataLocation } from '../data/locate.js';
 import { UserError, type Problem } from '../errors.js';
 import { gitInfo } from '../git.js';
+import { shortKey } from '../ui/format.js';
 import { RunStore } from '../store/run-store.js';
 import { checkedTrials } from './checked-trials.js';
 import type { TrialSpec } from './expand.js';
@@ -191,10 +192,4 @@ function isAlive(pid: number): boolean {
 export function trialLabel(spec: TrialSpec): string {
   const params = Object.entries(spec.params).map(([k, v]) => `${shortKey(k)}=${JSON.stringify(v)}`);
   return params.length ? `${spec.experiment} ${params.join(' ')}` : spec.experiment;
-}
-
-/** `train.optimizer.learningRate` → `learningRate`, `model.layers.drop1.rate` → `drop1.rate`. */
-export function shortKey(key: string): string {
-  const parts = key.split('.');
-  return parts.length > 2 && parts[0] === 'model' ? parts.slice(2).join('.') : parts[parts.length - 1]!;
 }

@@ -11,3 +11,9 @@ export function duration(seconds: number | null | undefined): string {
   if (m < 60) return `${m}m${String(s).padStart(2, '0')}s`;
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
+
+/** `train.optimizer.learningRate` → `learningRate`, `model.layers.drop1.rate` → `drop1.rate`. */
+export function shortKey(key: string): string {
+  const parts = key.split('.');
+  return parts.length > 2 && parts[0] === 'model' ? parts.slice(2).join('.') : parts[parts.length - 1]!;
+}
