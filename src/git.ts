@@ -22,3 +22,8 @@ export function gitInfo(cwd: string = process.cwd()): GitInfo {
   const status = git(['status', '--porcelain', '--untracked-files=no'], cwd);
   return { commit, branch: branch === 'HEAD' ? `detached@${commit.slice(0, 8)}` : branch, dirty: Boolean(status) };
 }
+
+/** The commit a ref names in the checkout at `cwd` (tags, HEAD~1, origin/main), when it names one. */
+export function revParse(ref: string, cwd: string = process.cwd()): string | undefined {
+  return git(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], cwd) || undefined;
+}

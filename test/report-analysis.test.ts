@@ -70,8 +70,10 @@ function row(branch: string, commit: string, config: object, accuracy: number, s
   return {
     id: `run-${next++}`,
     experiment: 'e',
-    config_json: JSON.stringify({ ...config, train: { seed } }),
+    config_json: JSON.stringify({ name: 'e', data: { dataset: 'fashion-mnist' }, ...config, train: { seed } }),
+    config_hash: `${JSON.stringify(config)}/${seed}`,
     params_json: JSON.stringify({ ...config, seed }),
+    started_at: new Date(Date.UTC(2025, 0, 1, 0, 0, next)).toISOString(),
     git_branch: branch,
     git_commit: commit,
     test_accuracy: accuracy,

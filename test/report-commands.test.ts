@@ -113,14 +113,14 @@ describe('runner diff', () => {
     expect(lost).toBeGreaterThan(0);
     const strict = cli('diff', ...refs, '--fail-on-regression', String(lost / 2));
     expect(strict.status).toBe(1);
-    expect(strict.stdout).toMatch(/1 lost more than \d+\.\d\d pts/);
+    expect(strict.stdout).toMatch(/--fail-on-regression: 1 config lost more than \d+\.\d\d pts/);
     expect(cli('diff', ...refs, '--fail-on-regression', String(lost * 2)).status).toBe(0);
   });
 
   it('rejects a ref with no runs, naming the branches that have some', () => {
     const result = cli('diff', 'main', 'no-such-branch');
     expect(result.status).toBe(2);
-    expect(result.stderr).toContain('no completed runs at no-such-branch');
+    expect(result.stderr).toContain('no runs at no-such-branch');
     expect(result.stderr).toContain('main (4), feature (4)');
   });
 });

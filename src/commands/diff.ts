@@ -1,7 +1,6 @@
-import { execFileSync } from 'node:child_process';
 import { UserError } from '../errors.js';
-import { gitInfo } from '../git.js';
-import { diffRuns } from '../report/diff.js';
+import { gitInfo, revParse } from '../git.js';
+import { diffRuns, regressionGateFailure } from '../report/diff.js';
 import { knownBranches, runsAtRef } from '../report/refs.js';
 import { renderDiff } from '../report/render-diff.js';
 import type { RunRow } from '../store/run-store.js';
@@ -23,10 +22,14 @@ export function diffCommand(refA: string | undefined, refB: string | undefined, 
   if (a === b) throw new UserError(`both sides of the diff are ${a}: name the refs to compare, e.g. \`runner diff main my-branch\``);
   const store = openExistingStore(options.db);
   try {
-    const runs = store.runs({ status: 'completed', experiment: options.experiment });
+    const runs = store.runs({ experiment: options.experiment });
     const result = diffRuns(a, sideRuns(runs, a), b, sideRuns(runs, b), { threshold });
-    console.log(options.json ? JSON.stringify(result, null, 2) : renderDiff(result));
-    return result.regressions > 0 ? 1 : 0;
+    const failure = regressionGateFailure(result);
+    if (options.json) {
+      console.log(JSON.stringify(result, null, 2));
+      if (failure) console.error(failure);
+    } else console.log(renderDiff(result));
+    return failure ? 1 : 0;
   } finally {
     store.close();
   }
@@ -36,7 +39,7 @@ function sideRuns(runs: RunRow[], ref: string): RunRow[] {
   const found = runsAtRef(runs, ref, revParse(ref));
   if (found.length) return found;
   const branches = knownBranches(runs).map((k) => `${k.branch} (${k.runs})`);
-  throw new UserError(`no completed runs at ${ref}: it is neither a branch recorded on a run nor a commit of one${branches.length ? `; branches with runs: ${branches.join(', ')}` : ''}`);
+  throw new UserError(`no runs at ${ref}: it is neither a branch recorded on a run nor a commit of one${branches.length ? `; branches with runs: ${branches.join(', ')}` : ''}`);
 }
 
 /** --fail-on-regression is in percentage points (0.5 = half a point of accuracy); the diff works in fractions. */
@@ -50,13 +53,4 @@ function currentBranch(): string {
   const branch = gitInfo().branch;
   if (!branch) throw new UserError('not in a git checkout, so there is no current branch: name both refs, e.g. `runner diff main feature`');
   return branch;
-}
-
-/** The commit a ref names in the current checkout, when there is one (tags, HEAD~1, origin/main). */
-function revParse(ref: string): string | undefined {
-  try {
-    return execFileSync('git', ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
 import stableStringify from 'fast-json-stable-stringify';
 import type { RunRow } from '../store/run-store.js';
+import { latestPerTrial } from './latest-runs.js';
 import { stat, type Stat } from './leaderboard.js';
 import { configChanges, configKey, sweepParams, type ConfigChange } from './run-config.js';
 import { welchTTest, type WelchResult } from './stats.js';
 
 /**
  * `runner diff A B`: test accuracy of every config run on both refs, paired by config (seed ignored). Values are
- * fractions (0.85 = 85%); a side's value is the mean over its runs of that config, which is its single run's when
- * it has one.
+ * fractions (0.85 = 85%); a side's value is the mean over its completed runs of that config, which is its single
+ * run's when it has one. Failed and diverged runs are kept too, because a config that broke on B is a regression.
  */
 export interface DiffResult {
   refA: string;
@@ -18,6 +19,8 @@ export interface DiffResult {
   pairs: DiffPair[];
   onlyA: OneSided[];
   onlyB: OneSided[];
+  /** Pairs with a result on both sides: both completed, or completed on A and broken on B. */
+  compared: number;
   regressions: number;
 }
 
@@ -31,8 +34,11 @@ export interface ConfigRef {
 export interface DiffSide {
   runIds: string[];
   commits: string[];
+  /** Over the completed runs. */
   accuracy: Stat;
   best: number | null;
+  failed: number;
+  diverged: number;
 }
 
 export interface DiffPair extends ConfigRef {
@@ -42,6 +48,8 @@ export interface DiffPair extends ConfigRef {
   delta: number | null;
   /** Welch's t-test over the seeds; null unless both sides have two or more runs with some spread. */
   test: WelchResult | null;
+  /** Completed on A, only failed or diverged runs on B. */
+  brokenOnB: boolean;
   regression: boolean;
 }
 
@@ -55,6 +63,9 @@ interface Group extends ConfigRef {
   runs: RunRow[];
 }
 
+/** Interrupted and running runs say nothing about the config, so they stay out. */
+const COUNTED = new Set<RunRow['status']>(['completed', 'failed', 'diverged']);
+
 export function diffRuns(refA: string, runsA: RunRow[], refB: string, runsB: RunRow[], options: { threshold?: number } = {}): DiffResult {
   const a = groupByConfig(runsA);
   const b = groupByConfig(runsB);
@@ -67,13 +78,15 @@ export function diffRuns(refA: string, runsA: RunRow[], refB: string, runsB: Run
       const sa = side(ga.runs);
       const sb = side(gb.runs);
       const delta = sa.accuracy.mean === null || sb.accuracy.mean === null ? null : sb.accuracy.mean - sa.accuracy.mean;
+      const brokenOnB = sa.accuracy.n > 0 && sb.accuracy.n === 0 && sb.failed + sb.diverged > 0;
       return {
         ...configRef(ga),
         a: sa,
         b: sb,
         delta,
         test: welchTTest(accuracies(ga.runs), accuracies(gb.runs)),
-        regression: threshold !== null && delta !== null && -delta > threshold,
+        brokenOnB,
+        regression: threshold !== null && (brokenOnB || (delta !== null && -delta > threshold)),
       };
     })
     .sort(byConfig);
@@ -82,12 +95,35 @@ export function diffRuns(refA: string, runsA: RunRow[], refB: string, runsB: Run
       .filter(([key]) => !other.has(key))
       .map(([, group]): OneSided => ({ ...configRef(group), side: side(group.runs), changedFromOtherSide: counterpartChanges(group, other) }))
       .sort(byConfig);
-  return { refA, refB, threshold, pairs, onlyA: oneSided(a, b), onlyB: oneSided(b, a), regressions: pairs.filter((p) => p.regression).length };
+  return {
+    refA,
+    refB,
+    threshold,
+    pairs,
+    onlyA: oneSided(a, b),
+    onlyB: oneSided(b, a),
+    compared: pairs.filter((p) => p.delta !== null || p.brokenOnB).length,
+    regressions: pairs.filter((p) => p.regression).length,
+  };
+}
+
+/**
+ * Why `--fail-on-regression` fails, or null when it passes (or was not asked for). Comparing nothing fails too:
+ * a CI gate that passes when the refs share no config would pass forever after a rename.
+ */
+export function regressionGateFailure(d: DiffResult): string | null {
+  if (d.threshold === null) return null;
+  if (d.compared === 0) return `--fail-on-regression: no config has results on both ${d.refA} and ${d.refB}, so nothing was compared`;
+  const lost = d.pairs.filter((p) => p.regression && !p.brokenOnB).length;
+  const broken = d.pairs.filter((p) => p.regression && p.brokenOnB).length;
+  const reasons = [lost && `${lost} config${lost === 1 ? '' : 's'} lost more than ${(d.threshold * 100).toFixed(2)} pts`, broken && `${broken} config${broken === 1 ? '' : 's'} only failed on ${d.refB}`];
+  const found = reasons.filter(Boolean);
+  return found.length ? `--fail-on-regression: ${found.join(', ')}` : null;
 }
 
 function groupByConfig(runs: RunRow[]): Map<string, Group> {
   const groups = new Map<string, Group>();
-  for (const run of runs) {
+  for (const run of latestPerTrial(runs.filter((r) => COUNTED.has(r.status)))) {
     const key = configKey(run);
     const group = groups.get(key) ?? { experiment: run.experiment, configId: createHash('sha256').update(key).digest('hex').slice(0, 8), params: sweepParams(run), runs: [] };
     group.runs.push(run);
@@ -103,11 +139,13 @@ function side(runs: RunRow[]): DiffSide {
     commits: [...new Set(runs.map((r) => r.git_commit).filter((c): c is string => c !== null))],
     accuracy: stat(values),
     best: values.length ? Math.max(...values) : null,
+    failed: runs.filter((r) => r.status === 'failed').length,
+    diverged: runs.filter((r) => r.status === 'diverged').length,
   };
 }
 
 function accuracies(runs: RunRow[]): number[] {
-  return runs.map((r) => r.test_accuracy).filter((v): v is number => v !== null && Number.isFinite(v));
+  return runs.filter((r) => r.status === 'completed').map((r) => r.test_accuracy).filter((v): v is number => v !== null && Number.isFinite(v));
 }
 
 /** A config present on one side only is often the other side's config with something edited: say what. */

@@ -1,4 +1,5 @@
 import type { RunRow } from '../store/run-store.js';
+import { latestPerTrial } from './latest-runs.js';
 import { configKey } from './run-config.js';
 import { mean, variance } from './stats.js';
 
@@ -26,19 +27,20 @@ export interface Stat {
 
 export interface Leaderboard {
   metric: RankMetric;
-  /** Parameter columns: every sweep key whose value differs between the listed runs. */
+  /** Parameter columns: every sweep key whose value differs between the ranked entries, shown or not. */
   columns: string[];
   entries: LeaderboardEntry[];
 }
 
 /**
  * Ranks the given runs (the caller filters them, usually to completed ones); repeats of one config (same config
- * but the seed) on one branch become one entry with mean ± std. Entries without a value for the metric rank last.
+ * but the seed) on one branch become one entry with mean ± std, re-runs of one seed count once. Entries without a
+ * value for the metric rank last.
  */
 export function leaderboard(runs: RunRow[], options: { top?: number; metric?: RankMetric } = {}): Leaderboard {
   const metric = options.metric ?? 'test_accuracy';
   const groups = new Map<string, RunRow[]>();
-  for (const run of runs) {
+  for (const run of latestPerTrial(runs)) {
     const key = `${run.git_branch}|${configKey(run)}`;
     groups.set(key, [...(groups.get(key) ?? []), run]);
   }
@@ -68,7 +70,8 @@ export function leaderboard(runs: RunRow[], options: { top?: number; metric?: Ra
     return sign * (va - vb);
   });
   const shown = entries.slice(0, options.top ?? entries.length).map((e, i) => ({ ...e, rank: i + 1 }));
-  return { metric, columns: varyingColumns(shown), entries: shown };
+  // From every entry: with --top the shown rows may agree on a parameter that still tells them from the rest.
+  return { metric, columns: varyingColumns(entries), entries: shown };
 }
 
 function varyingColumns(entries: LeaderboardEntry[]): string[] {

@@ -1,7 +1,7 @@
 import chalk from 'chalk';
 import Table from 'cli-table3';
 import { shortKey } from '../ui/format.js';
-import type { ConfigRef, DiffPair, DiffResult, DiffSide, OneSided } from './diff.js';
+import { regressionGateFailure, type ConfigRef, type DiffPair, type DiffResult, type DiffSide, type OneSided } from './diff.js';
 import { COMPACT_TABLE } from './terminal-charts.js';
 
 /** Below this p-value a change is called significant; the usual 5%, stated in the output. */
@@ -40,10 +40,11 @@ function oneSided(title: string, rows: OneSided[]): string {
 function summary(d: DiffResult): string {
   const better = d.pairs.filter((p) => (p.delta ?? 0) > 0).length;
   const worse = d.pairs.filter((p) => (p.delta ?? 0) < 0).length;
-  const counts = `${d.pairs.length} config${d.pairs.length === 1 ? '' : 's'} on both sides: ${chalk.green(`${better} better`)}, ${chalk.red(`${worse} worse`)}`;
+  const broken = d.pairs.filter((p) => p.brokenOnB).length;
+  const counts = `${d.pairs.length} config${d.pairs.length === 1 ? '' : 's'} on both sides: ${chalk.green(`${better} better`)}, ${chalk.red(`${worse} worse`)}${broken ? `, ${chalk.red(`${broken} only failed on ${d.refB}`)}` : ''}`;
   if (d.threshold === null) return counts;
-  const limit = `${(d.threshold * 100).toFixed(2)} pts`;
-  return d.regressions ? `${counts}; ${chalk.red.bold(`${d.regressions} lost more than ${limit}`)}` : `${counts}; none lost more than ${limit}`;
+  const failure = regressionGateFailure(d);
+  return failure ? `${counts}\n${chalk.red.bold(failure)}` : `${counts}; none lost more than ${(d.threshold * 100).toFixed(2)} pts`;
 }
 
 function label(c: ConfigRef): string {
@@ -51,15 +52,18 @@ function label(c: ConfigRef): string {
   return `${params.join(' ') || '(no sweep)'} ${chalk.dim(`#${c.configId}`)}`;
 }
 
-/** Mean ± std over the seeds, with the best seed, or the single run's accuracy. */
+/** Mean ± std over the seeds, with the best seed, or the single run's accuracy; then the runs that broke. */
 function value(side: DiffSide): string {
   const { mean, std, n } = side.accuracy;
-  if (mean === null) return '—';
   const pct = (v: number) => (v * 100).toFixed(2);
-  return n > 1 ? `${pct(mean)}% ± ${pct(std ?? 0)} (n=${n}, best ${pct(side.best!)}%)` : `${pct(mean)}%`;
+  const accuracy = mean === null ? null : n > 1 ? `${pct(mean)}% ± ${pct(std ?? 0)} (n=${n}, best ${pct(side.best!)}%)` : `${pct(mean)}%`;
+  const broken = [side.failed && `${side.failed} failed`, side.diverged && `${side.diverged} diverged`].filter(Boolean).join(', ');
+  if (!broken) return accuracy ?? '—';
+  return accuracy ? `${accuracy} ${chalk.dim(`+ ${broken}`)}` : chalk.red(broken);
 }
 
 function delta(p: DiffPair): string {
+  if (p.brokenOnB) return p.regression ? chalk.red.bold('failed on B ✗') : chalk.red('failed on B');
   if (p.delta === null) return '—';
   const points = p.delta * 100;
   const text = `${points > 0 ? '+' : points < 0 ? '−' : '±'}${Math.abs(points).toFixed(2)} pts`;
@@ -68,6 +72,7 @@ function delta(p: DiffPair): string {
 }
 
 function significance(p: DiffPair): string {
+  if (p.delta === null) return '';
   if (p.test) {
     const text = `p=${p.test.p < 0.001 ? '<0.001' : p.test.p.toFixed(3)}`;
     return p.test.p < ALPHA ? chalk.bold(`${text} significant`) : chalk.dim(`${text} within seed noise`);

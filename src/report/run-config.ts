@@ -1,14 +1,11 @@
 import stableStringify from 'fast-json-stable-stringify';
+import type { TrialConfig } from '../config/resolved.js';
+import { seedlessIdentity } from '../sweep/expand.js';
 import type { RunRow } from '../store/run-store.js';
 
-/**
- * Identity of a run's configuration with the seed left out: repeats of one trial share it, so reports can
- * pool them, and the same trial run on two branches shares it, so diffs can pair them.
- */
+/** A run's trial identity without the seed, the one the sweep defines, so reports and diffs agree with it on what counts as the same trial. */
 export function configKey(run: RunRow): string {
-  const config = JSON.parse(run.config_json) as { train?: { seed?: number } };
-  delete config.train?.seed;
-  return stableStringify(config);
+  return seedlessIdentity(JSON.parse(run.config_json) as TrialConfig);
 }
 
 /** The sweep parameters of a run without its seed (which configKey ignores too). */

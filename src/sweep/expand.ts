@@ -65,9 +65,20 @@ function* grid(axes: [string, unknown[]][]): Generator<Record<string, unknown>> 
   for (const value of values) for (const tail of grid(rest)) yield { [key]: value, ...tail };
 }
 
-/** Description and data location do not change what a trial computes, so they stay out of its identity. */
 export function trialHash(config: TrialConfig): string {
+  return createHash('sha256').update(stableStringify(trialIdentity(config))).digest('hex').slice(0, 16);
+}
+
+/** The trial's identity without its seed: repeats of one trial share it, so reports pool them and diffs pair them across branches. */
+export function seedlessIdentity(config: TrialConfig): string {
+  const identity = trialIdentity(config);
+  const { seed: _seed, ...train } = identity.train;
+  return stableStringify({ ...identity, train });
+}
+
+/** Description and data location do not change what a trial computes, so they stay out of its identity. */
+function trialIdentity(config: TrialConfig): Omit<TrialConfig, 'description'> {
   const { description: _description, ...identity } = config;
   const { path: _path, ...data } = identity.data;
-  return createHash('sha256').update(stableStringify({ ...identity, data })).digest('hex').slice(0, 16);
+  return { ...identity, data };
 }

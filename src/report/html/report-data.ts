@@ -3,6 +3,7 @@ import { FASHION_MNIST_CLASSES, PIXELS } from '../../data/classes.js';
 import type { LabelledImages } from '../../data/dataset.js';
 import type { EpochRow, RunRow } from '../../store/run-store.js';
 import type { Mistake } from '../../trial/evaluate.js';
+import { latestPerTrial } from '../latest-runs.js';
 import type { Leaderboard, LeaderboardEntry } from '../leaderboard.js';
 import { sweepParams } from '../run-config.js';
 
@@ -63,7 +64,7 @@ export function htmlReportData(input: HtmlReportInput): HtmlReportData {
       const matrices = e.runIds.map((id) => byId.get(id)?.confusion_json).filter((j): j is string => Boolean(j)).map((j) => JSON.parse(j) as number[][]);
       return matrices.length ? [{ label: entryLabel(e), runIds: e.runIds, matrix: sum(matrices) }] : [];
     }),
-    sweeps: sweepPlots(runs),
+    sweeps: sweepPlots(latestPerTrial(runs)),
     gallery: gallery(board.entries[0], byId, input.testSet),
   };
 }
