@@ -1,10 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { readLocation } from '../data/dataset.js';
-import { locateDataset } from '../data/locate.js';
 import type { Leaderboard } from '../report/leaderboard.js';
-import { htmlReportData, type HtmlReportInput } from '../report/html/report-data.js';
+import { htmlReportData } from '../report/html/report-data.js';
 import { renderHtmlReport } from '../report/html/render-html.js';
+import { reportTestSet } from '../report/html/test-set.js';
 import type { RunFilter, RunRow, RunStore } from '../store/run-store.js';
 
 /** `runner report --html FILE`: gathers curves and test images for the ranked runs and writes one self-contained page. */
@@ -14,7 +13,7 @@ export function writeHtmlReport(store: RunStore, runs: RunRow[], board: Leaderbo
     runs,
     board,
     epochs: (id) => store.epochs(id),
-    testSet: galleryRun ? testSet(galleryRun, options.dataDir) : { missing: 'no runs to show' },
+    testSet: galleryRun ? reportTestSet(galleryRun, options.dataDir) : { missing: 'no runs to show' },
     database: store.path,
     filters: describe(options.filter),
     generatedAt: new Date().toISOString(),
@@ -31,15 +30,6 @@ export function writeHtmlReport(store: RunStore, runs: RunRow[], board: Leaderbo
     count(data.gallery.images.length, 'misclassified image', 'misclassified images'),
   ];
   return `wrote ${file}: ${contents.join(', ')}${note}`;
-}
-
-/** The test set the run was scored on, found where a sweep would look; a report never downloads it. */
-function testSet(run: RunRow, dataDir: string | undefined): HtmlReportInput['testSet'] {
-  const experimentPath = (JSON.parse(run.config_json) as { data?: { path?: string } }).data?.path;
-  const location = locateDataset({ experimentPath, dataDir });
-  if (!location) return { missing: 'Fashion-MNIST was not found on this machine; pass --data-dir DIR to show the images' };
-  if ('missingExplicit' in location) return { missing: `Fashion-MNIST is not in ${location.missingExplicit.dir} (${location.missingExplicit.via})` };
-  return readLocation(location).test;
 }
 
 function describe(filter: RunFilter): string[] {

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { leaderboard, type Leaderboard, type RankMetric } from '../report/leaderboard.js';
+import { leaderboard, type RankMetric } from '../report/leaderboard.js';
+import { leaderboardCsv } from '../report/leaderboard-csv.js';
 import { renderLeaderboard } from '../report/render-leaderboard.js';
 import { RunStore, type RunFilter, type RunStatus } from '../store/run-store.js';
 import { UserError } from '../errors.js';
@@ -39,7 +40,7 @@ export async function reportCommand(options: ReportOptions): Promise<number> {
       const { writeHtmlReport } = await import('./html-report.js');
       console.log(writeHtmlReport(store, runs, board, { file: options.html, dataDir: options.dataDir, filter }));
     } else if (options.json) console.log(JSON.stringify(board, null, 2));
-    else if (options.csv) console.log(toCsv(board));
+    else if (options.csv) console.log(leaderboardCsv(board));
     else console.log(renderLeaderboard(board));
     return 0;
   } finally {
@@ -53,16 +54,4 @@ function since(text: string | undefined): string | undefined {
   const time = Date.parse(text);
   if (Number.isNaN(time)) throw new UserError(`--since ${text}: expected a date such as 2025-01-31 or 2025-01-31T14:00`);
   return new Date(time).toISOString();
-}
-
-function toCsv(board: Leaderboard): string {
-  const head = ['rank', 'experiment', ...board.columns, 'test_accuracy_mean', 'test_accuracy_std', 'test_loss_mean', 'epochs', 'seconds_mean', 'runs', 'backend', 'branch'];
-  const quote = (v: unknown) => {
-    const text = v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
-    return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-  };
-  const rows = board.entries.map((e) =>
-    [e.rank, e.experiment, ...board.columns.map((c) => e.params[c]), e.accuracy.mean, e.accuracy.std, e.loss.mean, e.epochs, e.seconds.mean, e.runIds.join(' '), e.backend, e.branch].map(quote).join(','),
-  );
-  return [head.join(','), ...rows].join('\n');
 }
