@@ -1,24 +1,30 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadExperiment } from '../src/config/load-experiment.js';
 import { UserError, type Problem } from '../src/errors.js';
-import { checkedTrials } from '../src/sweep/checked-trials.js';
+import { RunStore } from '../src/store/run-store.js';
+import { validateExperimentFile } from '../src/sweep/checked-trials.js';
 import { ROOT, runCli, tempDir } from './helpers/cli.js';
+import { query } from './helpers/sweeps.js';
 
-/** Each file's first line says what it must produce: `# expect line N: message fragment`. */
+/** Each file opens with what it must produce, one line per problem: `# expect line N, column C: message fragment`. */
 const DIR = join(ROOT, 'test', 'invalid-experiments');
 const corpus = readdirSync(DIR)
   .filter((f) => f.endsWith('.yaml'))
   .map((name) => {
     const file = join(DIR, name);
-    const [, line, fragment] = /^# expect line (\d+): (.*)$/.exec(readFileSync(file, 'utf8').split('\n')[0]!)!;
-    return { name, file, line: Number(line), fragment: fragment! };
+    const header = readFileSync(file, 'utf8').split('\n').filter((line) => line.startsWith('# expect'));
+    const expected = header.map((line) => {
+      const [, row, column, fragment] = /^# expect line (\d+), column (\d+): (.*)$/.exec(line)!;
+      return { line: Number(row), column: Number(column), fragment: fragment! };
+    });
+    return { name, file, expected };
   });
 
 function problemsOf(file: string): Problem[] {
   try {
-    checkedTrials(loadExperiment(file));
+    validateExperimentFile(file);
   } catch (error) {
     if (error instanceof UserError) return error.problems.length ? error.problems : [{ file, message: error.message }];
     throw error;
@@ -26,24 +32,55 @@ function problemsOf(file: string): Problem[] {
   return [];
 }
 
-describe('every invalid experiment in the corpus is caught before training, at the right line', () => {
-  it('the corpus covers the rules with at least 40 files', () => {
+const mentions = (p: Problem, fragment: string) => `${p.message} ${p.hint ?? ''}`.includes(fragment);
+
+/** `runner validate` prints `✗ FILE: N problems` and then that file's problems; one block per invalid file. */
+function blocksByFile(stderr: string): Map<string, string> {
+  const blocks = new Map<string, string>();
+  for (const block of stderr.split(/^(?=✗ )/m)) {
+    const file = /^✗ (.+): \d+ problems?$/m.exec(block)?.[1];
+    if (file) blocks.set(file, block);
+  }
+  return blocks;
+}
+
+/** Row counts of every table and the file's bytes: what "untouched" means for a database. */
+function snapshot(db: string) {
+  const count = (table: string) => query<{ n: number }>(db, `SELECT count(*) AS n FROM ${table}`)[0]?.n;
+  return { sweeps: count('sweeps'), runs: count('runs'), epochs: count('epochs'), sha256: createHash('sha256').update(readFileSync(db)).digest('hex') };
+}
+
+describe('every invalid experiment in the corpus is caught before training, at the right line and column', () => {
+  it('the corpus covers the rules with at least 40 files, each with what it must produce', () => {
     expect(corpus.length).toBeGreaterThanOrEqual(40);
+    for (const c of corpus) expect(c.expected.length, c.name).toBeGreaterThan(0);
   });
 
-  it.each(corpus)('$name', ({ file, line, fragment }) => {
+  it.each(corpus)('$name', ({ file, expected }) => {
     const problems = problemsOf(file);
-    const match = problems.find((p) => p.message.includes(fragment) || `${p.message} ${p.hint ?? ''}`.includes(fragment));
-    expect(match, `problems: ${JSON.stringify(problems, null, 1)}`).toBeDefined();
-    expect(match!.line).toBe(line);
+    for (const { line, column, fragment } of expected) {
+      const match = problems.find((p) => mentions(p, fragment));
+      expect(match, `no problem mentions "${fragment}"; problems: ${JSON.stringify(problems, null, 1)}`).toBeDefined();
+      expect({ line: match!.line, column: match!.column }, fragment).toEqual({ line, column });
+    }
   });
 
-  it('`runner validate` on the whole corpus exits 2, names file:line for each, and prints no stack trace', () => {
+  it('`runner validate` counts each file invalid, prints its problems at file:line:column, and no stack trace', () => {
     const result = runCli(['validate', ...corpus.map((c) => c.file)]);
     expect(result.status).toBe(2);
     expect(result.stdout).toContain(`0 of ${corpus.length} files valid`);
-    for (const c of corpus) expect(result.stderr, c.name).toContain(`${c.file}:${c.line}`);
+    expect(result.stdout).not.toContain('✓');
+    const blocks = blocksByFile(result.stderr);
+    for (const c of corpus) {
+      const block = blocks.get(c.file);
+      expect(block, `${c.name} has no block of its own`).toBeDefined();
+      for (const { line, column, fragment } of c.expected) {
+        expect(block, c.name).toContain(`${c.file}:${line}:${column} `);
+        expect(block, c.name).toContain(fragment);
+      }
+    }
     expect(result.stderr).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+    expect(result.stderr).not.toContain('internal error');
   });
 
   it('a sweep of an invalid file writes nothing: no database, no sweep row', () => {
@@ -53,5 +90,37 @@ describe('every invalid experiment in the corpus is caught before training, at t
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('nothing was run');
     expect(existsSync(db)).toBe(false);
+  });
+
+  it('a sweep that fails validation leaves an existing database exactly as it was', () => {
+    const db = join(tempDir(), 'runs.sqlite');
+    const quick = join(ROOT, 'experiments', 'quick.yaml');
+    const [trial] = validateExperimentFile(quick).trials;
+    const store = new RunStore(db);
+    const sweepId = store.startSweep('runner sweep experiments/quick.yaml');
+    store.startRun({
+      id: 'earlier-run',
+      sweepId,
+      experiment: trial!.experiment,
+      file: 'experiments/quick.yaml',
+      config: trial!.config,
+      configHash: trial!.hash,
+      params: trial!.params,
+      seed: trial!.config.train.seed,
+      repeatIndex: 0,
+      git: { branch: 'main' },
+      backend: 'wasm',
+    });
+    store.finishRun('earlier-run', { status: 'completed', testAccuracy: 0.86, testLoss: 0.4, seconds: 9 });
+    store.finishSweep(sweepId, 'finished');
+    store.close();
+    const before = snapshot(db);
+    expect(before).toMatchObject({ sweeps: 1, runs: 1 });
+
+    const bad = corpus.find((c) => c.name.includes('dense-after-conv'))!;
+    const result = runCli(['sweep', quick, bad.file, '--db', db]);
+    expect(result.status, result.stderr).toBe(2);
+    expect(result.stderr).toContain('nothing was run');
+    expect(snapshot(db)).toEqual(before);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadExperiment } from '../src/config/load-experiment.js';
+import { loadExperiment, parseOverride } from '../src/config/load-experiment.js';
 import { UserError } from '../src/errors.js';
 import { expandTrials } from '../src/sweep/expand.js';
 import { writeTemp } from './helpers/cli.js';
@@ -41,6 +41,45 @@ describe('a sweep grid expands into fully resolved trials', () => {
     expect(trials).toHaveLength(12);
     expect(trials.slice(0, 3).map((t) => t.config.train.seed)).toEqual([7, 8, 9]);
     expect(new Set(trials.map((t) => t.hash)).size).toBe(12);
+  });
+
+  it('offsets a swept seed for each repeat instead of overwriting it', () => {
+    const file = writeTemp('seeds.yaml', FILE.replace(/sweep:[\s\S]*$/, 'sweep:\n  train.seed: [1, 5]\n'));
+    const trials = expandTrials(loadExperiment(file), { repeat: 2 });
+    expect(trials.map((t) => t.config.train.seed)).toEqual([1, 2, 5, 6]);
+    expect(trials.map((t) => t.params)).toEqual([
+      { 'train.seed': 1, seed: 1 },
+      { 'train.seed': 1, seed: 2 },
+      { 'train.seed': 5, seed: 5 },
+      { 'train.seed': 5, seed: 6 },
+    ]);
+  });
+
+  it('runs a trial once when swept seeds and repeats overlap', () => {
+    const file = writeTemp('seeds.yaml', FILE.replace(/sweep:[\s\S]*$/, 'sweep:\n  train.seed: [1, 2]\n'));
+    const trials = expandTrials(loadExperiment(file), { repeat: 2 });
+    expect(trials.map((t) => t.config.train.seed)).toEqual([1, 2, 3]);
+    expect(new Set(trials.map((t) => t.hash)).size).toBe(3);
+  });
+
+  it('a --set on a swept path replaces that axis with its single value; other axes stay', () => {
+    const loaded = loadExperiment(writeTemp('grid.yaml', FILE), [parseOverride('train.optimizer.learningRate=0.1')]);
+    const trials = expandTrials(loaded);
+    expect(trials.map((t) => [t.config.train.optimizer.learningRate, (t.config.model.layers[1] as { rate: number }).rate])).toEqual([
+      [0.1, 0.2],
+      [0.1, 0.4],
+    ]);
+    expect(trials[0]!.params).toEqual({ 'model.layers.drop1.rate': 0.2 });
+  });
+
+  it('a --set replaces a sweep axis however either names the field (layer index or name, or a parent mapping)', () => {
+    const byIndex = expandTrials(loadExperiment(writeTemp('grid.yaml', FILE), [parseOverride('model.layers.1.rate=0.3')]));
+    expect(byIndex.map((t) => (t.config.model.layers[1] as { rate: number }).rate)).toEqual([0.3, 0.3]);
+    const parent = expandTrials(loadExperiment(writeTemp('grid.yaml', FILE), [parseOverride('train.optimizer={name: sgd, learningRate: 0.05}')]));
+    expect(parent.map((t) => t.config.train.optimizer)).toEqual([
+      { name: 'sgd', learningRate: 0.05 },
+      { name: 'sgd', learningRate: 0.05 },
+    ]);
   });
 
   it('gives the same config the same hash whatever file it came from or how its defaults were written', () => {

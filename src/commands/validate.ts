@@ -1,8 +1,8 @@
 import chalk from 'chalk';
-import { loadExperiment, parseOverride } from '../config/load-experiment.js';
+import { parseOverride } from '../config/load-experiment.js';
 import { UserError, type Problem } from '../errors.js';
 import Table from 'cli-table3';
-import { checkedTrials, type CheckedTrials } from '../sweep/checked-trials.js';
+import { validateExperimentFile, type CheckedTrials } from '../sweep/checked-trials.js';
 import { formatProblem } from '../ui/problems.js';
 
 export interface ValidateOptions {
@@ -17,7 +17,7 @@ export function validateCommand(files: string[], options: ValidateOptions): numb
   let valid = 0;
   for (const file of files) {
     try {
-      const checked = checkedTrials(loadExperiment(file, overrides), { maxTrials: options.maxTrials });
+      const checked = validateExperimentFile(file, overrides, { maxTrials: options.maxTrials });
       valid++;
       console.log(`${chalk.green('✓')} ${file}: valid, ${checked.trials.length} trial${checked.trials.length === 1 ? '' : 's'}`);
       if (options.summary) console.log(renderSummaries(checked.summaries));

@@ -20,7 +20,7 @@ export function resolveDottedPath(document: unknown, dotted: string): PathResolu
         return {
           ok: false,
           reason: `\`${parts.slice(0, i).join('.')}\` has no entry \`${part}\``,
-          hint: `use an index 0..${node.length - 1}${names.length ? ` or a layer name (${names.join(', ')})` : ', or give the layer a name:'}`,
+          hint: `use an index 0..${node.length - 1}${names.length ? ` or a layer name (${names.join(', ')})` : ', or give the layer a `name` and use that'}`,
         };
       }
       segments.push(index);
@@ -52,11 +52,7 @@ export function setAt(document: Record<string, unknown>, segments: Segments, val
   });
 }
 
-export function getAt(document: unknown, segments: Segments): unknown {
-  let node = document;
-  for (const s of segments) {
-    if (node === null || typeof node !== 'object') return undefined;
-    node = (node as Record<string | number, unknown>)[s];
-  }
-  return node;
+/** True when `path` is `ancestor` itself or lies inside it. */
+export function isAtOrBelow(path: readonly (string | number)[], ancestor: readonly (string | number)[]): boolean {
+  return ancestor.length <= path.length && ancestor.every((segment, i) => String(path[i]) === String(segment));
 }

@@ -31,8 +31,18 @@ const dims = (shape: (number | null)[]) => shape.slice(1).join('×');
  * Builds the model shape-only, layer by layer, so that a mistake is reported at the layer that makes it
  * (tfjs itself would only fail at the first training step, or not at all: a Dense after a convolution
  * silently keeps the image axes). Weights are created on the cpu backend and disposed at once.
+ * Checks that need no shapes (argument combinations, the output layer's units and activation) run even
+ * when the build stops early, so that one run reports every independent problem.
  */
 export function checkModel(config: TrialConfig): { problems: ModelProblem[]; summary: LayerSummary[] } {
+  const built = buildShapes(config);
+  const problems = [...argumentProblems(config.model.layers), ...built.problems];
+  problems.push(...outputProblems(config, built.output, built.problems.length > 0));
+  return { problems, summary: built.summary };
+}
+
+/** Output shape is undefined when a problem stopped the build: nothing after it has a shape. */
+function buildShapes(config: TrialConfig): { problems: ModelProblem[]; summary: LayerSummary[]; output?: (number | null)[] } {
   const problems: ModelProblem[] = [];
   const summary: LayerSummary[] = [];
   const input = config.model.input;
@@ -85,11 +95,27 @@ export function checkModel(config: TrialConfig): { problems: ModelProblem[]; sum
         });
       }
     }
-    problems.push(...outputProblems(config, shape, problems.length > 0));
-    return { problems, summary };
+    return { problems, summary, output: shape };
   } finally {
     model.dispose();
   }
+}
+
+/** Argument combinations tfjs accepts when building a layer but rejects at the first training step. */
+function argumentProblems(layers: Layer[]): ModelProblem[] {
+  const problems: ModelProblem[] = [];
+  layers.forEach((layer, index) => {
+    if (layer.type !== 'conv2d') return;
+    const above1 = (v: number | number[] | undefined) => [v ?? 1].flat().some((d) => d > 1);
+    if (above1(layer.strides) && above1(layer.dilationRate)) {
+      problems.push({
+        segments: ['model', 'layers', index, 'dilationRate'],
+        message: `conv2d cannot combine strides ${JSON.stringify(layer.strides)} with dilationRate ${JSON.stringify(layer.dilationRate)}: tfjs needs one of them to be 1, and would fail at the first training step`,
+        hint: 'set dilationRate: 1 to keep the stride, or strides: 1 to keep the dilation (and downsample with a pooling layer)',
+      });
+    }
+  });
+  return problems;
 }
 
 function beforeAdding(layer: Layer, shape: (number | null)[]): Omit<ModelProblem, 'segments'> | undefined {
@@ -117,28 +143,48 @@ function explainBuildError(layer: Layer, shape: (number | null)[], message: stri
   return { message: `${layer.type} cannot take a ${dims(shape)} input: ${message}` };
 }
 
-function outputProblems(config: TrialConfig, shape: (number | null)[], alreadyExplained: boolean): ModelProblem[] {
-  const last = config.model.layers.length - 1;
-  const lastLayer = config.model.layers[last]!;
-  const at = ['model', 'layers', last];
+/** Layers that leave the width of their input unchanged, so the last dense layer before them sets the output's size. */
+const KEEP_WIDTH = new Set<Layer['type']>(['dropout', 'activation', 'batchNormalization', 'leakyReLU']);
+/** Layers that pass values through unchanged (dropout does at inference), so they cannot undo a softmax. */
+const KEEP_VALUES = new Set<Layer['type']>(['dropout', 'flatten', 'reshape']);
+
+/**
+ * The output's size and activation. With a built `output` the size comes from it; without one (the build stopped
+ * early, or a dense layer kept image axes, already reported) it comes from the config alone where it can.
+ */
+function outputProblems(config: TrialConfig, output: (number | null)[] | undefined, alreadyExplained: boolean): ModelProblem[] {
+  const layers = config.model.layers;
+  const last = layers.length - 1;
   const problems: ModelProblem[] = [];
-  if (shape.length > 2) {
-    if (!alreadyExplained) {
-      problems.push({ segments: at, message: `the model's output is ${dims(shape)}, not one score per class`, hint: 'add `- { type: flatten }` before the dense layers' });
-    }
+  if (output && output.length > 2 && !alreadyExplained) {
+    problems.push({ segments: ['model', 'layers', last], message: `the model's output is ${dims(output)}, not one score per class`, hint: 'add `- { type: flatten }` before the dense layers' });
     return problems;
   }
-  const units = shape[1];
-  if (units !== CLASSES) {
-    problems.push({ segments: at, message: `the last layer outputs ${units} values, but Fashion-MNIST has ${CLASSES} classes`, hint: `make it { type: dense, units: ${CLASSES}, activation: softmax }` });
-  }
-  const activation = 'activation' in lastLayer ? lastLayer.activation ?? 'linear' : 'linear';
-  if (PROBABILITY_LOSSES.has(config.train.loss) && activation !== 'softmax') {
+  const sizing = lastIndex(layers, (l) => !KEEP_WIDTH.has(l.type));
+  const sizingLayer = sizing === undefined ? undefined : layers[sizing];
+  const units = output?.length === 2 ? output[1] : sizingLayer?.type === 'dense' ? sizingLayer.units : undefined;
+  if (units !== undefined && units !== CLASSES) {
     problems.push({
-      segments: at,
-      message: `loss ${config.train.loss} expects probabilities, but the last layer's activation is ${activation}`,
-      hint: 'give the last layer activation: softmax',
+      segments: ['model', 'layers', sizingLayer?.type === 'dense' ? sizing! : last],
+      message: `the last layer outputs ${units} values, but Fashion-MNIST has ${CLASSES} classes`,
+      hint: `make it { type: dense, units: ${CLASSES}, activation: softmax }`,
     });
   }
+  const producer = lastIndex(layers, (l) => !KEEP_VALUES.has(l.type));
+  if (producer === undefined || !PROBABILITY_LOSSES.has(config.train.loss)) return problems;
+  const layer = layers[producer]!;
+  const activation = 'activation' in layer ? (layer.activation ?? 'linear') : undefined;
+  if (activation === 'softmax') return problems;
+  const whose = producer === last ? "the last layer's activation" : `the activation of model.layers[${producer}], the last layer that has one,`;
+  problems.push({
+    segments: ['model', 'layers', producer],
+    message: `loss ${config.train.loss} expects probabilities, but ${activation ? `${whose} is ${activation}` : `the model ends with a ${layer.type} layer, which does not output probabilities`}`,
+    hint: activation ? `give model.layers[${producer}] activation: softmax` : `end the model with { type: dense, units: ${CLASSES}, activation: softmax }`,
+  });
   return problems;
+}
+
+function lastIndex(layers: Layer[], matches: (layer: Layer) => boolean): number | undefined {
+  for (let i = layers.length - 1; i >= 0; i--) if (matches(layers[i]!)) return i;
+  return undefined;
 }

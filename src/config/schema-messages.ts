@@ -6,8 +6,12 @@ import { suggest } from './suggest.js';
 /** One schema error in words a person can act on, with the document path it concerns. */
 export interface SchemaMessage {
   segments: (string | number)[];
+  /** Full path of what is wrong: for an unknown or missing field, the field itself rather than its parent. */
+  target: (string | number)[];
   /** Key whose position is more telling than the value's (an unknown field's own name). */
   key?: string;
+  /** The known field an unknown one most likely meant. */
+  guess?: string;
   message: string;
   hint?: string;
 }
@@ -15,10 +19,14 @@ export interface SchemaMessage {
 /** Turns ajv's errors into one message per real mistake: oneOf noise folded, suggestions added. */
 export function explainSchemaErrors(errors: ErrorObject[], document: unknown): SchemaMessage[] {
   const oneOfFailures = errors.filter((e) => e.keyword === 'oneOf');
+  // A list entry without `type` fails both `required` and the discriminator; the discriminator's message says more.
+  const untyped = new Set(errors.filter((e) => e.keyword === 'discriminator' && (e.params as { error?: string }).error === 'tag').map((e) => e.instancePath));
   const relevant = errors.filter(
-    (e) => !oneOfFailures.some((o) => o !== e && e.schemaPath.startsWith(`${o.schemaPath}/`) && e.instancePath.startsWith(o.instancePath)),
+    (e) =>
+      !oneOfFailures.some((o) => o !== e && e.schemaPath.startsWith(`${o.schemaPath}/`) && e.instancePath.startsWith(o.instancePath)) &&
+      !(e.keyword === 'required' && (e.params as { missingProperty?: string }).missingProperty === 'type' && untyped.has(e.instancePath)),
   );
-  const messages = relevant.map((e) => explain(e, document));
+  const messages = relevant.map((e) => explain(e, document)).map((m): SchemaMessage => ({ ...m, target: m.target ?? m.segments }));
   const seen = new Set<string>();
   return messages.filter((m) => {
     const id = `${formatPath(m.segments)}|${m.message}`;
@@ -28,7 +36,10 @@ export function explainSchemaErrors(errors: ErrorObject[], document: unknown): S
   });
 }
 
-function explain(error: ErrorObject, document: unknown): SchemaMessage {
+/** A message whose target is its segments unless it says otherwise. */
+type Explained = Omit<SchemaMessage, 'target'> & Partial<Pick<SchemaMessage, 'target'>>;
+
+function explain(error: ErrorObject, document: unknown): Explained {
   const segments = pointerSegments(error.instancePath);
   const last = segments[segments.length - 1];
   // The full path is printed in front of every message; the message names just the field.
@@ -54,12 +65,15 @@ function explain(error: ErrorObject, document: unknown): SchemaMessage {
       const allowed = Object.keys(schema?.properties ?? {});
       const guess = suggest(name, allowed);
       const owner = ownerName(document, segments);
+      const target = [...segments, name];
       if (segments.length === 0 || !owner) {
-        return { segments, key: name, message: `unknown field \`${name}\`${guess ? `; did you mean \`${guess}\`?` : ''}`, hint: guess ? undefined : `allowed here: ${allowed.join(', ')}` };
+        return { segments, target, key: name, guess, message: `unknown field \`${name}\`${guess ? `; did you mean \`${guess}\`?` : ''}`, hint: guess ? undefined : `allowed here: ${allowed.join(', ')}` };
       }
       return {
         segments,
+        target,
         key: name,
+        guess,
         message: `unknown field \`${name}\` for ${owner}${guess ? `; did you mean \`${guess}\`?` : ''}`,
         hint: guess ? undefined : `${owner} takes: ${allowed.join(', ')}`,
       };
@@ -68,7 +82,7 @@ function explain(error: ErrorObject, document: unknown): SchemaMessage {
       const missing = String(params.missingProperty);
       const owner = ownerName(document, segments);
       const about = schema?.properties?.[missing]?.description;
-      return { segments, message: `${owner ?? field} needs \`${missing}\``, hint: about ? `${missing}: ${about}` : undefined };
+      return { segments, target: [...segments, missing], message: `${owner ?? 'the experiment'} needs \`${missing}\``, hint: about ? `${missing}: ${about}` : undefined };
     }
     case 'oneOf':
       return { segments, message: `${field} must be ${describe(schema)}, got ${show(value)}` };
@@ -79,12 +93,16 @@ function explain(error: ErrorObject, document: unknown): SchemaMessage {
     }
     case 'const':
       return { segments, message: `${field} must be ${show(schema?.const)}, got ${show(value)}` };
+    case 'minItems':
+      if (Array.isArray(value) && value.length === 0) {
+        return { segments, message: `${formatPath(segments)} needs at least one ${last === 'layers' ? 'layer' : 'value'}` };
+      }
+      return { segments, message: `${field} must be ${describe(schema)}, got ${show(value)}` };
     case 'type':
     case 'minimum':
     case 'maximum':
     case 'exclusiveMinimum':
     case 'exclusiveMaximum':
-    case 'minItems':
     case 'maxItems':
       return { segments, message: `${field} must be ${describe(schema)}, got ${show(value)}` };
     case 'pattern':
@@ -118,9 +136,11 @@ function ownerName(document: unknown, segments: (string | number)[]): string | u
 export function describe(schema: JsonSchema | undefined): string {
   if (!schema) return 'valid';
   const s = resolveRef(schema);
-  if (s.oneOf) return s.oneOf.map(describe).join(' or ');
+  if (s.oneOf) return [...new Set(s.oneOf.map(describe))].join(' or ');
   if (s.const !== undefined) return show(s.const);
   if (s.enum) return `one of ${s.enum.map(String).join(', ')}`;
+  // A list of every JSON type accepts anything (sweep values); naming them all says nothing.
+  if (Array.isArray(s.type) && s.type.length >= 6) return 'a value';
   const type = Array.isArray(s.type) ? s.type.join(' or ') : s.type;
   if (type === 'array') {
     const count = s.minItems !== undefined && s.minItems === s.maxItems ? s.minItems : undefined;
@@ -153,7 +173,7 @@ function describeNumber(s: JsonSchema, type: 'integer' | 'number'): string {
 }
 
 function plural(phrase: string): string {
-  return phrase.replace(/^an? /, '').replace(/(integer|number|string|value)$/, '$1s');
+  return phrase.replace(/^an? /, '').replace(/(integer|number|string|value|mapping)$/, '$1s');
 }
 
 export function show(value: unknown): string {

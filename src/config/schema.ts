@@ -19,6 +19,8 @@ export interface JsonSchema {
   items?: JsonSchema;
   oneOf?: JsonSchema[];
   properties?: Record<string, JsonSchema>;
+  propertyNames?: JsonSchema;
+  pattern?: string;
   required?: string[];
   default?: unknown;
   description?: string;

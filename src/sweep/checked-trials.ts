@@ -1,6 +1,7 @@
 import stableStringify from 'fast-json-stable-stringify';
 import { formatPath } from '../config/document-path.js';
-import type { LoadedExperiment } from '../config/load-experiment.js';
+import { modelProblemAt } from '../config/early-model-check.js';
+import { loadExperiment, type LoadedExperiment, type Override } from '../config/load-experiment.js';
 import { positionOf } from '../config/load.js';
 import { checkModel, type LayerSummary } from '../config/model-checks.js';
 import type { TrialConfig } from '../config/resolved.js';
@@ -18,11 +19,18 @@ export interface CheckedTrials {
  * file's own model is reported at its layer; one that only some sweep values cause, at those values.
  */
 export function checkedTrials(loaded: LoadedExperiment, options: { repeat?: number; maxTrials?: number } = {}): CheckedTrials {
-  const trials = expandTrials(loaded, options);
   const { source, file } = loaded;
   const { sweep: _sweep, repeat: _repeat, backend: _backend, ...base } = loaded.resolved;
   const baseCheck = checkModel(base as TrialConfig);
-  const problems: Problem[] = baseCheck.problems.map((p) => ({ file, ...positionOf(source, p.segments), path: formatPath(p.segments), message: p.message, hint: p.hint }));
+  const problems: Problem[] = baseCheck.problems.map((p) => modelProblemAt(source, p));
+  let trials: TrialSpec[];
+  try {
+    trials = expandTrials(loaded, options);
+  } catch (error) {
+    // A grid over the limit is not expanded, but the file's own model is still worth reporting on.
+    if (!(error instanceof UserError)) throw error;
+    throw new UserError(error.message, [...error.problems, ...problems]);
+  }
   const summaries = [{ label: loaded.resolved.name, layers: baseCheck.summary }];
 
   const seen = new Set([modelKey(base as TrialConfig)]);
@@ -58,6 +66,11 @@ export function checkedTrials(loaded: LoadedExperiment, options: { repeat?: numb
   }
   if (problems.length) throw new UserError(`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}`, problems);
   return { trials, summaries };
+}
+
+/** What `runner validate` does to one file; a UserError carries every problem found. */
+export function validateExperimentFile(file: string, overrides: readonly Override[] = [], options: { maxTrials?: number } = {}): CheckedTrials {
+  return checkedTrials(loadExperiment(file, overrides), options);
 }
 
 function modelKey(config: TrialConfig): string {

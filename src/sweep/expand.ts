@@ -48,9 +48,13 @@ export function expandTrials(loaded: LoadedExperiment, options: { repeat?: numbe
         const target = resolveDottedPath(config, key);
         if (target.ok) setAt(config as unknown as Record<string, unknown>, target.segments, value);
       }
-      config.train.seed = base.train.seed + r;
+      // Repeats offset the seed this combination chose, which the sweep itself may vary.
+      config.train.seed += r;
       const params = repeat > 1 ? { ...choice, seed: config.train.seed } : choice;
-      trials.push({ experiment: config.name, file, config, params, repeatIndex: r, hash: trialHash(config) });
+      const hash = trialHash(config);
+      // Overlapping seeds (a swept train.seed of 1 and 2 with two repeats each) give the same trial twice: it runs once.
+      if (trials.some((t) => t.hash === hash)) continue;
+      trials.push({ experiment: config.name, file, config, params, repeatIndex: r, hash });
     }
   }
   return trials;

@@ -1,0 +1,81 @@
+import type { Problem } from '../errors.js';
+import { isAtOrBelow, resolveDottedPath, setAt } from './config-path.js';
+import { formatPath } from './document-path.js';
+import type { Experiment } from './experiment.types.js';
+import { positionOf, type SourceFile } from './load.js';
+import { explainSchemaErrors, type SchemaMessage } from './schema-messages.js';
+import { experimentSchema, schemaErrors } from './schema.js';
+
+const KEY_PATTERN = new RegExp(experimentSchema.properties!.sweep!.propertyNames!.pattern!);
+
+/**
+ * Each sweep key must point at a field the schema knows, and each of its values must be valid there. Problems
+ * elsewhere in the file do not stop these checks; only a key under a part of the file that is itself invalid is
+ * skipped, since its problem would be that one again in other words.
+ */
+export function sweepProblems(written: Experiment, source: SourceFile, messages: SchemaMessage[]): Problem[] {
+  const sweep: unknown = written.sweep;
+  if (!sweep || typeof sweep !== 'object' || Array.isArray(sweep)) return [];
+  const file = source.file;
+  const broken = messages.map((m) => m.target).filter((target) => target[0] !== 'sweep');
+  const base = structuredClone(written) as unknown as Record<string, unknown>;
+  delete base.sweep;
+  // Only the problems a value introduces are its own; the rest belong to the file and are reported once already.
+  const baseProblems = new Set(explainSchemaErrors(schemaErrors(base), base).map(identity));
+  const problems: Problem[] = [];
+  for (const [key, values] of Object.entries(sweep as Record<string, unknown>)) {
+    if (!KEY_PATTERN.test(key) || !Array.isArray(values)) continue; // the schema check reports both
+    const parts = key.split('.');
+    if (broken.some((target) => isAtOrBelow(parts, target))) continue;
+    const at = { file, ...positionOf(source, ['sweep'], key), path: `sweep.${key}` };
+    const target = resolveDottedPath(written, key);
+    if (!target.ok) {
+      problems.push({ ...at, message: `sweep path \`${key}\` points at nothing: ${target.reason}`, hint: target.hint });
+      continue;
+    }
+    if (broken.some((b) => isAtOrBelow(target.segments, b))) continue;
+    const root = target.segments[0];
+    if (root === 'sweep' || root === 'repeat' || root === 'name') {
+      problems.push({ ...at, message: `sweep path \`${key}\` cannot vary \`${root}\``, hint: 'sweep over fields of data, model, train or augment' });
+      continue;
+    }
+    for (const [i, value] of values.entries()) {
+      const trial = structuredClone(base);
+      setAt(trial, target.segments, value);
+      const introduced = explainSchemaErrors(schemaErrors(trial), trial).filter((m) => !baseProblems.has(identity(m)));
+      // A path through an unknown field fails for every value alike: one problem at the key, not one per value.
+      const unknown = introduced.find((m) => m.key !== undefined && isAtOrBelow(target.segments, m.target));
+      if (unknown) {
+        problems.push({ ...at, ...pointsAtNothing(key, unknown) });
+        break;
+      }
+      const first = introduced[0];
+      if (first) {
+        problems.push({
+          file,
+          ...positionOf(source, ['sweep', key, i]),
+          path: `sweep.${key}[${i}]`,
+          message: `sweep value ${JSON.stringify(value)} for \`${key}\` is invalid: ${first.message}`,
+          hint: first.hint,
+        });
+      }
+    }
+  }
+  return problems;
+}
+
+function identity(m: SchemaMessage): string {
+  return `${formatPath(m.target)}|${m.message}`;
+}
+
+/** The target's segments line up with the key's parts, so the typo's part can be swapped for the guess. */
+function pointsAtNothing(key: string, unknown: SchemaMessage): Pick<Problem, 'message' | 'hint'> {
+  const parts = key.split('.');
+  const depth = unknown.target.length - 1;
+  const parent = parts.slice(0, depth).join('.');
+  const corrected = unknown.guess ? [...parts.slice(0, depth), unknown.guess, ...parts.slice(depth + 1)].join('.') : undefined;
+  return {
+    message: `sweep path \`${key}\` points at nothing: ${parent ? `\`${parent}\`` : 'the experiment'} has no field \`${unknown.key}\`${corrected ? `; did you mean \`${corrected}\`?` : ''}`,
+    hint: corrected ? undefined : unknown.hint,
+  };
+}
