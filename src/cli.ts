@@ -6,7 +6,7 @@ import { collect, positiveInteger } from './commands/options.js';
 
 /**
  * The command layer: parse arguments, call one function of the pipeline, map its errors to exit codes.
- * Commands import their modules lazily so that `runner validate` never loads TensorFlow.js.
+ * Commands import their modules lazily so that each loads only what it needs: TensorFlow.js only for those that build models (validate checks shapes with it).
  */
 const program = new Command('runner')
   .description('Declarative experiment runner for image classifiers on Fashion-MNIST (TensorFlow.js + SQLite).')
