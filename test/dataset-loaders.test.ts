@@ -1,13 +1,14 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseImageCsv } from '../src/data/csv.js';
-import { loadDataset, readLocation, take } from '../src/data/dataset.js';
+import { downloadIntoCache, loadDataset, readLocation, take } from '../src/data/dataset.js';
+import { MIRROR } from '../src/data/download.js';
 import { parseIdx } from '../src/data/idx.js';
-import { CSV_FILES, DEBIAN_DIR, IDX_FILES, locateDataset } from '../src/data/locate.js';
+import { cacheDir, CSV_FILES, DEBIAN_DIR, IDX_FILES, locateDataset } from '../src/data/locate.js';
 import { UserError } from '../src/errors.js';
-import { tempDir } from './helpers/cli.js';
+import { runCli, tempDir } from './helpers/cli.js';
 
 function idxBytes(dims: number[], values: number[]): Uint8Array {
   const header = Buffer.alloc(4 + 4 * dims.length);
@@ -45,7 +46,19 @@ describe('Fashion-MNIST loaders', () => {
     expect([...parsed.labels]).toEqual([3, 9]);
     expect(parsed.images[783]).toBe(7);
     expect(parsed.images[784]).toBe(255);
-    expect(() => parseImageCsv(`${header}\n${row(3, 7)}\n1,2,3\n`, 'train.csv')).toThrow(/train.csv line 3: expected a label and 784 pixels, found 3 columns/);
+    expect(() => parseImageCsv(`${header}\n${row(3, 7)}\n1,2,3\n`, 'train.csv')).toThrow(/^train.csv:3: expected a label and 784 pixels, found 3 columns$/);
+  });
+
+  it('rejects a CSV label that is not a class, at its file:line, as a mistake in the input (exit 2)', () => {
+    const row = (label: number) => [label, ...new Array(784).fill(0)].join(',');
+    const parse = () => parseImageCsv(`${row(9)}\n${row(12)}\n`, '/data/fashion-mnist_train.csv');
+    expect(parse).toThrow(UserError);
+    expect(parse).toThrow('/data/fashion-mnist_train.csv:2: label 12 is not a class; labels are 0 to 9');
+    try {
+      parse();
+    } catch (error) {
+      expect((error as UserError).exitCode).toBe(2);
+    }
   });
 
   it('finds a CSV copy as well as an IDX one', () => {
@@ -93,5 +106,67 @@ describe('Fashion-MNIST loaders', () => {
     expect(Math.max(...data.test.labels)).toBe(9);
     expect(take(data.train, 100).labels.length).toBe(100);
     console.log(`loaded Fashion-MNIST in ${seconds.toFixed(2)} s`);
+  });
+});
+
+describe('downloading Fashion-MNIST when no copy is found (fetch stubbed: no real network)', () => {
+  /** The cache is a fresh directory per test; the stubbed fetch serves the Debian copy's bytes, or what a test says. */
+  function useFreshCache(): string {
+    vi.stubEnv('XDG_CACHE_HOME', tempDir('runner-cache-'));
+    return cacheDir();
+  }
+  const debianBytes = (url: string) => readFileSync(join(DEBIAN_DIR, url.slice(MIRROR.length)));
+
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    vi.unstubAllEnvs();
+  });
+
+  it('fetches the four files over HTTPS from the dataset repository and keeps them once their checksums match', async () => {
+    const dir = useFreshCache();
+    const fetched: string[] = [];
+    vi.stubGlobal('fetch', async (url: string) => {
+      fetched.push(url);
+      return new Response(debianBytes(url));
+    });
+    const location = await downloadIntoCache({}, () => {});
+    expect(location).toEqual({ dir, format: 'idx', via: 'download into the user cache' });
+    expect(fetched).toEqual(Object.values(IDX_FILES).map((name) => `https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/${name}`));
+    expect(readdirSync(dir).sort()).toEqual(Object.values(IDX_FILES).sort());
+    expect(locateDataset({})).toMatchObject({ dir, via: 'the user cache' });
+  });
+
+  it('refuses a download whose content does not match its checksum, and keeps nothing of it', async () => {
+    const dir = useFreshCache();
+    vi.stubGlobal('fetch', async () => new Response(gzipSync(Buffer.from('not the dataset'))));
+    const attempt = downloadIntoCache({}, () => {});
+    await expect(attempt).rejects.toThrow(UserError);
+    await expect(attempt).rejects.toThrow(`${MIRROR}${IDX_FILES.trainImages}: checksum mismatch, the download is corrupt`);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('without a network, says so and names every other way to get the dataset, as a user error (exit 2)', async () => {
+    const dir = useFreshCache();
+    vi.stubGlobal('fetch', async () => {
+      throw new TypeError('fetch failed', { cause: Object.assign(new Error('getaddrinfo ENOTFOUND raw.githubusercontent.com'), { code: 'ENOTFOUND' }) });
+    });
+    const error = await downloadIntoCache({ dataDir: '/somewhere' }, () => {}).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).exitCode).toBe(2);
+    const message = (error as UserError).message;
+    expect(message).toContain(`downloading it failed: ${MIRROR}${IDX_FILES.trainImages}: no connection (ENOTFOUND)`);
+    for (const option of ['apt-get install dataset-fashion-mnist', '--data-dir DIR', 'FASHION_MNIST_DIR=DIR', 'data.path', dir]) expect(message).toContain(option);
+    expect(existsSync(join(dir, IDX_FILES.trainImages))).toBe(false);
+  });
+});
+
+describe('runner doctor and the dataset', () => {
+  it('with --data-dir naming a directory without the dataset, says that directory lacks it and where it would otherwise be found', () => {
+    const empty = tempDir();
+    const result = runCli(['doctor', '--data-dir', empty], { env: { FASHION_MNIST_DIR: '', XDG_CACHE_HOME: tempDir() } });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain(`Fashion-MNIST not found in ${empty} (--data-dir)`);
+    expect(result.stdout).toContain(`without --data-dir it would be found in ${DEBIAN_DIR} (Debian's dataset-fashion-mnist package)`);
+    expect(result.stdout).not.toContain(`not found in ${DEBIAN_DIR}`);
   });
 });

@@ -1,7 +1,7 @@
 import chalk from 'chalk';
 import { existsSync } from 'node:fs';
 import { probeNative } from '../backend/select.js';
-import { locateDataset, searchPath } from '../data/locate.js';
+import { locateAfter, locateDataset, searchPath } from '../data/locate.js';
 import { databasePath } from './options.js';
 
 /** What is installed and usable, and what to do about each missing piece. */
@@ -29,11 +29,20 @@ export async function doctorCommand(options: { db?: string; dataDir?: string }):
   ok('cpu: bundled; pure JavaScript, slow, used only when asked for (--backend cpu)');
 
   console.log(chalk.bold('\ndataset'));
-  const found = locateDataset({ dataDir: options.dataDir });
-  if (found && !('missingExplicit' in found)) ok(`Fashion-MNIST (${found.format}) in ${found.dir} — ${found.via}`);
+  const search = { dataDir: options.dataDir };
+  const found = locateDataset(search);
+  if (found && 'missingExplicit' in found) {
+    // A named place wins over every other, so a copy elsewhere does not help until the name is dropped or fixed.
+    const { dir, via } = found.missingExplicit;
+    const elsewhere = locateAfter(search, found.missingExplicit);
+    missing(
+      `Fashion-MNIST not found in ${dir} (${via}): it needs the four IDX .gz files or the two Kaggle CSV files`,
+      elsewhere ? `without ${via} it would be found in ${elsewhere.dir} (${elsewhere.via})` : 'put the files there, or drop it and apt-get install dataset-fashion-mnist',
+    );
+  } else if (found) ok(`Fashion-MNIST (${found.format}) in ${found.dir} — ${found.via}`);
   else {
     missing('Fashion-MNIST not found', 'apt-get install dataset-fashion-mnist, or --data-dir / FASHION_MNIST_DIR, or let the first sweep download it');
-    for (const place of searchPath({ dataDir: options.dataDir })) console.log(`    searched ${place.dir} (${place.via})`);
+    for (const place of searchPath(search)) console.log(`    searched ${place.dir} (${place.via})`);
   }
 
   console.log(chalk.bold('\ndatabase'));

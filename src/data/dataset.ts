@@ -27,20 +27,23 @@ export async function loadDataset(search: DataSearch, log: (line: string) => voi
     const { dir, via } = location.missingExplicit;
     throw new UserError(`Fashion-MNIST not found in ${dir} (from ${via}): it needs the four IDX files (${Object.values(IDX_FILES).join(', ')}) or ${CSV_FILES.train} and ${CSV_FILES.test}`);
   }
-  if (!location) {
-    try {
-      await downloadDataset(cacheDir(), log);
-    } catch (error) {
-      throw new UserError(missingMessage(search, (error as Error).message));
-    }
-    location = { dir: cacheDir(), format: 'idx', via: 'download into the user cache' };
-  }
+  location ??= await downloadIntoCache(search, log);
   return { ...readLocation(location), location };
+}
+
+/** The last resort when no copy is found: a checked download; its failure tells the user every other way. */
+export async function downloadIntoCache(search: DataSearch, log: (line: string) => void): Promise<DataLocation> {
+  try {
+    await downloadDataset(cacheDir(), log);
+  } catch (error) {
+    throw new UserError(missingMessage(search, (error as Error).message));
+  }
+  return { dir: cacheDir(), format: 'idx', via: 'download into the user cache' };
 }
 
 export function readLocation(location: DataLocation): Omit<Dataset, 'location'> {
   if (location.format === 'csv') {
-    const read = (name: string) => parseImageCsv(readFileSync(join(location.dir, name), 'utf8'), name);
+    const read = (name: string) => parseImageCsv(readFileSync(join(location.dir, name), 'utf8'), join(location.dir, name));
     return { train: read(CSV_FILES.train), test: read(CSV_FILES.test) };
   }
   const read = (name: string) => parseIdx(gunzipSync(readFileSync(join(location.dir, name))), join(location.dir, name));

@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { IDX_FILES } from './locate.js';
 
-const MIRROR = 'https://fashion-mnist.s3-website.eu-central-1.amazonaws.com/';
+/**
+ * The dataset's own repository. Its S3 *website* endpoint, often quoted, serves plain HTTP only; this one is HTTPS,
+ * and the content checksums below reject a corrupt or altered copy from anywhere.
+ */
+export const MIRROR = 'https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/';
 
 /**
  * SHA-256 of each file's decompressed bytes. Checked after decompression because mirrors and
@@ -25,13 +29,25 @@ export function contentMatches(name: string, gz: Uint8Array): boolean {
 export async function downloadDataset(dir: string, log: (line: string) => void): Promise<void> {
   mkdirSync(dir, { recursive: true });
   for (const name of Object.values(IDX_FILES)) {
-    log(`downloading ${MIRROR}${name}`);
-    const response = await fetch(MIRROR + name, { signal: AbortSignal.timeout(120_000) });
-    if (!response.ok) throw new Error(`${MIRROR}${name}: HTTP ${response.status}`);
+    const url = MIRROR + name;
+    log(`downloading ${url}`);
+    let response: Response;
+    try {
+      response = await fetch(url, { signal: AbortSignal.timeout(120_000) });
+    } catch (error) {
+      throw new Error(`${url}: no connection (${networkReason(error)})`);
+    }
+    if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
     const body = new Uint8Array(await response.arrayBuffer());
-    if (!contentMatches(name, body)) throw new Error(`${MIRROR}${name}: checksum mismatch, the download is corrupt`);
+    if (!contentMatches(name, body)) throw new Error(`${url}: checksum mismatch, the download is corrupt`);
     const partial = join(dir, `${name}.partial`);
     writeFileSync(partial, body);
     renameSync(partial, join(dir, name));
   }
+}
+
+/** fetch() says only "fetch failed"; the reason (ENOTFOUND, ECONNREFUSED, a timeout) is in its cause. */
+function networkReason(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? (error as Error).message;
 }

@@ -48,13 +48,27 @@ export function formatIn(dir: string): 'idx' | 'csv' | undefined {
   return undefined;
 }
 
+/** Places the user named (data.path, --data-dir, FASHION_MNIST_DIR), as opposed to the ones always searched. */
+function isExplicit(place: { via: string }): boolean {
+  return place.via !== 'the user cache' && place.via !== "Debian's dataset-fashion-mnist package";
+}
+
 /** The first place that holds a complete copy; an explicit place that does not is an error, not a silent skip. */
 export function locateDataset(search: DataSearch): DataLocation | { missingExplicit: { dir: string; via: string } } | undefined {
   for (const place of searchPath(search)) {
     const format = formatIn(place.dir);
     if (format) return { dir: place.dir, format, via: place.via };
-    const explicit = place.via !== 'the user cache' && place.via !== "Debian's dataset-fashion-mnist package";
-    if (explicit) return { missingExplicit: place };
+    if (isExplicit(place)) return { missingExplicit: place };
+  }
+  return undefined;
+}
+
+/** The first copy in the places searched after `missing`: what to mention when a named place lacks it. */
+export function locateAfter(search: DataSearch, missing: { via: string }): DataLocation | undefined {
+  const places = searchPath(search);
+  for (const place of places.slice(places.findIndex((p) => p.via === missing.via) + 1)) {
+    const format = formatIn(place.dir);
+    if (format) return { dir: place.dir, format, via: place.via };
   }
   return undefined;
 }
