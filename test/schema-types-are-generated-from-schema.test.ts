@@ -2,25 +2,44 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { experimentSchema } from '../src/config/schema.js';
+import { experimentSchema, resolveRef, type JsonSchema } from '../src/config/schema.js';
 import { ROOT } from './helpers/cli.js';
+
+/** `definition.field` of every property of the experiment, its definitions and their nested objects, that `matches`. */
+function fieldsWhere(matches: (field: string, schema: JsonSchema) => boolean): string[] {
+  const found: string[] = [];
+  const walk = (owner: string, schema: JsonSchema) => {
+    for (const [field, property] of Object.entries(schema.properties ?? {})) {
+      if (matches(field, property)) found.push(`${owner}.${field}`);
+      if (property.properties) walk(`${owner}.${field}`, property);
+    }
+  };
+  walk('(experiment)', experimentSchema);
+  for (const [name, definition] of Object.entries(experimentSchema.$defs ?? {})) walk(name, definition);
+  return found;
+}
 
 describe('the experiment schema is the single source of truth', () => {
   it('the committed TypeScript types are exactly what the schema generates', () => {
     expect(() => execFileSync(process.execPath, [join(ROOT, 'scripts', 'gen-types.mjs'), '--check'], { stdio: 'pipe' })).not.toThrow();
   });
 
-  it('every field of every definition has a description, so editors can explain it', () => {
-    const undocumented: string[] = [];
-    for (const [name, def] of Object.entries(experimentSchema.$defs ?? {})) {
-      for (const [field, schema] of Object.entries(def.properties ?? {})) {
-        if (field === 'type' || field === 'name' || schema.$ref) continue;
-        if (!schema.description && !['momentum', 'epsilon', 'strides', 'useBias', 'depthMultiplier', 'rate', 'filters', 'kernelSize', 'units', 'height', 'width', 'stddev', 'factor', 'monitor', 'patience', 'minDelta', 'alpha', 'targetShape', 'beta1', 'beta2'].includes(field)) {
-          undocumented.push(`${name}.${field}`);
-        }
-      }
-    }
+  it('every field, nested ones included, has a description of its own or from the definition it refers to', () => {
+    const undocumented = fieldsWhere((field, schema) => {
+      // A layer's or augmentation's `type` is its tag: the entry's own description explains it.
+      if (field === 'type' && schema.const !== undefined) return false;
+      return !schema.description && !(schema.$ref && resolveRef({ $ref: schema.$ref }).description);
+    });
     expect(undocumented).toEqual([]);
+  });
+
+  it('every numeric field offers its default or an example, so an editor can suggest a sensible value', () => {
+    const numeric = (s: JsonSchema) => ['number', 'integer'].includes(String(s.type)) || (s.oneOf ?? []).some((o) => ['number', 'integer'].includes(String(o.type)));
+    const bare = fieldsWhere((_, schema) => {
+      const target = schema.$ref ? resolveRef(schema) : schema;
+      return numeric(target) && target.default === undefined && !(target as { examples?: unknown[] }).examples;
+    });
+    expect(bare).toEqual([]);
   });
 
   it('every experiment file carries the yaml-language-server schema comment', () => {

@@ -23,7 +23,6 @@ export type LayerName = string;
  * valid: no padding; same: pad so that stride 1 keeps the size.
  */
 export type Padding = 'valid' | 'same';
-export type IntOrPair = number | [number, number];
 /**
  * Activation function (tfjs name).
  */
@@ -109,6 +108,9 @@ export interface DataConfig {
    */
   testLimit?: number;
 }
+/**
+ * The network: the shape of one input image and the layer stack applied to it.
+ */
 export interface ModelConfig {
   /**
    * Input shape [height, width, channels]; images are scaled to [0, 1].
@@ -138,8 +140,14 @@ export interface Conv2DLayer {
    * Kernel size, an integer or [height, width].
    */
   kernelSize: number | [number, number];
+  /**
+   * Step of the window, an integer or [height, width]; 2 halves the output size.
+   */
   strides?: number | [number, number];
   padding?: Padding;
+  /**
+   * Spacing between kernel taps, an integer or [height, width]; above 1 it widens the view without more weights. tfjs cannot combine it with strides above 1.
+   */
   dilationRate?: number | [number, number];
   /**
    * Activation function (tfjs name).
@@ -159,6 +167,9 @@ export interface Conv2DLayer {
     | 'swish'
     | 'mish'
     | 'gelu';
+  /**
+   * Whether the layer adds a learned bias to each output channel.
+   */
   useBias?: boolean;
   /**
    * Weight initializer (tfjs name); seeded from train.seed.
@@ -172,8 +183,17 @@ export interface Conv2DLayer {
 export interface DepthwiseConv2DLayer {
   type: 'depthwiseConv2d';
   name?: LayerName;
-  kernelSize: IntOrPair;
+  /**
+   * Kernel size, an integer or [height, width].
+   */
+  kernelSize: number | [number, number];
+  /**
+   * Output channels per input channel of the depthwise step.
+   */
   depthMultiplier?: number;
+  /**
+   * Step of the window, an integer or [height, width]; 2 halves the output size.
+   */
   strides?: number | [number, number];
   padding?: Padding;
   /**
@@ -194,6 +214,9 @@ export interface DepthwiseConv2DLayer {
     | 'swish'
     | 'mish'
     | 'gelu';
+  /**
+   * Whether the layer adds a learned bias to each output channel.
+   */
   useBias?: boolean;
 }
 /**
@@ -202,9 +225,21 @@ export interface DepthwiseConv2DLayer {
 export interface SeparableConv2DLayer {
   type: 'separableConv2d';
   name?: LayerName;
+  /**
+   * Number of output channels (of the pointwise step).
+   */
   filters: number;
-  kernelSize: IntOrPair;
+  /**
+   * Kernel size, an integer or [height, width].
+   */
+  kernelSize: number | [number, number];
+  /**
+   * Output channels per input channel of the depthwise step.
+   */
   depthMultiplier?: number;
+  /**
+   * Step of the window, an integer or [height, width]; 2 halves the output size.
+   */
   strides?: number | [number, number];
   padding?: Padding;
   /**
@@ -225,6 +260,9 @@ export interface SeparableConv2DLayer {
     | 'swish'
     | 'mish'
     | 'gelu';
+  /**
+   * Whether the layer adds a learned bias to each output channel.
+   */
   useBias?: boolean;
 }
 /**
@@ -233,9 +271,12 @@ export interface SeparableConv2DLayer {
 export interface MaxPooling2DLayer {
   type: 'maxPooling2d';
   name?: LayerName;
+  /**
+   * Window size, an integer or [height, width]; 2 halves height and width.
+   */
   poolSize?: number | [number, number];
   /**
-   * Defaults to poolSize.
+   * Step of the window, an integer or [height, width]; defaults to poolSize, so windows do not overlap.
    */
   strides?: number | [number, number];
   padding?: Padding;
@@ -246,9 +287,12 @@ export interface MaxPooling2DLayer {
 export interface AveragePooling2DLayer {
   type: 'averagePooling2d';
   name?: LayerName;
+  /**
+   * Window size, an integer or [height, width]; 2 halves height and width.
+   */
   poolSize?: number | [number, number];
   /**
-   * Defaults to poolSize.
+   * Step of the window, an integer or [height, width]; defaults to poolSize, so windows do not overlap.
    */
   strides?: number | [number, number];
   padding?: Padding;
@@ -295,6 +339,9 @@ export interface DenseLayer {
     | 'swish'
     | 'mish'
     | 'gelu';
+  /**
+   * Whether the layer adds a learned bias to each output.
+   */
   useBias?: boolean;
   /**
    * Weight initializer (tfjs name); seeded from train.seed.
@@ -326,7 +373,13 @@ export interface FlattenLayer {
 export interface BatchNormalizationLayer {
   type: 'batchNormalization';
   name?: LayerName;
+  /**
+   * Weight of the old value in the moving mean and variance used at inference (tfjs default 0.99).
+   */
   momentum?: number;
+  /**
+   * Small number added to the variance so that normalisation never divides by zero (tfjs default 0.001).
+   */
   epsilon?: number;
 }
 /**
@@ -343,6 +396,9 @@ export interface ActivationLayer {
 export interface LeakyReLULayer {
   type: 'leakyReLU';
   name?: LayerName;
+  /**
+   * Slope for negative inputs (tfjs default 0.3); 0 makes it a plain ReLU.
+   */
   alpha?: number;
 }
 /**
@@ -352,6 +408,8 @@ export interface ReshapeLayer {
   type: 'reshape';
   name?: LayerName;
   /**
+   * Shape of each sample after the layer, batch axis excluded; its product must equal the input's (784 for a raw image).
+   *
    * @minItems 1
    */
   targetShape: [number, ...number[]];
@@ -383,6 +441,9 @@ export interface TrainConfig {
  * Optimizer and its settings (tf.train.<name>).
  */
 export interface OptimizerConfig {
+  /**
+   * Optimizer (tf.train.<name>); sgd uses momentum when given.
+   */
   name?: 'sgd' | 'adam' | 'rmsprop' | 'adagrad' | 'adadelta' | 'adamax';
   /**
    * Defaults: sgd 0.01, adam 0.001, rmsprop 0.001, adagrad 0.01, adadelta 1.0, adamax 0.002 (the Keras defaults).
@@ -400,6 +461,9 @@ export interface OptimizerConfig {
    * adam and adamax only.
    */
   beta2?: number;
+  /**
+   * Small number added to denominators for numerical stability (adam, adamax, rmsprop, adadelta); tfjs's default is the backend epsilon, 1e-7.
+   */
   epsilon?: number;
   /**
    * adadelta and rmsprop decay.
@@ -410,8 +474,17 @@ export interface OptimizerConfig {
  * Stop when the monitored metric has not improved by minDelta for patience epochs; the best epoch's weights are kept.
  */
 export interface EarlyStoppingConfig {
+  /**
+   * Metric watched after every epoch: valLoss and valAccuracy are scored on data.validation, loss and accuracy on the training batches.
+   */
   monitor?: 'valLoss' | 'valAccuracy' | 'loss' | 'accuracy';
+  /**
+   * Epochs without improvement to wait before stopping; 0 stops at the first epoch that does not improve.
+   */
   patience?: number;
+  /**
+   * Smallest change of the monitored metric that counts as an improvement.
+   */
   minDelta?: number;
 }
 /**
@@ -429,7 +502,13 @@ export interface RandomFlip {
  */
 export interface RandomTranslation {
   type: 'randomTranslation';
+  /**
+   * Largest vertical shift, as a fraction of the image height (0.1 = up to 2.8 pixels either way).
+   */
   height: number;
+  /**
+   * Largest horizontal shift, as a fraction of the image width.
+   */
   width: number;
 }
 /**
@@ -437,6 +516,9 @@ export interface RandomTranslation {
  */
 export interface RandomRotation {
   type: 'randomRotation';
+  /**
+   * Largest rotation as a fraction of a full turn, either way (0.05 = up to 18 degrees).
+   */
   factor: number;
 }
 /**
@@ -444,7 +526,13 @@ export interface RandomRotation {
  */
 export interface RandomZoom {
   type: 'randomZoom';
+  /**
+   * Largest vertical zoom as a fraction: 0.1 scales by a factor between 0.9 and 1.1.
+   */
   height: number;
+  /**
+   * Largest horizontal zoom as a fraction; without it, width follows height (the aspect ratio is kept).
+   */
   width?: number;
 }
 /**
@@ -452,5 +540,8 @@ export interface RandomZoom {
  */
 export interface GaussianNoise {
   type: 'gaussianNoise';
+  /**
+   * Standard deviation of the noise, on the [0, 1] pixel scale.
+   */
   stddev: number;
 }
