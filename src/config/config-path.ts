@@ -33,7 +33,7 @@ export function resolveDottedPath(document: unknown, dotted: string): PathResolu
         node = {};
       }
     } else {
-      return { ok: false, reason: `\`${parts.slice(0, i).join('.')}\` is a value, not a mapping or list, so \`${dotted}\` points at nothing` };
+      return { ok: false, reason: `\`${parts.slice(0, i).join('.')}\` is a value, not a mapping or list` };
     }
   }
   return { ok: true, segments };

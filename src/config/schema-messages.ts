@@ -24,7 +24,9 @@ export function explainSchemaErrors(errors: ErrorObject[], document: unknown): S
   const relevant = errors.filter(
     (e) =>
       !oneOfFailures.some((o) => o !== e && e.schemaPath.startsWith(`${o.schemaPath}/`) && e.instancePath.startsWith(o.instancePath)) &&
-      !(e.keyword === 'required' && (e.params as { missingProperty?: string }).missingProperty === 'type' && untyped.has(e.instancePath)),
+      !(e.keyword === 'required' && (e.params as { missingProperty?: string }).missingProperty === 'type' && untyped.has(e.instancePath)) &&
+      // Says only "property name must be valid"; the failed rule's own error (a sweep key's pattern) says how.
+      e.keyword !== 'propertyNames',
   );
   const messages = relevant.map((e) => explain(e, document)).map((m): SchemaMessage => ({ ...m, target: m.target ?? m.segments }));
   const seen = new Set<string>();
@@ -106,8 +108,10 @@ function explain(error: ErrorObject, document: unknown): Explained {
     case 'maxItems':
       return { segments, message: `${field} must be ${describe(schema)}, got ${show(value)}` };
     case 'pattern':
+      if (error.propertyName !== undefined) {
+        return { segments, target: [...segments, error.propertyName], key: error.propertyName, message: `sweep key ${show(error.propertyName)} must be a dotted path such as train.optimizer.learningRate` };
+      }
       return { segments, message: `${field} ${patternMessage(segments)}, got ${show(value)}` };
-    case 'propertyNames':
     case 'false schema':
       return { segments, message: `${field}: ${error.message ?? 'invalid'}` };
     default:
@@ -119,7 +123,6 @@ function patternMessage(segments: (string | number)[]): string {
   const last = segments[segments.length - 1];
   if (last === 'name' && segments.length === 1) return 'must be letters, digits, dot, dash or underscore, starting with a letter or digit';
   if (last === 'name') return 'must be an identifier (letters, digits, underscore; not starting with a digit)';
-  if (segments[0] === 'sweep') return 'must be a dotted path such as train.optimizer.learningRate';
   return 'has the wrong form';
 }
 
