@@ -6,10 +6,10 @@ import { execFileSync, fork, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { probeNative } from '../src/backend/select.js';
 import { loadDataset } from '../src/data/dataset.js';
 import { packageRoot } from '../src/package-root.js';
+import { RunStore } from '../src/store/run-store.js';
 
 const WASM_SAMPLES = Number(process.env.BENCH_SAMPLES ?? 6000);
 const CPU_SAMPLES = 320;
@@ -105,10 +105,10 @@ function timedSweep(name: string, yaml: string, concurrency: number): { wall: nu
   const started = performance.now();
   execFileSync(process.execPath, [CLI, 'sweep', file, '--db', db, '--concurrency', String(concurrency)], { stdio: 'ignore' });
   const wall = (performance.now() - started) / 1000;
-  const store = new Database(db, { readonly: true });
-  const rows = store.prepare(`SELECT seconds FROM runs WHERE status = 'completed'`).all() as { seconds: number }[];
+  const store = new RunStore(db);
+  const rows = store.runs({ status: 'completed' });
   store.close();
-  return { wall, inTrial: rows.reduce((s, r) => s + r.seconds, 0), trials: rows.length };
+  return { wall, inTrial: rows.reduce((s, r) => s + (r.seconds ?? 0), 0), trials: rows.length };
 }
 const tinyRates = [0.001, 0.002, 0.003, 0.004, 0.005, 0.006, 0.007, 0.008];
 const overhead = timedSweep('overhead', experiment('overhead', 64, 1, tinyRates), 1);
