@@ -41,8 +41,9 @@ export interface LoadedExperiment {
 
 /**
  * File → validated, resolved experiment. The order is the documentation:
- * parse YAML → apply --set → check against the schema → cross-field checks → fill defaults.
- * Throws a UserError carrying every problem found, each with its line.
+ * parse YAML → apply --set (a flag on a swept path replaces that axis) → check against the schema →
+ * cross-field checks (sweep keys and values too) → fill defaults.
+ * Throws a UserError carrying every problem found, each with its line, the model's own included.
  */
 export function loadExperiment(file: string, overrides: readonly Override[] = []): LoadedExperiment {
   const source = readSourceFile(file);
