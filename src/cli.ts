@@ -57,11 +57,15 @@ program
 
 program
   .command('plan')
-  .description('print every trial the files would run, without training')
+  .description('print every trial the files would run, with its size and an estimated duration, without training')
   .argument('<files...>', 'experiment YAML files')
   .option(...setOption)
   .option('--repeat <n>', 'run each combination with n seeds', intArg('--repeat'))
   .option('--max-trials <n>', 'largest grid allowed (default 1000)', intArg('--max-trials'))
+  .addOption(backendOption())
+  .option('--concurrency <n>', 'trials at once, for the wall-time total (default as for sweep)', intArg('--concurrency'))
+  .option('--force', 'plan to re-run trials already completed on this branch')
+  .option('--db <path>', 'run database whose runs the estimates come from (default runs/runs.sqlite, or RUNNER_DB)')
   .action(exitWith(async (files: string[], options) => (await import('./commands/sweep.js')).planCommand(files, options)));
 
 program

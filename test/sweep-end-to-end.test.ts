@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, runCli, tempDir, writeTemp } from './helpers/cli.js';
-import { query, tinyExperiment } from './helpers/sweeps.js';
+import { datasetCopy, halfWritten, query, tinyExperiment } from './helpers/sweeps.js';
 
 interface Run {
   id: string;
@@ -25,7 +25,8 @@ describe('runner sweep, end to end on the real dataset', () => {
     const dir = tempDir();
     const file = writeTemp('tiny.yaml', tinyExperiment('tiny', 'sweep:\n  train.optimizer.learningRate: [0.01, 0.003]\n'), dir);
     const db = join(dir, 'runs.sqlite');
-    const first = runCli(['sweep', file, '--db', db]);
+    // --backend wasm: `auto` would pick tfjs-node(-gpu) where it installs, and this test checks the backend recorded.
+    const first = runCli(['sweep', file, '--db', db, '--backend', 'wasm']);
     expect(first.stderr).toContain('sweep: 2 completed');
     expect(first.status).toBe(0);
 
@@ -52,7 +53,7 @@ describe('runner sweep, end to end on the real dataset', () => {
     expect(epochs).toHaveLength(4);
     expect(epochs.every((e) => Number.isFinite(e.loss) && e.val_accuracy > 0)).toBe(true);
 
-    const again = runCli(['sweep', file, '--db', db]);
+    const again = runCli(['sweep', file, '--db', db, '--backend', 'wasm']);
     expect(again.status).toBe(0);
     expect(again.stderr).toContain('2 already completed');
     expect(query(db, 'SELECT id FROM runs')).toHaveLength(2);
@@ -97,6 +98,34 @@ describe('runner sweep, end to end on the real dataset', () => {
     expect(query(db, 'SELECT epoch FROM epochs')).toHaveLength(2);
   });
 
+  it('plan shows each trial\'s size, says when nothing is measured, and estimates from the runs a sweep recorded', () => {
+    const dir = tempDir();
+    const file = writeTemp('tiny.yaml', tinyExperiment('tiny', 'sweep:\n  train.optimizer.learningRate: [0.01, 0.003]\n'), dir);
+    const db = join(dir, 'runs.sqlite');
+    const plan = (...args: string[]) => runCli(['plan', file, '--db', db, '--backend', 'wasm', '--concurrency', '2', ...args]);
+    const rowsOf = (stdout: string) => stdout.split('\n').filter((l) => l.includes('tiny learningRate='));
+
+    const before = plan();
+    expect(before.status, before.stderr).toBe(0);
+    // conv 3×3×1→4 (36 weights + 4 biases) and dense 784→10 (7,840 + 10): 7,890 parameters.
+    expect(rowsOf(before.stdout).map((l) => l.split('│').map((c) => c.trim()).slice(3, 5))).toEqual([['7,890', '39,200'], ['7,890', '39,200']]);
+    expect(rowsOf(before.stdout).every((l) => l.includes('not measured yet'))).toBe(true);
+    expect(before.stdout).toContain('2 trials on wasm, 2 at a time; 2 not measured yet');
+    expect(existsSync(db)).toBe(false);
+
+    expect(runCli(['sweep', file, '--db', db, '--backend', 'wasm']).status).toBe(0);
+    expect(plan().stdout).toContain('2 already completed (skipped)');
+    const forced = plan('--force');
+    expect(rowsOf(forced.stdout).every((l) => /\d+(\.\d)?s \(same config\)/.test(l))).toBe(true);
+    expect(forced.stdout).toMatch(/about \S+ of wall time for all to run/);
+    // Twice the training images: no run of this config, but the experiment's runs lend their throughput.
+    const larger = plan('--set', 'data.trainLimit=1200');
+    expect(rowsOf(larger.stdout).every((l) => l.includes('(same experiment)'))).toBe(true);
+    // Another experiment never run on this database is scaled from these runs by its multiply-adds.
+    const other = runCli(['plan', join(ROOT, 'experiments', 'quick.yaml'), '--db', db, '--backend', 'wasm']);
+    expect(other.stdout).toContain('(other experiments)');
+  });
+
   it('--set overrides fields and --dry-run trains nothing', () => {
     const dir = tempDir();
     const file = writeTemp('tiny.yaml', tinyExperiment('tiny'), dir);
@@ -118,7 +147,29 @@ describe('runner sweep, end to end on the real dataset', () => {
     expect(result.status, result.stderr).toBe(0);
     const runs = query<Run & { experiment: string }>(db, 'SELECT * FROM runs');
     expect(new Set(runs.map((r) => r.experiment)).size).toBe(files.length);
-    expect(runs.every((r) => r.status === 'completed' && r.backend === 'wasm')).toBe(true);
+    // Whatever `auto` chose on this machine (wasm, or tfjs-node where it installs) is what every run recorded.
+    const chosen = /^backend: (\w+)/m.exec(result.stderr)?.[1];
+    expect(['wasm', 'tensorflow']).toContain(chosen);
+    expect(runs.every((r) => r.status === 'completed' && r.backend === chosen)).toBe(true);
+  });
+
+  it('a sweep of several files reads each file\'s own data.path', () => {
+    const dir = tempDir();
+    const good = datasetCopy(tempDir('runner-data-'));
+    const cut = datasetCopy(tempDir('runner-data-'), { truncatedLabels: true });
+    const withData = (name: string, path: string) => tinyExperiment(name, '', 'epochs: 1').replace('data: {', `data: { path: ${JSON.stringify(path)},`);
+    const a = writeTemp('a.yaml', withData('a', good), dir);
+    const b = writeTemp('b.yaml', withData('b', cut), dir);
+    const db = join(dir, 'runs.sqlite');
+    const result = runCli(['sweep', a, b, '--db', db, '--concurrency', '1']);
+    expect(result.stderr).toContain(`data: ${good} (data.path in the experiment file)`);
+    expect(result.stderr).toContain(`data: ${cut} (data.path in the experiment file)`);
+    // b's trial read b's cut-short copy (and failed on it); a's trial read a's.
+    const runs = query<Run & { experiment: string }>(db, 'SELECT * FROM runs ORDER BY experiment');
+    expect(runs.map((r) => [r.experiment, r.status])).toEqual([['a', 'completed'], ['b', 'failed']]);
+    expect(runs[1]!.error).toContain(join(cut, 'train-labels-idx1-ubyte.gz'));
+    expect(result.status).toBe(1);
+    expect(halfWritten(db, dir)).toEqual([]);
   });
 
   it('export-model writes a tfjs model that loads back and predicts ten class probabilities', async () => {

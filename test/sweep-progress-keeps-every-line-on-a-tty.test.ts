@@ -79,7 +79,7 @@ class FakeTerminal extends Writable {
 
 const trials: TrialLabel[] = expandTrials(loadExperiment(join(ROOT, 'experiments', 'quick.yaml'))).map((spec, i) => ({ runId: `run-${i}`, spec, label: trialLabel(spec) }));
 const backend = { name: 'wasm' as const, reason: 'wasm (requested)' };
-const data = { dir: '/data/fashion-mnist', format: 'idx' as const, via: '--data-dir' };
+const data = [{ dir: '/data/fashion-mnist', format: 'idx' as const, via: '--data-dir' }];
 const ttyProgress = () => {
   const terminal = new FakeTerminal();
   return { terminal, progress: createSweepProgress(terminal as unknown as NodeJS.WriteStream) };

@@ -2,14 +2,9 @@ import chalk from 'chalk';
 import { dirname } from 'node:path';
 import type { BackendRequest } from '../backend/select.js';
 import { parseOverride } from '../config/load-experiment.js';
-import Table from 'cli-table3';
-import { existsSync } from 'node:fs';
-import { activateBackend, chooseBackend } from '../backend/select.js';
-import { buildModel } from '../model/build.js';
-import { estimateDuration } from '../sweep/estimate.js';
-import { defaultConcurrency, planSweep, runSweep, trialLabel } from '../sweep/run-sweep.js';
-import { RunStore } from '../store/run-store.js';
-import { duration } from '../ui/format.js';
+import { planTrials } from '../sweep/plan.js';
+import { runSweep } from '../sweep/run-sweep.js';
+import { renderPlan } from '../ui/render-plan.js';
 import { createSweepProgress } from '../ui/sweep-progress.js';
 import { databasePath } from './options.js';
 
@@ -64,9 +59,10 @@ export async function sweepCommand(files: string[], options: SweepCommandOptions
     if (counts.interrupted) parts.push(chalk.yellow(`${counts.interrupted} interrupted`));
     if (summary.notStarted) parts.push(`${summary.notStarted} not started`);
     console.error(`sweep: ${parts.join(', ')}; database ${dbPath}`);
-    if (summary.interrupted) console.error('Run the same command again to resume: completed trials are skipped.');
+    if (summary.interrupted || counts.interrupted) console.error('Run the same command again to resume: completed trials are skipped.');
     if (summary.interrupted) return 130;
-    return counts.failed || counts.diverged ? 1 : 0;
+    // A trial killed from outside left work undone: not a success, though a re-run will finish it.
+    return counts.failed || counts.diverged || counts.interrupted ? 1 : 0;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -75,38 +71,16 @@ export async function sweepCommand(files: string[], options: SweepCommandOptions
 
 /** `runner plan` and `runner sweep --dry-run`: every trial with its varied parameters, size and expected duration; nothing trained. */
 export async function planCommand(files: string[], options: SweepCommandOptions): Promise<number> {
-  const { trials, backend: requested } = planSweep({ files, overrides: (options.set ?? []).map(parseOverride), repeat: options.repeat, maxTrials: options.maxTrials });
-  const backend = await chooseBackend(options.backend ?? requested);
-  await activateBackend('cpu');
-  const dbPath = databasePath(options.db);
-  const timings = existsSync(dbPath) ? withStore(dbPath, (store) => store.epochTimings()) : [];
-  const table = new Table({ head: ['trial', 'hash', 'parameters', 'epochs', 'batch', 'estimate'].map((h) => chalk.bold(h)), style: { head: [], border: [], compact: true } });
-  let total = 0;
-  let unknown = 0;
-  for (const trial of trials) {
-    const model = buildModel(trial.config);
-    const params = model.countParams();
-    model.dispose();
-    const estimate = estimateDuration(trial, timings, backend.name);
-    if (estimate) total += estimate.seconds;
-    else unknown++;
-    table.push([trialLabel(trial), trial.hash, params.toLocaleString('en-US'), trial.config.train.epochs, trial.config.train.batchSize, estimate ? `${duration(estimate.seconds)} (${estimate.basis})` : chalk.dim('not measured yet')]);
-  }
-  console.log(table.toString());
-  const concurrency = options.concurrency ?? defaultConcurrency(backend.name);
-  console.log(
-    `${trials.length} trial${trials.length === 1 ? '' : 's'} on ${backend.name}, ${concurrency} at a time` +
-      (total ? `; measured trials take about ${duration(total / concurrency)} of wall time` : '') +
-      (unknown ? `; ${unknown} without a measurement` : ''),
-  );
+  const plan = await planTrials({
+    files,
+    overrides: (options.set ?? []).map(parseOverride),
+    repeat: options.repeat,
+    maxTrials: options.maxTrials,
+    backend: options.backend,
+    concurrency: options.concurrency,
+    force: Boolean(options.force),
+    dbPath: databasePath(options.db),
+  });
+  console.log(renderPlan(plan));
   return 0;
-}
-
-function withStore<T>(path: string, use: (store: RunStore) => T): T {
-  const store = new RunStore(path);
-  try {
-    return use(store);
-  } finally {
-    store.close();
-  }
 }

@@ -58,4 +58,9 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (run_id, epoch)
   );
   `,
+  // Duration estimates scale training by training samples and scoring by scored samples, so they need the two apart.
+  `
+  ALTER TABLE epochs ADD COLUMN val_seconds REAL;
+  ALTER TABLE runs ADD COLUMN test_seconds REAL;
+  `,
 ];

@@ -22,8 +22,27 @@ export interface NewRun {
   backend: string;
 }
 
-/** One epoch as the trainer reports it and the store keeps it. */
-export type EpochRow = EpochRecord;
+/** One epoch as the trainer reports it and the store keeps it; epochs recorded before schema 2 lack the validation time. */
+export type EpochRow = Omit<EpochRecord, 'validationSeconds'> & { validationSeconds: number | null };
+
+/** What one completed run cost, from claim to record, for duration estimates. */
+export interface RunTiming {
+  experiment: string;
+  configHash: string;
+  config: string;
+  backend: string | null;
+  epochs: number;
+  /** Sum over its epochs, training and validation. */
+  epochSeconds: number;
+  /** The first epoch alone, which also pays for warming up the backend. */
+  firstEpochSeconds: number;
+  /** Null for runs recorded before validation and test time were kept apart. */
+  validationSeconds: number | null;
+  firstValidationSeconds: number | null;
+  testSeconds: number | null;
+  /** Claim to record, in the parent: process start, backend, data, training, test, saving. */
+  wallSeconds: number;
+}
 
 export interface RunOutcome {
   status: Exclude<RunStatus, 'running'>;
@@ -36,6 +55,7 @@ export interface RunOutcome {
   backend?: string;
   testLoss?: number;
   testAccuracy?: number;
+  testSeconds?: number;
   confusion?: number[][];
   classMetrics?: unknown;
   mistakes?: unknown;
@@ -70,6 +90,7 @@ export interface RunRow {
   best_epoch: number | null;
   test_loss: number | null;
   test_accuracy: number | null;
+  test_seconds: number | null;
   confusion_json: string | null;
   class_metrics_json: string | null;
   mistakes_json: string | null;
@@ -125,16 +146,16 @@ export class RunStore {
 
   /**
    * Runs left `running` by a process on this host that no longer exists (kill -9, power loss) become
-   * `interrupted`, so that they are run again. Returns how many were found.
+   * `interrupted`, so that they are run again. Returns their ids.
    */
-  recoverAbandoned(isAlive: (pid: number) => boolean): number {
+  recoverAbandoned(isAlive: (pid: number) => boolean): string[] {
     const host = hostname();
     const stale = (this.db.prepare(`SELECT id, pid FROM runs WHERE status = 'running' AND host = ?`).all(host) as { id: string; pid: number }[]).filter((r) => !isAlive(r.pid));
     const mark = this.db.prepare(`UPDATE runs SET status = 'interrupted', error = 'the runner process died while this run was training', finished_at = ? WHERE id = ? AND status = 'running'`);
     this.db.transaction(() => stale.forEach((r) => mark.run(now(), r.id)))();
     const sweeps = this.db.prepare(`SELECT id, pid FROM sweeps WHERE status = 'running'`).all() as { id: number; pid: number }[];
     sweeps.filter((s) => !isAlive(s.pid)).forEach((s) => this.finishSweep(s.id, 'interrupted'));
-    return stale.length;
+    return stale.map((r) => r.id);
   }
 
   /** Config hashes already completed on this branch: a sweep skips them unless forced. */
@@ -185,8 +206,8 @@ export class RunStore {
   recordEpoch(runId: string, e: EpochRow): void {
     this.db.transaction(() => {
       this.db
-        .prepare(`INSERT OR REPLACE INTO epochs (run_id, epoch, loss, accuracy, val_loss, val_accuracy, seconds) VALUES (?, ?, ?, ?, ?, ?, ?)`)
-        .run(runId, e.epoch, finite(e.loss), finite(e.accuracy), finite(e.valLoss), finite(e.valAccuracy), e.seconds);
+        .prepare(`INSERT OR REPLACE INTO epochs (run_id, epoch, loss, accuracy, val_loss, val_accuracy, seconds, val_seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+        .run(runId, e.epoch, finite(e.loss), finite(e.accuracy), finite(e.valLoss), finite(e.valAccuracy), e.seconds, e.validationSeconds);
       this.db.prepare(`UPDATE runs SET epochs_done = ? WHERE id = ?`).run(e.epoch, runId);
     })();
   }
@@ -197,7 +218,7 @@ export class RunStore {
       .prepare(
         `UPDATE runs SET status = @status, error = @error, finished_at = @finishedAt, seconds = @seconds, param_count = @paramCount,
           best_epoch = @bestEpoch, gpu = @gpu, tfjs_version = @tfjsVersion, backend = COALESCE(@backend, backend),
-          test_loss = @testLoss, test_accuracy = @testAccuracy, confusion_json = @confusion, class_metrics_json = @classMetrics,
+          test_loss = @testLoss, test_accuracy = @testAccuracy, test_seconds = @testSeconds, confusion_json = @confusion, class_metrics_json = @classMetrics,
           mistakes_json = @mistakes, model_dir = @modelDir
          WHERE id = @runId`,
       )
@@ -214,6 +235,7 @@ export class RunStore {
         backend: o.backend ?? null,
         testLoss: finite(o.testLoss),
         testAccuracy: finite(o.testAccuracy),
+        testSeconds: o.testSeconds ?? null,
         confusion: o.confusion ? JSON.stringify(o.confusion) : null,
         classMetrics: o.classMetrics ? JSON.stringify(o.classMetrics) : null,
         mistakes: o.mistakes ? JSON.stringify(o.mistakes) : null,
@@ -246,18 +268,22 @@ export class RunStore {
 
   epochs(runId: string): EpochRow[] {
     return this.db
-      .prepare(`SELECT epoch, loss, accuracy, val_loss AS valLoss, val_accuracy AS valAccuracy, seconds FROM epochs WHERE run_id = ? ORDER BY epoch`)
+      .prepare(`SELECT epoch, loss, accuracy, val_loss AS valLoss, val_accuracy AS valAccuracy, seconds, val_seconds AS validationSeconds FROM epochs WHERE run_id = ? ORDER BY epoch`)
       .all(runId) as EpochRow[];
   }
 
-  /** Mean seconds per epoch of every completed run, for duration estimates. */
-  epochTimings(): { experiment: string; configHash: string; config: string; backend: string | null; secondsPerEpoch: number }[] {
+  /** What every completed run cost, for duration estimates. */
+  runTimings(): RunTiming[] {
     return this.db
       .prepare(
-        `SELECT r.experiment, r.config_hash AS configHash, r.config_json AS config, r.backend, AVG(e.seconds) AS secondsPerEpoch
+        `SELECT r.experiment, r.config_hash AS configHash, r.config_json AS config, r.backend, COUNT(*) AS epochs,
+           SUM(e.seconds) AS epochSeconds, SUM(CASE WHEN e.epoch = 1 THEN e.seconds END) AS firstEpochSeconds,
+           CASE WHEN COUNT(e.val_seconds) = COUNT(*) THEN SUM(e.val_seconds) END AS validationSeconds,
+           SUM(CASE WHEN e.epoch = 1 THEN e.val_seconds END) AS firstValidationSeconds, r.test_seconds AS testSeconds,
+           (julianday(r.finished_at) - julianday(r.started_at)) * 86400 AS wallSeconds
          FROM runs r JOIN epochs e ON e.run_id = r.id WHERE r.status = 'completed' GROUP BY r.id`,
       )
-      .all() as { experiment: string; configHash: string; config: string; backend: string | null; secondsPerEpoch: number }[];
+      .all() as RunTiming[];
   }
 
   counts(): { runs: number; sweeps: number } {

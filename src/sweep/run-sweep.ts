@@ -1,5 +1,6 @@
 import PQueue from 'p-queue';
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
 import { chooseBackend, type BackendChoice, type BackendRequest } from '../backend/select.js';
@@ -41,7 +42,7 @@ export interface TrialLabel {
 
 /** What the sweep tells whoever is watching (the terminal UI); it never prints by itself. */
 export interface SweepReporter {
-  planned(info: { trials: number; skipped: number; backend: BackendChoice; concurrency: number; data: DataLocation }): void;
+  planned(info: { trials: number; skipped: number; backend: BackendChoice; concurrency: number; data: DataLocation[] }): void;
   trialStarted(trial: TrialLabel): void;
   trialBatch(trial: TrialLabel, epoch: number, batch: number, batches: number, loss: number): void;
   trialEpoch(trial: TrialLabel, record: EpochRecord): void;
@@ -91,11 +92,12 @@ export async function runSweep(options: SweepOptions, reporter: SweepReporter, s
 
   const store = new RunStore(options.dbPath);
   try {
-    store.recoverAbandoned(isAlive);
+    // A dead runner's unfinished runs may have left a model directory, or half of one: nothing to keep.
+    for (const id of store.recoverAbandoned(isAlive)) removeRunDir(options.runsDir, id);
     const git = gitInfo();
     const done = options.force ? new Set<string>() : store.completedHashes(git.branch);
     const todo = trials.filter((t) => !done.has(t.hash));
-    reporter.planned({ trials: todo.length, skipped: trials.length - todo.length, backend, concurrency, data });
+    reporter.planned({ trials: todo.length, skipped: trials.length - todo.length, backend, concurrency, data: [...data.values()] });
     const counts: Record<FinalStatus, number> = { completed: 0, failed: 0, diverged: 0, interrupted: 0 };
     const summary = { counts, skipped: trials.length - todo.length, notStarted: 0, interrupted: false };
     if (todo.length === 0) return { sweepId: 0, ...summary };
@@ -138,7 +140,7 @@ export async function runSweep(options: SweepOptions, reporter: SweepReporter, s
         }
         reporter.trialStarted(trial);
         const outcome = await runTrialProcess(
-          { type: 'run', config: spec.config, backend: backend.name, data, modelDir },
+          { type: 'run', config: spec.config, backend: backend.name, data: data.get(spec.config.data.path)!, modelDir },
           {
             onBatch: (epoch, batch, batches, loss) => reporter.trialBatch(trial, epoch, batch, batches, loss),
             onEpoch: (record) => {
@@ -150,6 +152,8 @@ export async function runSweep(options: SweepOptions, reporter: SweepReporter, s
         );
         const finished = runOutcome(outcome, modelDir, stop.aborted);
         store.finishRun(trial.runId, finished.record);
+        // Only a completed run keeps its weights; a killed worker may have left a half-saved model behind.
+        if (finished.status !== 'completed') removeRunDir(options.runsDir, trial.runId);
         counts[finished.status]++;
         reporter.trialFinished(trial, finished.status, finished.result, finished.error);
       });
@@ -172,12 +176,21 @@ export function defaultConcurrency(backend: BackendChoice['name']): number {
   return Math.max(1, Math.min(availableParallelism(), 8));
 }
 
-/** Finds (or downloads) the dataset once in the parent, so a missing copy is a clear error before any trial starts. */
-async function findData(trials: TrialSpec[], dataDir: string | undefined): Promise<DataLocation> {
-  const experimentPath = trials.find((t) => t.config.data.path)?.config.data.path;
-  const found = locateDataset({ experimentPath, dataDir });
-  if (found && !('missingExplicit' in found)) return found;
-  return (await loadDataset({ experimentPath, dataDir })).location;
+/**
+ * Finds (or downloads) the dataset of every distinct `data.path` once in the parent, so that a missing copy is
+ * a clear error before any trial starts; files of one sweep may each name their own copy.
+ */
+async function findData(trials: TrialSpec[], dataDir: string | undefined): Promise<Map<string | undefined, DataLocation>> {
+  const locations = new Map<string | undefined, DataLocation>();
+  for (const experimentPath of new Set(trials.map((t) => t.config.data.path))) {
+    const found = locateDataset({ experimentPath, dataDir });
+    locations.set(experimentPath, found && !('missingExplicit' in found) ? found : (await loadDataset({ experimentPath, dataDir })).location);
+  }
+  return locations;
+}
+
+function removeRunDir(runsDir: string, runId: string): void {
+  rmSync(join(runsDir, runId), { recursive: true, force: true });
 }
 
 function isAlive(pid: number): boolean {

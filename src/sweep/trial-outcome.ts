@@ -4,10 +4,19 @@ import type { TrialProcessOutcome } from './trial-process.js';
 
 export type FinalStatus = 'completed' | 'failed' | 'diverged' | 'interrupted';
 
+/** Signals a process raises against itself when it crashes (native code): running it again would crash again. */
+const CRASH_SIGNALS = new Set<NodeJS.Signals>(['SIGSEGV', 'SIGBUS', 'SIGFPE', 'SIGILL', 'SIGABRT']);
+
 /** What a finished trial process means for its run row: status, error text and, when trained, the results. */
 export function runOutcome(outcome: TrialProcessOutcome, modelDir: string, stopped: boolean): { status: FinalStatus; record: RunOutcome; result?: TrialResult; error?: string } {
   const info = outcome.backend ? { gpu: outcome.backend.gpu, tfjsVersion: outcome.backend.tfjsVersion, backend: outcome.backend.name } : {};
-  if (outcome.kind === 'error') {
+  if (outcome.kind === 'killed' && !CRASH_SIGNALS.has(outcome.signal)) {
+    // Killed from outside (kill -9, the OOM killer, or the parent stopping it): the trial did nothing wrong
+    // and did not finish, so it is run again next time, like the runs of a runner that died.
+    const error = stopped ? 'stopped by the user' : outcome.message;
+    return { status: 'interrupted', record: { status: 'interrupted', error, ...info }, error };
+  }
+  if (outcome.kind !== 'result') {
     // A worker that dies while the sweep is being stopped was stopped, not broken.
     const status: FinalStatus = stopped ? 'interrupted' : 'failed';
     return { status, record: { status, error: outcome.message, ...info }, error: outcome.message };
@@ -23,6 +32,7 @@ export function runOutcome(outcome: TrialProcessOutcome, modelDir: string, stopp
     bestEpoch: result.bestEpoch,
     testLoss: result.test?.loss,
     testAccuracy: result.test?.accuracy,
+    testSeconds: result.test?.seconds,
     confusion: result.test?.confusion,
     classMetrics: result.test?.classes,
     mistakes: result.test?.mistakes,

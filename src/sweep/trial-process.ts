@@ -14,7 +14,9 @@ export interface TrialProcessEvents {
 
 export type TrialProcessOutcome =
   | { kind: 'result'; result: TrialResult; backend: BackendInfo }
-  | { kind: 'error'; message: string; backend?: BackendInfo };
+  | { kind: 'error'; message: string; backend?: BackendInfo }
+  /** Ended by a signal before it could report: the parent stopping it, kill -9, the OOM killer, or a crash. */
+  | { kind: 'killed'; signal: NodeJS.Signals; message: string; backend?: BackendInfo };
 
 /** How long a stopped worker gets to finish its batch and report before it is killed. */
 const STOP_GRACE_MS = 10_000;
@@ -68,9 +70,9 @@ export function runTrialProcess(message: RunTrialMessage, events: TrialProcessEv
     child.on('exit', (code, signal) => {
       stop.removeEventListener('abort', onStop);
       if (outcome) return resolve(outcome);
-      const how = signal ? `killed by ${signal}` : `exited with code ${code}`;
       const detail = stderr.trim().split('\n').slice(-3).join(' | ');
-      resolve({ kind: 'error', message: `trial process ${how}${detail ? `: ${detail}` : ''}`, backend });
+      const message = `trial process ${signal ? `killed by ${signal}` : `exited with code ${code}`}${detail ? `: ${detail}` : ''}`;
+      resolve(signal ? { kind: 'killed', signal, message, backend } : { kind: 'error', message, backend });
     });
     child.send(message);
   });

@@ -11,7 +11,7 @@ import { trainModel, type TrainingEvents, type TrainingResult } from './train.js
 export interface TrialResult extends TrainingResult {
   paramCount: number;
   /** Present when training completed: the final score on the test set. */
-  test?: Score & { classes: ClassMetrics[] };
+  test?: Score & { classes: ClassMetrics[]; seconds: number };
   seconds: number;
 }
 
@@ -31,8 +31,9 @@ export async function runTrial(config: TrialConfig, dataset: Dataset, events: Tr
     }, events);
     const result: TrialResult = { ...training, paramCount: model.countParams(), seconds: 0 };
     if (training.outcome === 'completed') {
+      const testStarted = performance.now();
       const test = scoreSet(model, config, testSet);
-      result.test = { ...test, classes: classMetrics(test.confusion) };
+      result.test = { ...test, classes: classMetrics(test.confusion), seconds: (performance.now() - testStarted) / 1000 };
       if (modelDir) await saveModel(model, modelDir);
     }
     result.seconds = (performance.now() - started) / 1000;

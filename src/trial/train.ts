@@ -14,7 +14,10 @@ export interface EpochRecord {
   accuracy: number;
   valLoss: number;
   valAccuracy: number;
+  /** The whole epoch: training and validation. */
   seconds: number;
+  /** The validation part of `seconds`, kept apart because it scales with the validation set, not the training set. */
+  validationSeconds: number;
 }
 
 export interface TrainingData {
@@ -87,14 +90,17 @@ export async function trainModel(model: tf.Sequential, config: TrialConfig, data
         accuracySum += accuracy! * indices.length;
         events.onBatch?.(epoch, batch + 1, batches, loss!);
       }
+      const validationStarted = performance.now();
       const validation = scoreSet(model, config, data.validation, data.validationIndices);
+      const finished = performance.now();
       const record: EpochRecord = {
         epoch,
         loss: lossSum / samples,
         accuracy: accuracySum / samples,
         valLoss: validation.loss,
         valAccuracy: validation.accuracy,
-        seconds: (performance.now() - started) / 1000,
+        seconds: (finished - started) / 1000,
+        validationSeconds: (finished - validationStarted) / 1000,
       };
       epochs.push(record);
       events.onEpoch?.(record);

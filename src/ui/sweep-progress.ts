@@ -38,7 +38,7 @@ export function createSweepProgress(stream: NodeJS.WriteStream = process.stderr)
   return {
     planned({ trials, skipped, backend, concurrency, data }) {
       log(`backend: ${backend.reason}`);
-      log(`data: ${data.dir} (${data.via})`);
+      for (const location of data) log(`data: ${location.dir} (${location.via})`);
       log(`${trials} trial${trials === 1 ? '' : 's'} to run${skipped ? `, ${skipped} already completed (skipped; --force re-runs them)` : ''}, ${concurrency} at a time`);
     },
     trialStarted(trial) {

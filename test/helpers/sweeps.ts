@@ -1,6 +1,9 @@
 import Database from 'better-sqlite3';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { IDX_FILES, locateDataset } from '../../src/data/locate.js';
 import { CLI, ROOT } from './cli.js';
 
 /** A tiny real experiment: a small CNN on a slice of the real dataset, a second or two per trial. */
@@ -54,4 +57,67 @@ export async function waitFor(condition: () => boolean, what: string, timeoutMs 
     if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+interface RunState {
+  id: string;
+  status: string;
+  finished_at: string | null;
+  epochs_done: number;
+  test_accuracy: number | null;
+  test_loss: number | null;
+  confusion_json: string | null;
+  class_metrics_json: string | null;
+  model_dir: string | null;
+}
+
+/**
+ * Everything in the database and the runs directory that is not whole: runs still `running`, finished runs
+ * without an end time, epoch rows that disagree with `epochs_done`, completed runs without their test score,
+ * confusion matrix, class metrics or saved model, and directories on disk that belong to no completed run or
+ * hold a half-saved model. Empty when a sweep left nothing half-written.
+ */
+export function halfWritten(db: string, runsDir: string): string[] {
+  const problems: string[] = [];
+  const runs = query<RunState>(db, 'SELECT * FROM runs');
+  const epochs = new Map(query<{ run_id: string; n: number }>(db, 'SELECT run_id, COUNT(*) AS n FROM epochs GROUP BY run_id').map((e) => [e.run_id, e.n]));
+  for (const run of runs) {
+    const at = `run ${run.id} (${run.status})`;
+    if (run.status === 'running') problems.push(`${at} is still running`);
+    if (!run.finished_at) problems.push(`${at} has no finished_at`);
+    if ((epochs.get(run.id) ?? 0) !== run.epochs_done) problems.push(`${at} has ${epochs.get(run.id) ?? 0} epoch rows but epochs_done ${run.epochs_done}`);
+    if (run.status !== 'completed') {
+      if (run.model_dir) problems.push(`${at} points at a model`);
+      continue;
+    }
+    if (run.test_accuracy === null || run.test_loss === null) problems.push(`${at} has no test score`);
+    const confusion = run.confusion_json ? (JSON.parse(run.confusion_json) as number[][]) : [];
+    if (confusion.length !== 10 || confusion.flat().reduce((a, b) => a + b, 0) === 0) problems.push(`${at} has no confusion matrix`);
+    if (!run.class_metrics_json) problems.push(`${at} has no class metrics`);
+    if (!run.model_dir || !['model.json', 'weights.bin'].every((f) => existsSync(join(run.model_dir!, f)))) problems.push(`${at} has no saved model`);
+  }
+  const completed = new Set(runs.filter((r) => r.status === 'completed').map((r) => r.id));
+  for (const entry of readdirSync(runsDir, { withFileTypes: true }).filter((e) => e.isDirectory())) {
+    if (!completed.has(entry.name)) problems.push(`directory ${entry.name} belongs to no completed run`);
+    else if (readdirSync(join(runsDir, entry.name)).join() !== 'model') problems.push(`directory ${entry.name} holds ${readdirSync(join(runsDir, entry.name)).join(', ')}`);
+  }
+  return problems;
+}
+
+/**
+ * A directory holding the real Fashion-MNIST (links to the copy this machine has), for experiments that name
+ * their own `data.path`. `truncatedLabels` drops the last training labels, as a cut-short copy would.
+ */
+export function datasetCopy(dir: string, options: { truncatedLabels?: boolean } = {}): string {
+  const real = locateDataset({});
+  if (!real || 'missingExplicit' in real || real.format !== 'idx') throw new Error('these tests need Fashion-MNIST as IDX files (apt-get install dataset-fashion-mnist)');
+  for (const file of Object.values(IDX_FILES)) {
+    if (options.truncatedLabels && file === IDX_FILES.trainLabels) {
+      const labels = gunzipSync(readFileSync(join(real.dir, file)));
+      writeFileSync(join(dir, file), gzipSync(labels.subarray(0, labels.length - 1000)));
+    } else {
+      symlinkSync(join(real.dir, file), join(dir, file));
+    }
+  }
+  return dir;
 }

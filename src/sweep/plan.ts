@@ -1,0 +1,90 @@
+import stableStringify from 'fast-json-stable-stringify';
+import { existsSync } from 'node:fs';
+import { chooseBackend, type BackendChoice, type BackendRequest } from '../backend/select.js';
+import type { Override } from '../config/load-experiment.js';
+import type { TrialConfig } from '../config/resolved.js';
+import { gitInfo } from '../git.js';
+import { RunStore, type RunTiming } from '../store/run-store.js';
+import { estimateDuration, wallTime, type Estimate, type MeasuredRun } from './estimate.js';
+import type { TrialSpec } from './expand.js';
+import { modelCost, type ModelCost } from './model-cost.js';
+import { defaultConcurrency, planSweep, trialLabel } from './run-sweep.js';
+
+export interface PlanOptions {
+  files: string[];
+  overrides: Override[];
+  repeat?: number;
+  maxTrials?: number;
+  backend?: BackendRequest;
+  concurrency?: number;
+  force: boolean;
+  dbPath: string;
+}
+
+export interface PlannedRow {
+  trial: TrialSpec;
+  label: string;
+  cost: ModelCost;
+  /** Completed on this branch already: `sweep` skips it (unless forced). */
+  done: boolean;
+  estimate?: Estimate;
+}
+
+export interface SweepPlanReport {
+  backend: BackendChoice;
+  concurrency: number;
+  rows: PlannedRow[];
+  /** Wall time of the trials that would run and have an estimate, `concurrency` at a time. */
+  wallSeconds: number;
+  /** Trials that would run without any measurement to estimate them from. */
+  unmeasured: number;
+}
+
+/** `runner plan` and `sweep --dry-run`: what a sweep would run, each trial's size, and how long it should take. Trains nothing, creates no database. */
+export async function planTrials(options: PlanOptions): Promise<SweepPlanReport> {
+  const { trials, backend: requested } = planSweep(options);
+  const backend = await chooseBackend(options.backend ?? requested);
+  const concurrency = options.concurrency ?? defaultConcurrency(backend.name);
+  const { timings, completed } = existsSync(options.dbPath) ? readHistory(options.dbPath) : { timings: [], completed: new Set<string>() };
+  const costOf = memoizedCost();
+  const measured = timings.flatMap((t) => measuredRun(t, costOf));
+
+  const rows = trials.map((trial): PlannedRow => {
+    const cost = costOf(trial.config);
+    const estimate = estimateDuration({ ...trial, macsPerSample: cost.macsPerSample }, measured, backend.name);
+    return { trial, label: trialLabel(trial), cost, done: !options.force && completed.has(trial.hash), estimate };
+  });
+  const todo = rows.filter((r) => !r.done);
+  const estimated = todo.flatMap((r) => (r.estimate ? [r.estimate.seconds] : []));
+  return { backend, concurrency, rows, wallSeconds: wallTime(estimated, concurrency), unmeasured: todo.length - estimated.length };
+}
+
+function readHistory(dbPath: string): { timings: RunTiming[]; completed: Set<string> } {
+  const store = new RunStore(dbPath);
+  try {
+    return { timings: store.runTimings(), completed: store.completedHashes(gitInfo().branch) };
+  } finally {
+    store.close();
+  }
+}
+
+/** Models repeat across a grid (a swept learning rate keeps the model), so each is built once. */
+function memoizedCost(): (config: TrialConfig) => ModelCost {
+  const costs = new Map<string, ModelCost>();
+  return (config) => {
+    const key = stableStringify(config.model);
+    let cost = costs.get(key);
+    if (!cost) costs.set(key, (cost = modelCost(config)));
+    return cost;
+  };
+}
+
+function measuredRun(timing: RunTiming, costOf: (config: TrialConfig) => ModelCost): MeasuredRun[] {
+  const config = JSON.parse(timing.config) as TrialConfig;
+  try {
+    return [{ ...timing, config, macsPerSample: costOf(config).macsPerSample }];
+  } catch {
+    // Recorded by another version of the runner, with a model this one cannot build: it cannot serve as a reference.
+    return [];
+  }
+}

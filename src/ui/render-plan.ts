@@ -1,0 +1,31 @@
+import chalk from 'chalk';
+import Table from 'cli-table3';
+import type { SweepPlanReport } from '../sweep/plan.js';
+import { duration } from './format.js';
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** The plan as a table (one row per trial) and one line of totals. */
+export function renderPlan(plan: SweepPlanReport): string {
+  const table = new Table({
+    head: ['trial', 'hash', 'parameters', 'mult-adds/sample', 'epochs', 'batch', 'estimate'].map((h) => chalk.bold(h)),
+    style: { head: [], border: [], compact: true },
+  });
+  for (const row of plan.rows) {
+    const { config } = row.trial;
+    const estimate = row.done
+      ? chalk.dim('completed (skipped)')
+      : row.estimate
+        ? `${duration(row.estimate.seconds)} (${row.estimate.basis})`
+        : chalk.dim('not measured yet');
+    table.push([row.label, row.trial.hash, row.cost.params.toLocaleString('en-US'), row.cost.macsPerSample.toLocaleString('en-US'), config.train.epochs, config.train.batchSize, estimate]);
+  }
+  const todo = plan.rows.filter((r) => !r.done).length;
+  const skipped = plan.rows.length - todo;
+  const measured = todo - plan.unmeasured;
+  const totals = [`${plural(plan.rows.length, 'trial')} on ${plan.backend.name}, ${plan.concurrency} at a time`];
+  if (skipped) totals.push(`${skipped} already completed (skipped)`);
+  if (measured) totals.push(`about ${duration(plan.wallSeconds)} of wall time for ${measured === todo ? 'all' : measured} to run`);
+  if (plan.unmeasured) totals.push(`${plan.unmeasured} not measured yet (no completed run on ${plan.backend.name} to estimate from)`);
+  return `${table.toString()}\n${totals.join('; ')}`;
+}
