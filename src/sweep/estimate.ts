@@ -1,23 +1,8 @@
 import type { TrialConfig } from '../config/resolved.js';
+import type { RunTiming } from '../store/run-store.js';
 
-/** A completed run's measured costs, with its model's forward multiply-adds per sample. */
-export interface MeasuredRun {
-  experiment: string;
-  configHash: string;
-  config: TrialConfig;
-  backend: string | null;
-  macsPerSample: number;
-  epochs: number;
-  /** Sum over its epochs, training and validation. */
-  epochSeconds: number;
-  firstEpochSeconds: number;
-  /** Null for runs recorded before validation and test time were kept apart: those can only estimate themselves. */
-  validationSeconds: number | null;
-  firstValidationSeconds: number | null;
-  testSeconds: number | null;
-  /** Claim to record: everything the trial cost, fixed costs included. */
-  wallSeconds: number;
-}
+/** A completed run's measured costs, with its parsed config and its model's forward multiply-adds per sample. */
+export type MeasuredRun = Omit<RunTiming, 'config'> & { config: TrialConfig; macsPerSample: number };
 
 export interface PlannedTrial {
   experiment: string;
