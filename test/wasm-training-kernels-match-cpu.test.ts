@@ -4,7 +4,8 @@ import { activateBackend } from '../src/backend/select.js';
 
 /**
  * Every kernel the runner registers for wasm, checked against the cpu backend on random inputs:
- * gradients of conv2d, depthwise conv2d, max-pool and transposed matMul agree to 1e-4 relative error.
+ * gradients of conv2d, depthwise conv2d, max-pool and transposed matMul agree to 1e-4 relative error, and tile
+ * (which batch normalization's gradient leans on) copies exactly.
  */
 type Case = { kernel: number; stride: number; pad: 'same' | 'valid'; batch: number; height: number; width: number; inC: number; outC: number };
 
@@ -71,6 +72,41 @@ describe('wasm training kernels agree with the cpu backend', () => {
     // The all-negative windows really do carry gradient (wasm 4.22's own kernel returned zeros here).
     expect(Math.max(...expected[0]!.poolNegative!.map(Math.abs))).toBeGreaterThan(0);
     console.log('worst relative error per gradient:', worst);
+  });
+
+  it('tile copies exactly what the cpu backend does, for every rank, dtype and repeat pattern, and batch normalization trains through it', async () => {
+    const tileCases: { shape: number[]; reps: number[] }[] = [
+      { shape: [1, 1, 1, 5], reps: [3, 4, 2, 1] }, // batch normalization's statistics over an activation
+      { shape: [2, 3, 4, 5], reps: [2, 1, 3, 2] },
+      { shape: [3], reps: [4] },
+      { shape: [2, 3], reps: [1, 1] },
+      { shape: [4, 1, 3], reps: [1, 5, 1] },
+      { shape: [2, 0, 3], reps: [2, 2, 2] },
+      { shape: [1, 2, 1, 1, 3], reps: [2, 1, 3, 2, 1] },
+    ];
+    const tiled = () =>
+      tileCases.flatMap(({ shape, reps }) =>
+        tf.tidy(() => {
+          const x = tf.randomNormal(shape, 0, 1, 'float32', 12);
+          return [tf.tile(x, reps), tf.tile(tf.cast(tf.mul(x, 10), 'int32'), reps), tf.tile(tf.greater(x, 0), reps)].map((t) => ({ dtype: t.dtype, shape: t.shape, values: Array.from(t.dataSync()) }));
+        }),
+      );
+    const normGradient = () =>
+      tf.tidy(() => {
+        const x = tf.randomNormal([6, 5, 5, 4], 0, 1, 'float32', 13);
+        const [mean, variance] = [tf.randomNormal([4], 0, 1, 'float32', 14), tf.randomUniform([4], 0.5, 2, 'float32', 15)];
+        const [scale, offset] = [tf.randomNormal([4], 0, 1, 'float32', 16), tf.randomNormal([4], 0, 1, 'float32', 17)];
+        const weights = tf.randomNormal(x.shape, 0, 1, 'float32', 18);
+        const grads = tf.grads((a: tf.Tensor, m: tf.Tensor, v: tf.Tensor, s: tf.Tensor, o: tf.Tensor) =>
+          tf.sum(tf.mul(tf.batchNorm(a as tf.Tensor4D, m as tf.Tensor1D, v as tf.Tensor1D, o as tf.Tensor1D, s as tf.Tensor1D), weights)),
+        )([x, mean, variance, scale, offset]);
+        return grads.map((g) => g.dataSync() as Float32Array);
+      });
+    await activateBackend('cpu');
+    const [expectedTiles, expectedNorm] = [tiled(), normGradient()];
+    await activateBackend('wasm');
+    expect(tiled()).toEqual(expectedTiles);
+    normGradient().forEach((gradient, i) => expect(relativeError(expectedNorm[i]!, gradient)).toBeLessThan(1e-4));
   });
 
   it('a small CNN trains on wasm: loss falls, and no tensor leaks across steps', async () => {

@@ -4,6 +4,7 @@ import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise-backprop.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
+import { tileConfig } from './tile.js';
 
 /** The kernels tfjs-backend-wasm 4.22 lacks for training, or has slow or wrong. */
 const REPLACEMENTS: readonly KernelConfig[] = [
@@ -12,6 +13,7 @@ const REPLACEMENTS: readonly KernelConfig[] = [
   depthwiseBackpropFilterConfig,
   depthwiseBackpropInputConfig,
   maxPoolGradConfig,
+  tileConfig,
 ];
 
 let registered = false;
