@@ -4,8 +4,8 @@ import { activateBackend } from '../src/backend/select.js';
 
 /**
  * Every kernel the runner registers for wasm, checked against the cpu backend on random inputs:
- * gradients of conv2d, depthwise conv2d, max-pool and transposed matMul agree to 1e-4 relative error, and tile
- * (which batch normalization's gradient leans on) copies exactly.
+ * gradients of conv2d, depthwise conv2d, max-pool and transposed matMul agree to 1e-4 relative error, and tile,
+ * sum and mean (which batch normalization leans on) match too.
  */
 type Case = { kernel: number; stride: number; pad: 'same' | 'valid'; batch: number; height: number; width: number; inC: number; outC: number };
 
@@ -107,6 +107,28 @@ describe('wasm training kernels agree with the cpu backend', () => {
     await activateBackend('wasm');
     expect(tiled()).toEqual(expectedTiles);
     normGradient().forEach((gradient, i) => expect(relativeError(expectedNorm[i]!, gradient)).toBeLessThan(1e-4));
+  });
+
+  it('sum and mean agree with the cpu backend over leading, inner and mixed axes, with and without keepDims', async () => {
+    const reductions = () =>
+      tf.tidy(() => {
+        const x = tf.randomNormal([6, 5, 4, 3], 1, 2, 'float32', 19);
+        const results: { shape: number[]; values: Float32Array }[] = [];
+        for (const axis of [0, [0, 1], [0, 1, 2], [1, 0], -1, [1, 2], [0, 2], [0, 1, 2, 3]]) {
+          for (const keepDims of [false, true]) {
+            for (const reduced of [tf.sum(x, axis, keepDims), tf.mean(x, axis, keepDims)]) results.push({ shape: reduced.shape, values: reduced.dataSync() as Float32Array });
+          }
+        }
+        results.push({ shape: [], values: tf.sum(tf.cast(tf.greater(x, 0), 'int32'), [0, 1]).dataSync() as unknown as Float32Array });
+        return results;
+      });
+    await activateBackend('cpu');
+    const expected = reductions();
+    await activateBackend('wasm');
+    reductions().forEach((actual, i) => {
+      expect(actual.shape, `reduction ${i}`).toEqual(expected[i]!.shape);
+      expect(relativeError(expected[i]!.values, actual.values), `reduction ${i}`).toBeLessThan(1e-5);
+    });
   });
 
   it('a small CNN trains on wasm: loss falls, and no tensor leaks across steps', async () => {

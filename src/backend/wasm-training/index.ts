@@ -3,6 +3,7 @@ import { fastTransposedMatMul, wasmBatchMatMul } from './batch-mat-mul.js';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise-backprop.js';
+import { leadingAxesMean, leadingAxesSum } from './leading-axes-reduce.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
 import { tileConfig } from './tile.js';
 
@@ -22,8 +23,8 @@ let registered = false;
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
   registered = true;
-  // Wraps wasm's own matMul, so it is captured before being replaced.
-  const kernels = [...REPLACEMENTS, fastTransposedMatMul(wasmBatchMatMul())];
+  // These wrap wasm's own kernels, so they are captured before being replaced.
+  const kernels = [...REPLACEMENTS, fastTransposedMatMul(wasmBatchMatMul()), leadingAxesSum(), leadingAxesMean()];
   for (const config of kernels) {
     try {
       unregisterKernel(config.kernelName, 'wasm');
