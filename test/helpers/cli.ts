@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { afterAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -23,8 +24,17 @@ export function runCli(args: string[], options: { cwd?: string; env?: Record<str
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+const madeDirs: string[] = [];
+// Registered when a test file imports this module, so it runs after that file's tests.
+afterAll(() => {
+  for (const dir of madeDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh temporary directory, removed when the test file that made it is done. */
 export function tempDir(prefix = 'runner-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  madeDirs.push(dir);
+  return dir;
 }
 
 /** Writes a file into a fresh temporary directory and returns its path. */
