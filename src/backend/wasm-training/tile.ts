@@ -4,8 +4,9 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 /**
  * Tile as block copies. wasm 4.22's kernel computes source coordinates element by element, and batch
  * normalization's gradient tiles per-channel statistics to the whole activation twice per layer: that was
- * a third of a training step of experiments/best-effort.yaml. Here the input is laid into the first tile
- * row by row, then each axis, innermost first, is repeated by copying the block already built.
+ * a third of a training step of the seed CNN with batch normalization after each convolution. Here the
+ * input is laid into the first tile row by row, then each axis, innermost first, is repeated by copying
+ * the block already built.
  */
 function tile({ inputs, attrs, backend }: { inputs: { x: TensorInfo }; attrs: { reps: number[] }; backend: BackendWasm }): TensorInfo {
   const { x } = inputs;
