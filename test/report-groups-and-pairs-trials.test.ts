@@ -138,6 +138,20 @@ describe('runner report', () => {
     expect(cli('report', '--top', '2').stdout).toMatch(/│ 1\.units\s+│ learningRate\s+│/);
   });
 
+  it('pools swept seeds into one entry with no seed column, also for runs recorded with the old train.seed label', () => {
+    const { record, cli, close } = database();
+    const seeds = trials(experiment().replace('train.optimizer.learningRate: [0.01]', 'train.seed: [1, 5]'), 2);
+    expect(seeds.map((t) => t.params)).toEqual([{ 'model.layers.1.units': 16, seed: 1 }, { 'model.layers.1.units': 16, seed: 2 }, { 'model.layers.1.units': 16, seed: 5 }, { 'model.layers.1.units': 16, seed: 6 }]);
+    const [old, ...current] = seeds;
+    record({ ...old!, params: { 'model.layers.1.units': 16, 'train.seed': 1, seed: 1 } }, 'main', completed(0.8));
+    current.forEach((t) => record(t, 'main', completed(0.8)));
+    close();
+    const board = JSON.parse(cli('report', '--json').stdout) as Leaderboard;
+    expect(board.entries).toHaveLength(1);
+    expect(board.entries[0]!.accuracy.n).toBe(4);
+    expect(board.entries[0]!.params).toEqual({ 'model.layers.1.units': 16 });
+  });
+
   it('counts a --force re-run of a seed once, the newest completed one, in the report and in the diff', () => {
     const { record, cli, close } = database();
     const [seed1, seed2] = trials(experiment(), 2);

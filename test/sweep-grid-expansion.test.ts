@@ -47,12 +47,12 @@ describe('a sweep grid expands into fully resolved trials', () => {
     const file = writeTemp('seeds.yaml', FILE.replace(/sweep:[\s\S]*$/, 'sweep:\n  train.seed: [1, 5]\n'));
     const trials = expandTrials(loadExperiment(file), { repeat: 2 });
     expect(trials.map((t) => t.config.train.seed)).toEqual([1, 2, 5, 6]);
-    expect(trials.map((t) => t.params)).toEqual([
-      { 'train.seed': 1, seed: 1 },
-      { 'train.seed': 1, seed: 2 },
-      { 'train.seed': 5, seed: 5 },
-      { 'train.seed': 5, seed: 6 },
-    ]);
+    expect(trials.map((t) => t.params)).toEqual([{ seed: 1 }, { seed: 2 }, { seed: 5 }, { seed: 6 }]);
+  });
+
+  it('labels a swept seed once, as the seed the trial used, even without repeats', () => {
+    const file = writeTemp('seeds.yaml', FILE.replace(/sweep:[\s\S]*$/, 'sweep:\n  train.seed: [1, 5]\n'));
+    expect(expandTrials(loadExperiment(file)).map((t) => t.params)).toEqual([{ seed: 1 }, { seed: 5 }]);
   });
 
   it('runs a trial once when swept seeds and repeats overlap', () => {

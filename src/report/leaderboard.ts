@@ -1,6 +1,6 @@
 import type { RunRow } from '../store/run-store.js';
 import { latestPerTrial } from './latest-runs.js';
-import { configKey } from './run-config.js';
+import { configKey, withoutSeed } from './run-config.js';
 import { mean, variance } from './stats.js';
 
 export type RankMetric = 'test_accuracy' | 'test_loss' | 'seconds';
@@ -46,8 +46,8 @@ export function leaderboard(runs: RunRow[], options: { top?: number; metric?: Ra
   }
   const entries = [...groups.values()].map((group): LeaderboardEntry => {
     const first = group[0]!;
-    const params = JSON.parse(first.params_json) as Record<string, unknown>;
-    if (group.length > 1) delete params.seed;
+    const recorded = JSON.parse(first.params_json) as Record<string, unknown>;
+    const params = group.length > 1 ? withoutSeed(recorded) : recorded;
     return {
       rank: 0,
       experiment: first.experiment,

@@ -10,9 +10,13 @@ export function configKey(run: RunRow): string {
 
 /** The sweep parameters of a run without its seed (which configKey ignores too). */
 export function sweepParams(run: RunRow): Record<string, unknown> {
-  const params = JSON.parse(run.params_json) as Record<string, unknown>;
-  delete params.seed;
-  return params;
+  return withoutSeed(JSON.parse(run.params_json) as Record<string, unknown>);
+}
+
+/** Runs recorded before a swept train.seed was folded into `seed` carry it under its own key. */
+export function withoutSeed(params: Record<string, unknown>): Record<string, unknown> {
+  const { seed: _seed, 'train.seed': _sweptSeed, ...rest } = params;
+  return rest;
 }
 
 /** `{ train: { optimizer: { name: 'adam' } }, layers: [{ units: 8 }] }` → `{ 'train.optimizer.name': 'adam', 'layers.0.units': 8 }`. */

@@ -50,7 +50,9 @@ export function expandTrials(loaded: LoadedExperiment, options: { repeat?: numbe
       }
       // Repeats offset the seed this combination chose, which the sweep itself may vary.
       config.train.seed += r;
-      const params = repeat > 1 ? { ...choice, seed: config.train.seed } : choice;
+      // A swept train.seed is the trial's seed: it is labelled once, as the seed this repeat used.
+      const { 'train.seed': sweptSeed, ...rest } = choice;
+      const params = repeat > 1 || sweptSeed !== undefined ? { ...rest, seed: config.train.seed } : rest;
       const hash = trialHash(config);
       // Overlapping seeds (a swept train.seed of 1 and 2 with two repeats each) give the same trial twice: it runs once.
       if (trials.some((t) => t.hash === hash)) continue;
