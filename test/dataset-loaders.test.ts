@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -59,6 +59,21 @@ describe('Fashion-MNIST loaders', () => {
     } catch (error) {
       expect((error as UserError).exitCode).toBe(2);
     }
+  });
+
+  it('rejects a damaged IDX copy (a label that is not a class, a truncated gzip) as a user error naming the file', () => {
+    const dir = tempDir('runner-idx-');
+    writeTinyIdx(dir);
+    const read = () => readLocation({ dir, format: 'idx', via: 'test' });
+    expect(read().train.count).toBe(3);
+    writeFileSync(join(dir, IDX_FILES.testLabels), gzipSync(idxBytes([2], [0, 10])));
+    expect(read).toThrow(UserError);
+    expect(read).toThrow(`${join(dir, IDX_FILES.testLabels)}: label 10 of item 1 is not a class (labels are 0 to 9); replace the file`);
+    const whole = gzipSync(idxBytes([2], [0, 1]));
+    writeFileSync(join(dir, IDX_FILES.testLabels), whole.subarray(0, whole.length - 6));
+    expect(read).toThrow(UserError);
+    expect(read).toThrow(`${join(dir, IDX_FILES.testLabels)}: not a complete gzip file`);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('finds a CSV copy as well as an IDX one', () => {

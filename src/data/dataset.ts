@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { UserError } from '../errors.js';
-import { PIXELS } from './classes.js';
+import { FASHION_MNIST_CLASSES, PIXELS } from './classes.js';
 import { parseImageCsv } from './csv.js';
 import { downloadDataset } from './download.js';
-import { parseIdx } from './idx.js';
+import { corruptDataFile, parseIdx } from './idx.js';
 import { cacheDir, CSV_FILES, IDX_FILES, locateDataset, searchPath, type DataLocation, type DataSearch } from './locate.js';
 
 /** Images as bytes (0..255, row-major 28×28) and labels (0..9); converted to floats a batch at a time. */
@@ -46,18 +46,30 @@ export function readLocation(location: DataLocation): Omit<Dataset, 'location'> 
     const read = (name: string) => parseImageCsv(readFileSync(join(location.dir, name), 'utf8'), join(location.dir, name));
     return { train: read(CSV_FILES.train), test: read(CSV_FILES.test) };
   }
-  const read = (name: string) => parseIdx(gunzipSync(readFileSync(join(location.dir, name))), join(location.dir, name));
+  const read = (name: string) => parseIdx(gunzip(join(location.dir, name)), join(location.dir, name));
   return {
-    train: pair(read(IDX_FILES.trainImages), read(IDX_FILES.trainLabels), location.dir),
-    test: pair(read(IDX_FILES.testImages), read(IDX_FILES.testLabels), location.dir),
+    train: pair(read(IDX_FILES.trainImages), read(IDX_FILES.trainLabels), location.dir, IDX_FILES.trainLabels),
+    test: pair(read(IDX_FILES.testImages), read(IDX_FILES.testLabels), location.dir, IDX_FILES.testLabels),
   };
 }
 
-function pair(images: { dims: number[]; data: Uint8Array }, labels: { dims: number[]; data: Uint8Array }, dir: string): LabelledImages {
+function gunzip(file: string): Uint8Array {
+  const compressed = readFileSync(file);
+  try {
+    return gunzipSync(compressed);
+  } catch (error) {
+    throw corruptDataFile(file, `not a complete gzip file (${(error as Error).message})`);
+  }
+}
+
+function pair(images: { dims: number[]; data: Uint8Array }, labels: { dims: number[]; data: Uint8Array }, dir: string, labelFile: string): LabelledImages {
   const count = labels.dims[0]!;
   if (images.dims[0] !== count || images.data.length !== count * PIXELS) {
-    throw new Error(`${dir}: ${images.dims.join('×')} images do not match ${count} labels of 28×28 images`);
+    throw corruptDataFile(dir, `${images.dims.join('×')} images do not match ${count} labels of 28×28 images`);
   }
+  // A label past the last class would only fail later, deep inside one-hot encoding or the confusion matrix.
+  const bad = labels.data.findIndex((label) => label >= FASHION_MNIST_CLASSES.length);
+  if (bad >= 0) throw corruptDataFile(join(dir, labelFile), `label ${labels.data[bad]} of item ${bad} is not a class (labels are 0 to ${FASHION_MNIST_CLASSES.length - 1})`);
   return { images: images.data, labels: labels.data, count };
 }
 

@@ -1,3 +1,5 @@
+import { UserError } from '../errors.js';
+
 /** Reads the IDX format (big-endian header, then unsigned bytes) that MNIST-style datasets ship in. */
 export interface IdxArray {
   dims: number[];
@@ -6,15 +8,20 @@ export interface IdxArray {
 
 const UNSIGNED_BYTE = 0x08;
 
+/** A damaged dataset file is the user's to replace, not a bug in the runner. */
+export function corruptDataFile(name: string, problem: string): UserError {
+  return new UserError(`${name}: ${problem}; replace the file (reinstall dataset-fashion-mnist, or delete it so the runner downloads it again)`);
+}
+
 export function parseIdx(buffer: Uint8Array, name: string): IdxArray {
   const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-  if (buffer.byteLength < 4 || view.getUint16(0) !== 0) throw new Error(`${name}: not an IDX file (bad magic number)`);
+  if (buffer.byteLength < 4 || view.getUint16(0) !== 0) throw corruptDataFile(name, 'not an IDX file (bad magic number)');
   const type = view.getUint8(2);
   const rank = view.getUint8(3);
-  if (type !== UNSIGNED_BYTE) throw new Error(`${name}: IDX element type 0x${type.toString(16)} is not unsigned byte`);
+  if (type !== UNSIGNED_BYTE) throw corruptDataFile(name, `IDX element type 0x${type.toString(16)} is not unsigned byte`);
   const dims = Array.from({ length: rank }, (_, i) => view.getUint32(4 + 4 * i));
   const offset = 4 + 4 * rank;
   const size = dims.reduce((a, b) => a * b, 1);
-  if (buffer.byteLength - offset !== size) throw new Error(`${name}: IDX header says ${size} values, file has ${buffer.byteLength - offset}`);
+  if (buffer.byteLength - offset !== size) throw corruptDataFile(name, `IDX header says ${size} values, file has ${buffer.byteLength - offset}`);
   return { dims, data: buffer.subarray(offset) };
 }
