@@ -97,7 +97,7 @@ describe('the run database', () => {
     const store = new RunStore(join(tempDir(), 'runs.sqlite'));
     store.startSweep('x');
     store.startRun(run('r1'));
-    store.recordEpoch('r1', { epoch: 1, loss: Number.NaN, accuracy: 0.1, valLoss: Number.POSITIVE_INFINITY, valAccuracy: 0.1, seconds: 1 });
+    store.recordEpoch('r1', { epoch: 1, loss: Number.NaN, accuracy: 0.1, valLoss: Number.POSITIVE_INFINITY, valAccuracy: 0.1, seconds: 1, validationSeconds: 0.5 });
     store.finishRun('r1', { status: 'diverged', error: 'loss became NaN' });
     expect(store.epochs('r1')[0]).toMatchObject({ loss: null, valLoss: null });
     expect(store.run('r1')).toMatchObject({ status: 'diverged', error: 'loss became NaN' });
