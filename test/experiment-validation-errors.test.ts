@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { loadExperiment, parseOverride } from '../src/config/load-experiment.js';
 import { UserError, type Problem } from '../src/errors.js';
 import { validateExperimentFile } from '../src/sweep/checked-trials.js';
+import { expandTrials } from '../src/sweep/expand.js';
 import { ROOT, runCli, writeTemp } from './helpers/cli.js';
 
 function problemsOf(yaml: string, overrides: string[] = []): Problem[] {
@@ -85,6 +86,16 @@ train:
     const [problem] = problemsOf(`name: t\n${LAYERS}sweep:\n  train.epochs:\n    - 2\n    - three\n`);
     expect(problem).toMatchObject({ line: 9, path: 'sweep.train.epochs[1]' });
     expect(problem!.message).toContain('`epochs` must be an integer');
+  });
+
+  it('accepts a required field that only the sweep supplies, and still checks each of its values', () => {
+    const yaml = (units: string) => `name: t\nmodel:\n  layers:\n    - { type: flatten }\n    - { type: dense, activation: relu }\n    - { type: dense, units: 10, activation: softmax }\nsweep:\n  model.layers.1.units: ${units}\n`;
+    const file = writeTemp('experiment.yaml', yaml('[10, 20]'));
+    expect(allProblemsOf(yaml('[10, 20]'))).toEqual([]);
+    expect(expandTrials(loadExperiment(file)).map((t) => (t.config.model.layers[1] as { units: number }).units)).toEqual([10, 20]);
+    expect(problemsOf(yaml('[10, 0]'))).toMatchObject([{ line: 8, path: 'sweep.model.layers.1.units[1]' }]);
+    // Not swept, it is still missing.
+    expect(problemsOf(yaml('[10]').replace(/sweep:[\s\S]*$/, ''))[0]!.message).toContain('needs `units`');
   });
 
   it('says when a bad value came from --set rather than the file', () => {

@@ -66,7 +66,8 @@ export function loadExperiment(file: string, overrides: readonly Override[] = []
   }
   dropOverriddenAxes(written, overridden.map((o) => o.segments));
 
-  const messages = explainSchemaErrors(schemaErrors(written), written);
+  let messages = explainSchemaErrors(schemaErrors(written), written);
+  if (fillRequiredFromSweep(written, messages)) messages = explainSchemaErrors(schemaErrors(written), written);
   for (const m of messages) {
     const path = formatPath(m.target);
     // An unknown field lies below the path a --set created when the flag itself is the typo (train.epochz=1, train.bogus.x=1).
@@ -95,6 +96,30 @@ function dropOverriddenAxes(written: Experiment, overridden: Segments[]): void {
     const axis = resolveDottedPath(written, key);
     if (axis.ok && overridden.some((segments) => isAtOrBelow(axis.segments, segments))) delete sweep[key];
   }
+}
+
+/**
+ * A field the schema requires may be left to the sweep (`units` of a layer whose `model.layers.1.units` is swept):
+ * every trial sets it, so the file is filled with the axis's first value and each value is checked on its own later.
+ */
+function fillRequiredFromSweep(written: Experiment, messages: SchemaMessage[]): boolean {
+  const sweep: unknown = written.sweep;
+  if (!sweep || typeof sweep !== 'object' || Array.isArray(sweep)) return false;
+  let filled = false;
+  for (const [key, values] of Object.entries(sweep as Record<string, unknown>)) {
+    if (!Array.isArray(values) || values.length === 0) continue;
+    const target = resolveDottedPath(written, key);
+    if (!target.ok || valueAt(written, target.segments) !== undefined) continue;
+    // Only a missing field the schema asked for: an unknown path stays the sweep check's to report.
+    if (!messages.some((m) => m.key === undefined && formatPath(m.target) === formatPath(target.segments))) continue;
+    setAt(written as unknown as Record<string, unknown>, target.segments, values[0]);
+    filled = true;
+  }
+  return filled;
+}
+
+function valueAt(document: unknown, segments: Segments): unknown {
+  return segments.reduce<unknown>((node, segment) => (node && typeof node === 'object' ? (node as Record<string | number, unknown>)[segment] : undefined), document);
 }
 
 function invalid(file: string, problems: Problem[]): UserError {
