@@ -152,6 +152,35 @@ describe('runner report', () => {
     expect(board.entries[0]!.params).toEqual({ 'model.layers.1.units': 16 });
   });
 
+  it('tells apart runs of an edited file: the fields that changed become columns, or one config column when many did', () => {
+    const { record, cli, close } = database();
+    const [relu] = trials(experiment());
+    const [tanh] = trials(experiment().replace('activation: relu', 'activation: tanh'));
+    const [deeper] = trials(experiment().replace('    - { type: flatten }\n', '    - { type: flatten }\n    - { type: dense, units: 32, activation: relu }\n'));
+    record(relu!, 'main', completed(0.8));
+    record(tanh!, 'main', completed(0.7));
+    record(deeper!, 'main', completed(0.75));
+    close();
+    const board = JSON.parse(cli('report', '--json').stdout) as Leaderboard;
+    // Against the deeper model every layer after the first differs; relu against tanh differs in one field.
+    expect(board.entries.map((e) => e.params['model.layers.1.activation'] ?? null)).toEqual([null, null, null]);
+    expect(board.entries.map((e) => e.params.config)).toEqual([expect.stringMatching(/^[0-9a-f]{8}$/), expect.stringMatching(/^[0-9a-f]{8}$/), expect.stringMatching(/^[0-9a-f]{8}$/)]);
+    expect(new Set(board.entries.map((e) => e.params.config)).size).toBe(3);
+  });
+
+  it('tells apart runs of a file edited in one field with that field as a column', () => {
+    const { record, cli, close } = database();
+    const [relu] = trials(experiment());
+    const [tanh] = trials(experiment().replace('activation: relu', 'activation: tanh'));
+    record(relu!, 'main', completed(0.8));
+    record(tanh!, 'main', completed(0.7));
+    close();
+    const board = JSON.parse(cli('report', '--json').stdout) as Leaderboard;
+    expect(board.entries.map((e) => e.params['model.layers.1.activation'])).toEqual(['relu', 'tanh']);
+    expect(board.columns).toEqual(['model.layers.1.activation']);
+    expect(cli('report').stdout).toMatch(/│ 1\.activation\s+│[\s\S]*"relu"[\s\S]*"tanh"/);
+  });
+
   it('counts a --force re-run of a seed once, the newest completed one, in the report and in the diff', () => {
     const { record, cli, close } = database();
     const [seed1, seed2] = trials(experiment(), 2);

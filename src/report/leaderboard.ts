@@ -1,6 +1,8 @@
 import type { RunRow } from '../store/run-store.js';
 import { latestPerTrial } from './latest-runs.js';
-import { configKey, withoutSeed } from './run-config.js';
+import { createHash } from 'node:crypto';
+import stableStringify from 'fast-json-stable-stringify';
+import { configKey, flatten, withoutSeed } from './run-config.js';
 import { mean, variance } from './stats.js';
 
 export type RankMetric = 'test_accuracy' | 'test_loss' | 'seconds';
@@ -10,6 +12,7 @@ export interface LeaderboardEntry {
   rank: number;
   experiment: string;
   runIds: string[];
+  /** Swept values, plus the config fields that tell this entry from another of its experiment with the same swept values. */
   params: Record<string, unknown>;
   accuracy: Stat;
   loss: Stat;
@@ -44,11 +47,12 @@ export function leaderboard(runs: RunRow[], options: { top?: number; metric?: Ra
     const key = `${run.git_branch}|${configKey(run)}`;
     groups.set(key, [...(groups.get(key) ?? []), run]);
   }
+  const identities = new Map<LeaderboardEntry, unknown>();
   const entries = [...groups.values()].map((group): LeaderboardEntry => {
     const first = group[0]!;
     const recorded = JSON.parse(first.params_json) as Record<string, unknown>;
     const params = group.length > 1 ? withoutSeed(recorded) : recorded;
-    return {
+    const entry: LeaderboardEntry = {
       rank: 0,
       experiment: first.experiment,
       runIds: group.map((r) => r.id),
@@ -60,7 +64,10 @@ export function leaderboard(runs: RunRow[], options: { top?: number; metric?: Ra
       backend: first.backend,
       branch: first.git_branch,
     };
+    identities.set(entry, JSON.parse(configKey(first)));
+    return entry;
   });
+  tellApart(entries, identities);
   const value = (e: LeaderboardEntry) => (metric === 'test_accuracy' ? e.accuracy.mean : metric === 'test_loss' ? e.loss.mean : e.seconds.mean);
   const sign = metric === 'test_accuracy' ? -1 : 1;
   entries.sort((a, b) => {
@@ -72,6 +79,39 @@ export function leaderboard(runs: RunRow[], options: { top?: number; metric?: Ra
   const shown = entries.slice(0, options.top ?? entries.length).map((e, i) => ({ ...e, rank: i + 1 }));
   // From every entry: with --top the shown rows may agree on a parameter that still tells them from the rest.
   return { metric, columns: varyingColumns(entries), entries: shown };
+}
+
+/** More differing fields than this (a layer inserted shifts every later index) become one `config` column. */
+const MAX_DIFFERENCE_COLUMNS = 3;
+
+/**
+ * An experiment file edited between runs gives entries with the same name and swept values but different
+ * configs, which would read as the same row twice: the fields that differ between them join their params.
+ */
+function tellApart(entries: LeaderboardEntry[], identities: Map<LeaderboardEntry, unknown>): void {
+  const alike = new Map<string, LeaderboardEntry[]>();
+  for (const entry of entries) {
+    const key = `${entry.experiment}|${stableStringify(withoutSeed(entry.params))}`;
+    alike.set(key, [...(alike.get(key) ?? []), entry]);
+  }
+  for (const set of alike.values()) {
+    const flat = set.map((entry) => flatten(identities.get(entry)));
+    const paths = [...new Set(flat.flatMap((fields) => Object.keys(fields)))];
+    const differing = paths.filter((path) => new Set(flat.map((fields) => (path in fields ? stableStringify(fields[path]) : '<absent>'))).size > 1);
+    // `augment: []` against one flip differs at `augment` and below it: the one column `augment` says it all.
+    const columns = differing.filter((path) => !differing.some((other) => path.startsWith(`${other}.`)));
+    for (const entry of set) {
+      const identity = identities.get(entry);
+      if (columns.length > MAX_DIFFERENCE_COLUMNS) {
+        entry.params.config = createHash('sha256').update(stableStringify(identity)).digest('hex').slice(0, 8);
+        continue;
+      }
+      for (const path of columns) {
+        const value = path.split('.').reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), identity);
+        if (value !== undefined) entry.params[path] = value;
+      }
+    }
+  }
 }
 
 function varyingColumns(entries: LeaderboardEntry[]): string[] {
