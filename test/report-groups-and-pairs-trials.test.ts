@@ -181,6 +181,17 @@ describe('runner report', () => {
     expect(cli('report').stdout).toMatch(/│ 1\.activation\s+│[\s\S]*"relu"[\s\S]*"tanh"/);
   });
 
+  it('heads a column with its full path where the short name is taken (train.epochs beside the epochs run)', () => {
+    const { record, cli, close } = database();
+    const [one] = trials(experiment());
+    const [two] = trials(experiment().replace('train: { epochs: 1', 'train: { epochs: 2'));
+    record(one!, 'main', completed(0.8));
+    record(two!, 'main', completed(0.7));
+    close();
+    const header = cli('report').stdout.split('\n')[1]!;
+    expect(header).toMatch(/│ train\.epochs\s+│ test acc\s+│ test loss\s+│ epochs\s+│/);
+  });
+
   it('counts a --force re-run of a seed once, the newest completed one, in the report and in the diff', () => {
     const { record, cli, close } = database();
     const [seed1, seed2] = trials(experiment(), 2);

@@ -6,8 +6,12 @@ import type { Leaderboard, Stat } from './leaderboard.js';
 /** The leaderboard as a terminal table; colour lives here, not in the data. */
 export function renderLeaderboard(board: Leaderboard): string {
   if (board.entries.length === 0) return 'No runs match: record some with `runner sweep experiments/quick.yaml`, or loosen the filters.';
+  const fixed = ['test acc', 'test loss', 'epochs', 'time', 'runs', 'backend', 'branch'];
+  const short = board.columns.map(shortKey);
+  // A swept train.epochs beside the epochs run, or two layers' rates: the full path where the short one is taken.
+  const headers = board.columns.map((key, i) => (fixed.includes(short[i]!) || short.indexOf(short[i]!) !== short.lastIndexOf(short[i]!) ? key : short[i]!));
   const table = new Table({
-    head: ['#', 'experiment', ...board.columns.map(shortKey), 'test acc', 'test loss', 'epochs', 'time', 'runs', 'backend', 'branch'].map((h) => chalk.bold(h)),
+    head: ['#', 'experiment', ...headers, ...fixed].map((h) => chalk.bold(h)),
     style: { head: [], border: [], compact: true },
   });
   for (const e of board.entries) {
