@@ -39,6 +39,11 @@ export function resolveDottedPath(document: unknown, dotted: string): PathResolu
   return { ok: true, segments };
 }
 
+/** The value at `segments`, or undefined where the path leaves the document. */
+export function valueAt(document: unknown, segments: Segments): unknown {
+  return segments.reduce<unknown>((node, segment) => (node && typeof node === 'object' ? (node as Record<string | number, unknown>)[segment] : undefined), document);
+}
+
 /** Writes `value` at `segments`, creating missing parent mappings. */
 export function setAt(document: Record<string, unknown>, segments: Segments, value: unknown): void {
   let node: Record<string | number, unknown> = document;

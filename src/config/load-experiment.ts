@@ -1,6 +1,6 @@
 import { parse as parseYamlValue } from 'yaml';
 import { UserError, type Problem } from '../errors.js';
-import { isAtOrBelow, resolveDottedPath, setAt, type Segments } from './config-path.js';
+import { isAtOrBelow, resolveDottedPath, setAt, valueAt, type Segments } from './config-path.js';
 import { formatPath } from './document-path.js';
 import type { Experiment } from './experiment.types.js';
 import { readSourceFile, positionOf, type SourceFile } from './load.js';
@@ -116,10 +116,6 @@ function fillRequiredFromSweep(written: Experiment, messages: SchemaMessage[]): 
     filled = true;
   }
   return filled;
-}
-
-function valueAt(document: unknown, segments: Segments): unknown {
-  return segments.reduce<unknown>((node, segment) => (node && typeof node === 'object' ? (node as Record<string | number, unknown>)[segment] : undefined), document);
 }
 
 function invalid(file: string, problems: Problem[]): UserError {

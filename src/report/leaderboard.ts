@@ -1,7 +1,8 @@
-import type { RunRow } from '../store/run-store.js';
-import { latestPerTrial } from './latest-runs.js';
 import { createHash } from 'node:crypto';
 import stableStringify from 'fast-json-stable-stringify';
+import { valueAt } from '../config/config-path.js';
+import type { RunRow } from '../store/run-store.js';
+import { latestPerTrial } from './latest-runs.js';
 import { configKey, flatten, withoutSeed } from './run-config.js';
 import { mean, variance } from './stats.js';
 
@@ -107,7 +108,7 @@ function tellApart(entries: LeaderboardEntry[], identities: Map<LeaderboardEntry
         continue;
       }
       for (const path of columns) {
-        const value = path.split('.').reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), identity);
+        const value = valueAt(identity, path.split('.'));
         if (value !== undefined) entry.params[path] = value;
       }
     }
