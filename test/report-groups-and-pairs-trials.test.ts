@@ -58,6 +58,14 @@ function database() {
 
 const completed = (accuracy: number): RunOutcome => ({ status: 'completed', testAccuracy: accuracy });
 
+/** One completed run on main per edited version of the tiny experiment, each less accurate than the one before. */
+function editedRuns(...edits: ((yaml: string) => string)[]) {
+  const { record, cli, close } = database();
+  edits.forEach((edit, i) => record(trials(edit(experiment()))[0]!, 'main', completed(0.8 - 0.05 * i)));
+  close();
+  return cli;
+}
+
 describe('runner diff pairs a trial the way the sweep identifies it', () => {
   it('pairs a config whose branch changed only its description or data path', () => {
     const { record, cli, close } = database();
@@ -153,14 +161,11 @@ describe('runner report', () => {
   });
 
   it('tells apart runs of an edited file: the fields that changed become columns, or one config column when many did', () => {
-    const { record, cli, close } = database();
-    const [relu] = trials(experiment());
-    const [tanh] = trials(experiment().replace('activation: relu', 'activation: tanh'));
-    const [deeper] = trials(experiment().replace('    - { type: flatten }\n', '    - { type: flatten }\n    - { type: dense, units: 32, activation: relu }\n'));
-    record(relu!, 'main', completed(0.8));
-    record(tanh!, 'main', completed(0.7));
-    record(deeper!, 'main', completed(0.75));
-    close();
+    const cli = editedRuns(
+      (yaml) => yaml,
+      (yaml) => yaml.replace('activation: relu', 'activation: tanh'),
+      (yaml) => yaml.replace('    - { type: flatten }\n', '    - { type: flatten }\n    - { type: dense, units: 32, activation: relu }\n'),
+    );
     const board = JSON.parse(cli('report', '--json').stdout) as Leaderboard;
     // Against the deeper model every layer after the first differs; relu against tanh differs in one field.
     expect(board.entries.map((e) => e.params['model.layers.1.activation'] ?? null)).toEqual([null, null, null]);
@@ -169,12 +174,7 @@ describe('runner report', () => {
   });
 
   it('tells apart runs of a file edited in one field with that field as a column', () => {
-    const { record, cli, close } = database();
-    const [relu] = trials(experiment());
-    const [tanh] = trials(experiment().replace('activation: relu', 'activation: tanh'));
-    record(relu!, 'main', completed(0.8));
-    record(tanh!, 'main', completed(0.7));
-    close();
+    const cli = editedRuns((yaml) => yaml, (yaml) => yaml.replace('activation: relu', 'activation: tanh'));
     const board = JSON.parse(cli('report', '--json').stdout) as Leaderboard;
     expect(board.entries.map((e) => e.params['model.layers.1.activation'])).toEqual(['relu', 'tanh']);
     expect(board.columns).toEqual(['model.layers.1.activation']);
@@ -182,12 +182,7 @@ describe('runner report', () => {
   });
 
   it('heads a column with its full path where the short name is taken (train.epochs beside the epochs run)', () => {
-    const { record, cli, close } = database();
-    const [one] = trials(experiment());
-    const [two] = trials(experiment().replace('train: { epochs: 1', 'train: { epochs: 2'));
-    record(one!, 'main', completed(0.8));
-    record(two!, 'main', completed(0.7));
-    close();
+    const cli = editedRuns((yaml) => yaml, (yaml) => yaml.replace('train: { epochs: 1', 'train: { epochs: 2'));
     const header = cli('report').stdout.split('\n')[1]!;
     expect(header).toMatch(/│ train\.epochs\s+│ test acc\s+│ test loss\s+│ epochs\s+│/);
   });
