@@ -6,7 +6,7 @@ import { execFileSync, fork, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { probeNative } from '../src/backend/select.js';
+import { backendEntry } from '../src/backend/registry.js';
 import { loadDataset } from '../src/data/dataset.js';
 import { packageRoot } from '../src/package-root.js';
 import { RunStore } from '../src/store/run-store.js';
@@ -48,6 +48,22 @@ const fmt = (n: number | undefined, digits = 0) => (n === undefined ? '—' : n.
 const machine = `${cpus()[0]?.model.trim()} × ${cpus().length} cores, Node ${process.version}`;
 console.log(`# runner bench — ${new Date().toISOString().slice(0, 10)} — ${machine}\n`);
 
+// On a GPU machine the webgpu rows come first; `--webgpu-only` stops after them.
+const webgpuProbe = await backendEntry('webgpu').probe({ gpu: process.env.RUNNER_GPU });
+if (webgpuProbe.gpu || process.env.BENCH_WEBGPU) {
+  const { benchWebGpu } = await import('./webgpu.js');
+  const small = !webgpuProbe.gpu;
+  await benchWebGpu({
+    samples: Number(process.env.BENCH_WEBGPU_SAMPLES ?? (small ? 1024 : 30000)),
+    batches: small ? [32, 128] : [32, 128, 512],
+    parallel: small ? [1, 2] : [1, 2, 4],
+    peer: PEER,
+  });
+  if (process.argv.includes('--webgpu-only')) process.exit(0);
+  console.log();
+}
+
+
 // Dataset load.
 const loads: number[] = [];
 for (let i = 0; i < 3; i++) {
@@ -58,7 +74,7 @@ for (let i = 0; i < 3; i++) {
 console.log(`Fashion-MNIST load (60,000 + 10,000 images): ${Math.min(...loads).toFixed(2)} s best of 3\n`);
 
 // Throughput per backend, one process each.
-const native = (await probeNative()).some((p) => p.loaded);
+const native = (await backendEntry('tensorflow').probe({})).usable;
 const single: Throughput[] = [];
 if (native) single.push(await throughput('tensorflow', WASM_SAMPLES));
 single.push(await throughput('wasm', WASM_SAMPLES, 2));

@@ -3,6 +3,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import chalk from 'chalk';
 import { RuntimeFailure, UserError } from './errors.js';
 import { collect, positiveInteger } from './commands/options.js';
+import { BACKEND_REQUESTS } from './backend/names.js';
 
 /**
  * The command layer: parse arguments, call one function of the pipeline, map its errors to exit codes.
@@ -21,7 +22,8 @@ const exitWith =
     commandExitCode = await command(...args);
   };
 
-const backendOption = () => new Option('--backend <name>', 'training backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']);
+const backendOption = () => new Option('--backend <name>', 'training backend (auto: a GPU backend if one is usable, else the best CPU one)').choices(BACKEND_REQUESTS);
+const gpuOption = ['--gpu <name>', 'on a machine with several GPUs, train on the one whose WebGPU adapter name contains this (see runner doctor)'] as const;
 const setOption = ['--set <path=value>', 'override a field of every experiment, e.g. --set train.epochs=1 (repeatable)', collect] as const;
 const intArg = (name: string) => (text: string) => {
   try {
@@ -46,7 +48,8 @@ program
   .argument('<files...>', 'experiment YAML files')
   .option(...setOption)
   .addOption(backendOption())
-  .option('--concurrency <n>', 'trials at once, each in its own process (default: one per core on CPU backends, 1 on a GPU)', intArg('--concurrency'))
+  .option(...gpuOption)
+  .option('--concurrency <n>', 'trials at once, each in its own process (default: one per core on CPU backends; on a GPU, what measurement showed best)', intArg('--concurrency'))
   .option('--repeat <n>', 'run each combination with n seeds', intArg('--repeat'))
   .option('--force', 're-run trials already completed on this branch')
   .option('--max-trials <n>', 'largest grid allowed (default 1000)', intArg('--max-trials'))
@@ -63,6 +66,7 @@ program
   .option('--repeat <n>', 'run each combination with n seeds', intArg('--repeat'))
   .option('--max-trials <n>', 'largest grid allowed (default 1000)', intArg('--max-trials'))
   .addOption(backendOption())
+  .option(...gpuOption)
   .option('--concurrency <n>', 'trials at once, for the wall-time total (default as for sweep)', intArg('--concurrency'))
   .option('--force', 'plan to re-run trials already completed on this branch')
   .option('--db <path>', 'run database whose runs the estimates come from (default runs/runs.sqlite, or RUNNER_DB)')
@@ -132,6 +136,7 @@ program
 program
   .command('doctor')
   .description('show the backends, GPU, dataset and database this machine has, and how to fix what is missing')
+  .option(...gpuOption)
   .option('--db <path>', 'run database')
   .option('--data-dir <dir>', 'directory holding Fashion-MNIST')
   .action(exitWith(async (options) => (await import('./commands/doctor.js')).doctorCommand(options)));

@@ -1,32 +1,27 @@
 import chalk from 'chalk';
 import { existsSync } from 'node:fs';
-import { probeNative } from '../backend/select.js';
+import { findVulkan } from '../backend/webgpu/vulkan.js';
 import { locateAfter, locateDataset, searchPath } from '../data/locate.js';
 import { databasePath } from './options.js';
 
 /** What is installed and usable, and what to do about each missing piece. */
-export async function doctorCommand(options: { db?: string; dataDir?: string }): Promise<number> {
+export async function doctorCommand(options: { db?: string; dataDir?: string; gpu?: string }): Promise<number> {
   const ok = (text: string) => console.log(`${chalk.green('✓')} ${text}`);
   const missing = (text: string, fix: string) => console.log(`${chalk.yellow('·')} ${text}\n    ${chalk.dim('→ ' + fix)}`);
   const tf = await import('@tensorflow/tfjs');
   console.log(chalk.bold(`runner doctor — Node ${process.version}, TensorFlow.js ${tf.version.tfjs}`));
 
   console.log(chalk.bold('\nbackends'));
-  for (const probe of await probeNative()) {
-    if (probe.loaded) {
-      const { activateBackend } = await import('../backend/select.js');
-      const info = await activateBackend('tensorflow');
-      if (info.gpu) ok(`tensorflow via ${probe.package}: GPU in use`);
-      else missing(`tensorflow via ${probe.package}: loads, but libtensorflow sees no GPU and runs on the CPU`, 'install CUDA 11.2 and cuDNN 8.1 for tfjs-node-gpu 4.22, then check with nvidia-smi');
-    } else {
-      const fix = probe.package.endsWith('-gpu')
-        ? 'npm install @tensorflow/tfjs-node-gpu@4.22.0 on a machine with internet and CUDA 11.2 / cuDNN 8.1 (its install downloads libtensorflow)'
-        : 'or, without a GPU, npm install @tensorflow/tfjs-node@4.22.0 (libtensorflow on the CPU, multi-threaded; also needs internet at install time)';
-      missing(`${probe.package}: ${probe.problem}`, fix);
-    }
+  const { BACKENDS } = await import('../backend/registry.js');
+  for (const entry of BACKENDS) {
+    const probe = await entry.probe({ gpu: options.gpu }, true);
+    const line = `${entry.name}: ${probe.detail}${probe.gpu ? ' — GPU' : ''}`;
+    if (probe.usable && (probe.gpu || !probe.fix)) ok(line);
+    else missing(line, probe.fix ?? entry.summary);
+    if (entry.name === 'webgpu' && process.platform === 'linux') describeVulkan(ok, missing);
   }
-  ok('wasm: bundled (@tensorflow/tfjs-backend-wasm), with the runner\'s training kernels; one core per trial, trials run in parallel processes');
-  ok('cpu: bundled; pure JavaScript, slow, used only when asked for (--backend cpu)');
+  const { chooseBackend } = await import('../backend/select.js');
+  console.log(`  auto → ${(await chooseBackend('auto', { gpu: options.gpu })).reason}`);
 
   console.log(chalk.bold('\ndataset'));
   const search = { dataDir: options.dataDir };
@@ -55,4 +50,21 @@ export async function doctorCommand(options: { db?: string; dataDir?: string }):
     ok(`${db}: ${counts.runs} runs in ${counts.sweeps} sweeps`);
   } else missing(`${db} does not exist yet`, 'it is created by the first `runner sweep`; --db PATH or RUNNER_DB choose another');
   return 0;
+}
+
+type Say = (text: string) => void;
+type SayMissing = (text: string, fix: string) => void;
+
+/** The pieces Dawn needs under Vulkan, so that "no adapter" comes with what exactly is missing. */
+function describeVulkan(ok: Say, missing: SayMissing): void {
+  const vulkan = findVulkan();
+  if (vulkan.loader) ok(`  Vulkan loader: ${vulkan.loader}`);
+  else missing('  Vulkan loader libvulkan.so.1: not found', 'apt-get install libvulkan1 (Fedora: vulkan-loader)');
+  if (vulkan.drivers.length === 0) {
+    missing('  Vulkan drivers: none found', 'NVIDIA: the driver ships nvidia_icd.json (needs libglvnd0 libgl1 libglx0 libegl1); AMD/Intel: apt-get install mesa-vulkan-drivers; set VK_ICD_FILENAMES to a manifest outside the standard folders');
+  }
+  for (const driver of vulkan.drivers) {
+    const from = vulkan.driversFrom ? ` (from ${vulkan.driversFrom})` : '';
+    ok(`  Vulkan driver: ${driver.manifest}${from} → ${driver.library ?? 'unreadable manifest'}`);
+  }
 }

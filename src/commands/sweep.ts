@@ -11,6 +11,7 @@ import { databasePath } from './options.js';
 export interface SweepCommandOptions {
   set?: string[];
   backend?: BackendRequest;
+  gpu?: string;
   concurrency?: number;
   repeat?: number;
   force?: boolean;
@@ -39,6 +40,7 @@ export async function sweepCommand(files: string[], options: SweepCommandOptions
         files,
         overrides,
         backend: options.backend,
+        gpu: options.gpu,
         concurrency: options.concurrency,
         force: Boolean(options.force),
         repeat: options.repeat,
@@ -77,6 +79,7 @@ export async function planCommand(files: string[], options: SweepCommandOptions)
     repeat: options.repeat,
     maxTrials: options.maxTrials,
     backend: options.backend,
+    gpu: options.gpu,
     concurrency: options.concurrency,
     force: Boolean(options.force),
     dbPath: databasePath(options.db),

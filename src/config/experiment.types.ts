@@ -56,9 +56,9 @@ export interface Experiment {
    */
   description?: string;
   /**
-   * TensorFlow.js backend to train on; the --backend flag wins over this field. auto tries tfjs-node-gpu, tfjs-node, wasm, then cpu.
+   * TensorFlow.js backend to train on; the --backend flag wins over this field. auto takes tfjs-node-gpu if it uses a GPU, then webgpu on a hardware GPU adapter, then tfjs-node, then wasm. webgpu named here runs on a CPU adapter (SwiftShader) too.
    */
-  backend?: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+  backend?: 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
   /**
    * Run every sweep combination this many times with seeds train.seed, train.seed+1, ... so results carry a mean and a spread.
    */

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { useCpuForShapes } from '../backend/select.js';
+import { ensureBackendForShapes } from '../backend/shapes.js';
 import { compileLayer } from '../model/build.js';
 import { SeededRandom } from '../trial/random.js';
 import type { Layer } from './experiment.types.js';
@@ -55,7 +55,7 @@ function buildShapes(config: TrialConfig): { problems: ModelProblem[]; summary: 
     });
     return { problems, summary };
   }
-  useCpuForShapes();
+  ensureBackendForShapes();
   const seeds = new SeededRandom(config.train.seed);
   const model = tf.sequential();
   try {

@@ -17,7 +17,7 @@ export function renderRunDetails(run: RunDetails): string {
 function header(run: RunDetails): string {
   const { git, metrics } = run;
   const where = git.branch ? `branch ${git.branch}${git.commit ? ` @ ${git.commit.slice(0, 8)}` : ''}${git.dirty ? ' (uncommitted changes)' : ''}` : 'no git';
-  const facts = [run.file, where, `backend ${run.backend ?? '—'}`, `seed ${run.seed}`, `started ${run.startedAt.replace('T', ' ').slice(0, 19)}`];
+  const facts = [run.file, where, `backend ${run.backend ?? '—'}${run.device ? ` on ${run.device.device || run.device.architecture} (${run.device.description})` : run.gpu ? ' (GPU)' : ''}`, `seed ${run.seed}`, `started ${run.startedAt.replace('T', ' ').slice(0, 19)}`];
   const params = Object.entries(run.params).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
   return [
     `${chalk.bold(`Run ${run.id}`)}  ${run.experiment}  ${STATUS_COLOUR[run.status](run.status)}`,

@@ -13,6 +13,9 @@ export interface RunDetails {
   error: string | null;
   git: { branch: string | null; commit: string | null; dirty: boolean | null };
   backend: string | null;
+  /** The GPU trained on: the WebGPU adapter's device name and driver, when there was one. */
+  device: { vendor: string; architecture: string; device: string; description: string } | null;
+  gpu: boolean | null;
   startedAt: string;
   seed: number;
   params: Record<string, unknown>;
@@ -53,6 +56,8 @@ export function runDetails(row: RunRow, epochs: EpochRow[]): RunDetails {
     error: row.error,
     git: { branch: row.git_branch, commit: row.git_commit, dirty: row.git_dirty === null ? null : Boolean(row.git_dirty) },
     backend: row.backend,
+    device: row.device_json ? JSON.parse(row.device_json) : null,
+    gpu: row.gpu === null ? null : Boolean(row.gpu),
     startedAt: row.started_at,
     seed: row.seed,
     params: sweepParams(row),

@@ -63,4 +63,8 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE epochs ADD COLUMN val_seconds REAL;
   ALTER TABLE runs ADD COLUMN test_seconds REAL;
   `,
+  // The GPU a run trained on (WebGPU adapter: vendor, architecture, device, description), as JSON.
+  `
+  ALTER TABLE runs ADD COLUMN device_json TEXT;
+  `,
 ];

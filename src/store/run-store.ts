@@ -53,6 +53,8 @@ export interface RunOutcome {
   gpu?: boolean;
   tfjsVersion?: string;
   backend?: string;
+  /** The GPU adapter trained on, when the backend reports one. */
+  device?: { vendor: string; architecture: string; device: string; description: string };
   testLoss?: number;
   testAccuracy?: number;
   testSeconds?: number;
@@ -78,6 +80,7 @@ export interface RunRow {
   backend: string | null;
   gpu: number | null;
   tfjs_version: string | null;
+  device_json: string | null;
   host: string;
   pid: number;
   status: RunStatus;
@@ -217,7 +220,7 @@ export class RunStore {
     this.db
       .prepare(
         `UPDATE runs SET status = @status, error = @error, finished_at = @finishedAt, seconds = @seconds, param_count = @paramCount,
-          best_epoch = @bestEpoch, gpu = @gpu, tfjs_version = @tfjsVersion, backend = COALESCE(@backend, backend),
+          best_epoch = @bestEpoch, gpu = @gpu, tfjs_version = @tfjsVersion, backend = COALESCE(@backend, backend), device_json = @device,
           test_loss = @testLoss, test_accuracy = @testAccuracy, test_seconds = @testSeconds, confusion_json = @confusion, class_metrics_json = @classMetrics,
           mistakes_json = @mistakes, model_dir = @modelDir
          WHERE id = @runId`,
@@ -233,6 +236,7 @@ export class RunStore {
         gpu: o.gpu === undefined ? null : Number(o.gpu),
         tfjsVersion: o.tfjsVersion ?? null,
         backend: o.backend ?? null,
+        device: o.device ? JSON.stringify(o.device) : null,
         testLoss: finite(o.testLoss),
         testAccuracy: finite(o.testAccuracy),
         testSeconds: o.testSeconds ?? null,

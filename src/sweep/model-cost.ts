@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import { useCpuForShapes } from '../backend/select.js';
+import { ensureBackendForShapes } from '../backend/shapes.js';
 import type { TrialConfig } from '../config/resolved.js';
 import { buildModel } from '../model/build.js';
 
@@ -15,7 +15,7 @@ const VIEWS = new Set(['Flatten', 'Reshape']);
 
 /** Size and forward cost of the model a config builds, from a shape-only build on the cpu backend. */
 export function modelCost(config: TrialConfig): ModelCost {
-  useCpuForShapes();
+  ensureBackendForShapes();
   const model = buildModel(config);
   try {
     return { params: model.countParams(), macsPerSample: model.layers.reduce((sum, layer) => sum + layerMacs(layer), 0) };

@@ -1,6 +1,6 @@
 import stableStringify from 'fast-json-stable-stringify';
 import { existsSync } from 'node:fs';
-import { chooseBackend, type BackendChoice, type BackendRequest } from '../backend/select.js';
+import { chooseBackend, defaultConcurrency, type BackendChoice, type BackendRequest } from '../backend/select.js';
 import type { Override } from '../config/load-experiment.js';
 import type { TrialConfig } from '../config/resolved.js';
 import { gitInfo } from '../git.js';
@@ -8,7 +8,7 @@ import { RunStore, type RunTiming } from '../store/run-store.js';
 import { estimateDuration, wallTime, type Estimate, type MeasuredRun } from './estimate.js';
 import type { TrialSpec } from './expand.js';
 import { modelCost, type ModelCost } from './model-cost.js';
-import { defaultConcurrency, planSweep, trialLabel } from './run-sweep.js';
+import { planSweep, trialLabel } from './run-sweep.js';
 
 export interface PlanOptions {
   files: string[];
@@ -16,6 +16,7 @@ export interface PlanOptions {
   repeat?: number;
   maxTrials?: number;
   backend?: BackendRequest;
+  gpu?: string;
   concurrency?: number;
   force: boolean;
   dbPath: string;
@@ -43,8 +44,8 @@ export interface SweepPlanReport {
 /** `runner plan` and `sweep --dry-run`: what a sweep would run, each trial's size, and how long it should take. Trains nothing, creates no database. */
 export async function planTrials(options: PlanOptions): Promise<SweepPlanReport> {
   const { trials, backend: requested } = planSweep(options);
-  const backend = await chooseBackend(options.backend ?? requested);
-  const concurrency = options.concurrency ?? defaultConcurrency(backend.name);
+  const backend = await chooseBackend(options.backend ?? requested, { gpu: options.gpu });
+  const concurrency = options.concurrency ?? defaultConcurrency(backend);
   const { timings, completed } = existsSync(options.dbPath) ? readHistory(options.dbPath) : { timings: [], completed: new Set<string>() };
   const costOf = memoizedCost();
   const measured = timings.flatMap((t) => measuredRun(t, costOf));

@@ -1,9 +1,8 @@
 import PQueue from 'p-queue';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
-import { chooseBackend, type BackendChoice, type BackendRequest } from '../backend/select.js';
+import { chooseBackend, defaultConcurrency, type BackendChoice, type BackendRequest } from '../backend/select.js';
 import { loadExperiment, type Override } from '../config/load-experiment.js';
 import { loadDataset } from '../data/dataset.js';
 import { locateDataset, type DataLocation } from '../data/locate.js';
@@ -23,6 +22,8 @@ export interface SweepOptions {
   files: string[];
   overrides: Override[];
   backend?: BackendRequest;
+  /** On a machine with several GPUs, the one to train on (index or adapter name). */
+  gpu?: string;
   concurrency?: number;
   force: boolean;
   repeat?: number;
@@ -86,9 +87,9 @@ export function planSweep(options: Pick<SweepOptions, 'files' | 'overrides' | 'r
 export async function runSweep(options: SweepOptions, reporter: SweepReporter, stop: AbortSignal): Promise<SweepSummary> {
   const plan = planSweep(options);
   const trials = plan.trials;
-  const backend = await chooseBackend(options.backend ?? plan.backend);
+  const backend = await chooseBackend(options.backend ?? plan.backend, { gpu: options.gpu });
   const data = await findData(trials, options.dataDir);
-  const concurrency = options.concurrency ?? defaultConcurrency(backend.name);
+  const concurrency = options.concurrency ?? defaultConcurrency(backend);
 
   const store = new RunStore(options.dbPath);
   try {
@@ -140,7 +141,7 @@ export async function runSweep(options: SweepOptions, reporter: SweepReporter, s
         }
         reporter.trialStarted(trial);
         const outcome = await runTrialProcess(
-          { type: 'run', config: spec.config, backend: backend.name, data: data.get(spec.config.data.path)!, modelDir },
+          { type: 'run', config: spec.config, backend: backend.name, gpu: options.gpu, data: data.get(spec.config.data.path)!, modelDir },
           {
             onBatch: (epoch, batch, batches, loss) => reporter.trialBatch(trial, epoch, batch, batches, loss),
             onEpoch: (record) => {
@@ -165,15 +166,6 @@ export async function runSweep(options: SweepOptions, reporter: SweepReporter, s
   } finally {
     store.close();
   }
-}
-
-/**
- * CPU backends run one thread per process, so one trial per core pays off;
- * a GPU is shared best by one trial at a time.
- */
-export function defaultConcurrency(backend: BackendChoice['name']): number {
-  if (backend === 'tensorflow') return 1;
-  return Math.max(1, Math.min(availableParallelism(), 8));
 }
 
 /**

@@ -9,7 +9,9 @@ const CRASH_SIGNALS = new Set<NodeJS.Signals>(['SIGSEGV', 'SIGBUS', 'SIGFPE', 'S
 
 /** What a finished trial process means for its run row: status, error text and, when trained, the results. */
 export function runOutcome(outcome: TrialProcessOutcome, modelDir: string, stopped: boolean): { status: FinalStatus; record: RunOutcome; result?: TrialResult; error?: string } {
-  const info = outcome.backend ? { gpu: outcome.backend.gpu, tfjsVersion: outcome.backend.tfjsVersion, backend: outcome.backend.name } : {};
+  const adapter = outcome.backend?.adapter;
+  const device = adapter && { vendor: adapter.vendor, architecture: adapter.architecture, device: adapter.device, description: adapter.description };
+  const info = outcome.backend ? { gpu: outcome.backend.gpu, tfjsVersion: outcome.backend.tfjsVersion, backend: outcome.backend.name, device } : {};
   if (outcome.kind === 'killed' && !CRASH_SIGNALS.has(outcome.signal)) {
     // Killed from outside (kill -9, the OOM killer, or the parent stopping it): the trial did nothing wrong
     // and did not finish, so it is run again next time, like the runs of a runner that died.
@@ -23,7 +25,9 @@ export function runOutcome(outcome: TrialProcessOutcome, modelDir: string, stopp
   }
   const { result } = outcome;
   const status: FinalStatus = result.outcome;
-  const error = result.divergedAt ? `loss became ${result.divergedAt.loss} at epoch ${result.divergedAt.epoch}, batch ${result.divergedAt.batch}` : undefined;
+  const at = result.divergedAt;
+  const batches = at && (at.firstBatch === at.batch ? `batch ${at.batch}` : `batches ${at.firstBatch}–${at.batch}`);
+  const error = at ? `loss became ${at.loss} at epoch ${at.epoch}, ${batches}` : undefined;
   const record: RunOutcome = {
     status,
     error: status === 'interrupted' ? 'stopped by the user' : error,

@@ -25,7 +25,7 @@ const MAX_MISTAKES = 48;
 const EPSILON = 1e-7;
 
 /** Scores `indices` of `set` (all of it by default) in chunks; loss is computed in JS from the outputs so it matches the configured loss on every backend. */
-export function scoreSet(model: tf.LayersModel, config: TrialConfig, set: LabelledImages, indices?: ArrayLike<number>): Score {
+export async function scoreSet(model: tf.LayersModel, config: TrialConfig, set: LabelledImages, indices?: ArrayLike<number>): Promise<Score> {
   const order = indices ?? Uint32Array.from({ length: set.count }, (_, i) => i);
   const confusion = Array.from({ length: CLASS_COUNT }, () => new Array<number>(CLASS_COUNT).fill(0));
   const mistakes: Mistake[] = [];
@@ -34,8 +34,9 @@ export function scoreSet(model: tf.LayersModel, config: TrialConfig, set: Labell
   for (let start = 0; start < order.length; start += CHUNK) {
     const chunk = Array.prototype.slice.call(order, start, Math.min(start + CHUNK, order.length)) as number[];
     const predictions = tf.tidy(() => model.predict(inputTensor(gatherPixels(set, chunk), chunk.length, config.model.input)) as tf.Tensor);
-    // Read outside tidy: tidy walks whatever it returns looking for tensors, element by element.
-    const outputs = predictions.dataSync() as Float32Array;
+    // Read outside tidy: tidy walks whatever it returns looking for tensors, element by element. Asynchronously,
+    // because a synchronous read throws on WebGPU in Node.
+    const outputs = (await predictions.data()) as Float32Array;
     predictions.dispose();
     chunk.forEach((sample, n) => {
       const row = outputs.subarray(n * CLASS_COUNT, (n + 1) * CLASS_COUNT);

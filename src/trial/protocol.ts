@@ -9,6 +9,8 @@ export interface RunTrialMessage {
   type: 'run';
   config: TrialConfig;
   backend: BackendName;
+  /** The GPU to train on, where the machine has several. */
+  gpu?: string;
   data: DataLocation;
   modelDir: string;
 }

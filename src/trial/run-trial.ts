@@ -32,7 +32,7 @@ export async function runTrial(config: TrialConfig, dataset: Dataset, events: Tr
     const result: TrialResult = { ...training, paramCount: model.countParams(), seconds: 0 };
     if (training.outcome === 'completed') {
       const testStarted = performance.now();
-      const test = scoreSet(model, config, testSet);
+      const test = await scoreSet(model, config, testSet);
       result.test = { ...test, classes: classMetrics(test.confusion), seconds: (performance.now() - testStarted) / 1000 };
       if (modelDir) await saveModel(model, modelDir);
     }

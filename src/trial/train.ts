@@ -7,6 +7,10 @@ import { augmentBatch } from './augment.js';
 import { gatherLabels, gatherPixels, inputTensor, targetTensor } from './batches.js';
 import { scoreSet } from './evaluate.js';
 import { SeededRandom } from './random.js';
+import { TrainStep } from './train-step.js';
+
+/** Batches between reads of the loss totals: each read waits for the device, so they are spaced out. */
+const READ_EVERY = 16;
 
 export interface EpochRecord {
   epoch: number;
@@ -42,14 +46,15 @@ export interface TrainingResult {
   /** Epoch whose weights the model holds at the end (early stopping restores the best). */
   bestEpoch: number;
   stoppedEarly: boolean;
-  divergedAt?: { epoch: number; batch: number; loss: number };
+  /** The first non-finite loss total was seen after `batch`; it went bad somewhere from `firstBatch` on. */
+  divergedAt?: { epoch: number; firstBatch: number; batch: number; loss: number };
 }
 
 type Monitor = 'loss' | 'accuracy' | 'valLoss' | 'valAccuracy';
 
 /**
  * Trains with the runner's own seeded epoch shuffle (fit's shuffle uses Math.random) and
- * augmentation on training batches only. Nothing here depends on the backend.
+ * augmentation on training batches only. Nothing here depends on the backend; nothing is read back per batch.
  */
 export async function trainModel(model: tf.Sequential, config: TrialConfig, data: TrainingData, events: TrainingEvents = {}): Promise<TrainingResult> {
   const { train: settings } = config;
@@ -65,14 +70,30 @@ export async function trainModel(model: tf.Sequential, config: TrialConfig, data
   let best: { epoch: number; value: number; weights?: tf.Tensor[] } = { epoch: 0, value: Number.NaN };
   let stoppedEarly = false;
 
+  const step = new TrainStep(model, !oneHot);
   try {
     for (let epoch = 1; epoch <= settings.epochs; epoch++) {
       const started = performance.now();
       const order = random.permutation(samples);
-      let lossSum = 0;
-      let accuracySum = 0;
+      step.reset();
+      // The totals of the batches up to `through`, being read while later batches run.
+      let pending: { through: number; totals: Promise<{ loss: number; correct: number }> } | undefined;
+      let checkedThrough = 0;
+      let seen = 0;
+      let totals = { loss: 0, correct: 0 };
+      /** Waits for the totals being read; a non-finite loss among the batches they cover ends training. */
+      const check = async (): Promise<TrainingResult | undefined> => {
+        if (!pending) return undefined;
+        const { through } = pending;
+        totals = await pending.totals;
+        pending = undefined;
+        if (!Number.isFinite(totals.loss)) return finish('diverged', { epoch, batch: through, firstBatch: checkedThrough + 1, loss: totals.loss });
+        checkedThrough = through;
+        events.onBatch?.(epoch, through, batches, totals.loss / Math.min(samples, through * settings.batchSize));
+        return undefined;
+      };
       for (let batch = 0; batch < batches; batch++) {
-        // trainOnBatch resolves through microtasks only; without a macrotask turn, signals and IPC would wait for the epoch to end.
+        // Lets signals and IPC in between batches, which otherwise resolve through microtasks only.
         await new Promise((resolve) => setImmediate(resolve));
         if (events.shouldStop?.()) return finish('interrupted');
         const picked = order.subarray(batch * settings.batchSize, Math.min(samples, (batch + 1) * settings.batchSize));
@@ -82,21 +103,25 @@ export async function trainModel(model: tf.Sequential, config: TrialConfig, data
         reseedDropout(model, random);
         const x = inputTensor(pixels, indices.length, config.model.input);
         const y = targetTensor(gatherLabels(data.train, indices), oneHot);
-        const [loss, accuracy] = (await model.trainOnBatch(x, y)) as number[];
+        step.run(x, y);
         x.dispose();
         y.dispose();
-        if (!Number.isFinite(loss)) return finish('diverged', { epoch, batch: batch + 1, loss: loss! });
-        lossSum += loss! * indices.length;
-        accuracySum += accuracy! * indices.length;
-        events.onBatch?.(epoch, batch + 1, batches, loss!);
+        seen += indices.length;
+        if ((batch + 1) % READ_EVERY === 0 || batch + 1 === batches) {
+          const diverged = await check();
+          if (diverged) return diverged;
+          pending = { through: batch + 1, totals: step.read() };
+        }
       }
+      const diverged = await check();
+      if (diverged) return diverged;
       const validationStarted = performance.now();
-      const validation = scoreSet(model, config, data.validation, data.validationIndices);
+      const validation = await scoreSet(model, config, data.validation, data.validationIndices);
       const finished = performance.now();
       const record: EpochRecord = {
         epoch,
-        loss: lossSum / samples,
-        accuracy: accuracySum / samples,
+        loss: totals.loss / seen,
+        accuracy: totals.correct / seen,
         valLoss: validation.loss,
         valAccuracy: validation.accuracy,
         seconds: (finished - started) / 1000,
@@ -120,6 +145,7 @@ export async function trainModel(model: tf.Sequential, config: TrialConfig, data
     if (best.weights) model.setWeights(best.weights);
     return finish('completed');
   } finally {
+    step.dispose();
     best.weights?.forEach((w) => w.dispose());
   }
 

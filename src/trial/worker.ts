@@ -24,7 +24,7 @@ function send(message: WorkerMessage): Promise<void> {
 process.once('message', async (message: RunTrialMessage) => {
   try {
     const started = performance.now();
-    const backend = await activateBackend(message.backend);
+    const backend = await activateBackend(message.backend, { gpu: message.gpu });
     const dataset = { ...readLocation(message.data), location: message.data };
     await send({ type: 'ready', backend, loadSeconds: (performance.now() - started) / 1000 });
     let lastBatchReport = 0;

@@ -1,0 +1,195 @@
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { BACKEND_NAMES, type BackendName } from './names.js';
+import { wasmBinaryDir } from './wasm-paths.js';
+import type { AdapterInfo, DawnOptions } from './webgpu/dawn.js';
+import { findVulkan } from './webgpu/vulkan.js';
+
+/** What a backend's probe found on this machine, without training anything. */
+export interface Probe {
+  usable: boolean;
+  /** Trains on a GPU (a CPU adapter such as SwiftShader does not count). */
+  gpu: boolean;
+  /** One line: what was found, or why it cannot be used. */
+  detail: string;
+  /** What to install or change when it is unusable or runs on the CPU. */
+  fix?: string;
+  adapter?: AdapterInfo;
+}
+
+export interface BackendInfo {
+  name: BackendName;
+  /** The npm package that provided the tensorflow backend, when that is the one. */
+  package?: string;
+  gpu: boolean;
+  tfjsVersion: string;
+  /** The WebGPU adapter trained on. */
+  adapter?: AdapterInfo;
+}
+
+export interface MachineOptions {
+  /** A GPU by index or adapter name, for machines with several. */
+  gpu?: string;
+}
+
+export interface BackendEntry {
+  name: BackendName;
+  /** For `doctor` and `--help`. */
+  summary: string;
+  /** `auto` takes this backend without a GPU too (in registry order, after every GPU one). */
+  autoWithoutGpu: boolean;
+  /** `asked`: the user named this backend (or doctor looks), so a slow or noisy check is worth it. */
+  probe(options: MachineOptions, asked?: boolean): Promise<Probe>;
+  /** Makes it tfjs's active backend in this process, ready to train. */
+  activate(options: MachineOptions): Promise<BackendInfo>;
+  /** Trials at once on one machine, when --concurrency is not given. */
+  defaultConcurrency(probe: Probe, cores: number): number;
+}
+
+const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
+
+async function loadNative(): Promise<{ package?: string; problems: string[] }> {
+  const problems: string[] = [];
+  for (const pkg of NATIVE_PACKAGES) {
+    try {
+      await import(pkg);
+      return { package: pkg, problems };
+    } catch (error) {
+      const message = (error as Error).message ?? String(error);
+      const notInstalled = /Cannot find (package|module)/.test(message) && message.includes(pkg);
+      problems.push(`${pkg}: ${notInstalled ? 'not installed' : message.split('\n')[0]!.slice(0, 160)}`);
+    }
+  }
+  return { problems };
+}
+
+async function setActive(name: BackendName): Promise<void> {
+  // Production mode skips per-op debug checks and the cpu backend's "install tfjs-node" banner.
+  tf.enableProdMode();
+  if (!(await tf.setBackend(name))) throw new Error(`tfjs could not initialise the ${name} backend`);
+  await tf.ready();
+}
+
+function dawnOptions(options: MachineOptions): DawnOptions {
+  return { gpu: options.gpu };
+}
+
+const tensorflow: BackendEntry = {
+  name: 'tensorflow',
+  summary: 'libtensorflow through @tensorflow/tfjs-node-gpu (CUDA 11.2 / cuDNN 8.1) or @tensorflow/tfjs-node (CPU, multi-threaded)',
+  autoWithoutGpu: true,
+  async probe() {
+    const loaded = await loadNative();
+    if (!loaded.package) {
+      return {
+        usable: false,
+        gpu: false,
+        detail: loaded.problems.join('; '),
+        fix: 'npm install @tensorflow/tfjs-node-gpu@4.22.0 (needs internet at install time, and CUDA 11.2 / cuDNN 8.1 for the GPU), or @tensorflow/tfjs-node@4.22.0 for the CPU',
+      };
+    }
+    const info = await tensorflow.activate({});
+    return info.gpu
+      ? { usable: true, gpu: true, detail: `via ${loaded.package}, GPU in use` }
+      : { usable: true, gpu: false, detail: `via ${loaded.package}, on the CPU`, fix: loaded.package.endsWith('-gpu') ? 'install CUDA 11.2 and cuDNN 8.1 for tfjs-node-gpu 4.22' : undefined };
+  },
+  async activate() {
+    const loaded = await loadNative();
+    if (!loaded.package) throw new Error(`no tfjs-node package loads in this process (${loaded.problems.join('; ')})`);
+    await setActive('tensorflow');
+    // tfjs-node-gpu falls back to the CPU silently when CUDA/cuDNN are missing; this flag tells.
+    const gpu = Boolean((tf.backend() as { isUsingGpuDevice?: boolean }).isUsingGpuDevice);
+    return { name: 'tensorflow', package: loaded.package, gpu, tfjsVersion: tf.version.tfjs };
+  },
+  // libtensorflow uses every core (or the whole GPU) from one process.
+  defaultConcurrency: () => 1,
+};
+
+const webgpu: BackendEntry = {
+  name: 'webgpu',
+  summary: 'WebGPU through Dawn (npm webgpu): Vulkan on Linux, Metal on macOS, D3D12 on Windows; no CUDA needed',
+  autoWithoutGpu: false,
+  async probe(options, asked) {
+    const hardware = hardwareVulkanDrivers();
+    if (!asked && hardware && hardware.length === 0) {
+      // Opening Dawn on a CPU-only driver costs time and prints its complaints to stderr: only asked-for runs pay.
+      return { usable: true, gpu: false, detail: 'no hardware Vulkan driver (CPU ones only, or none); named with --backend webgpu it runs on a CPU adapter such as SwiftShader', fix: 'install the GPU\'s Vulkan driver (see VK_ICD_FILENAMES)' };
+    }
+    const { probeAdapter } = await import('./webgpu/dawn.js');
+    const { adapter, problem } = await probeAdapter(dawnOptions(options));
+    if (!adapter) {
+      return {
+        usable: false,
+        gpu: false,
+        detail: problem ?? 'no adapter',
+        fix: 'Linux: apt-get install libvulkan1 and the GPU\'s Vulkan driver (NVIDIA: the driver\'s nvidia_icd.json plus libglvnd0 libgl1 libglx0 libegl1; AMD/Intel: mesa-vulkan-drivers); point VK_ICD_FILENAMES at the driver\'s ICD file if it is not found',
+      };
+    }
+    const name = `${adapter.device || adapter.architecture} (${adapter.vendor}; ${adapter.description})`;
+    return adapter.software
+      ? { usable: true, gpu: false, adapter, detail: `${name}: a CPU implementation of Vulkan, used only when asked for (--backend webgpu)`, fix: 'install the GPU\'s Vulkan driver; see VK_ICD_FILENAMES' }
+      : { usable: true, gpu: true, adapter, detail: name };
+  },
+  async activate(options) {
+    const { installDawn, describeAdapter } = await import('./webgpu/dawn.js');
+    const gpu = await installDawn(dawnOptions(options));
+    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    if (!adapter) throw new Error('Dawn found no WebGPU adapter (run `runner doctor`)');
+    // The package registers its backend at import, and only when navigator.gpu exists.
+    await import('@tensorflow/tfjs-backend-webgpu');
+    const { registerWebGpuTrainingKernels } = await import('./webgpu-training/index.js');
+    registerWebGpuTrainingKernels();
+    await setActive('webgpu');
+    const info = describeAdapter(adapter);
+    return { name: 'webgpu', gpu: !info.software, tfjsVersion: tf.version.tfjs, adapter: info };
+  },
+  // Measured on an H200 (README): see the bench's "trials in parallel on one GPU" rows.
+  defaultConcurrency: (probe) => (probe.gpu ? WEBGPU_TRIALS_PER_GPU : 1),
+};
+
+/** Vulkan driver manifests that are not CPU implementations; undefined where Dawn does not go through Vulkan. */
+function hardwareVulkanDrivers(): string[] | undefined {
+  if (process.platform !== 'linux') return undefined;
+  return findVulkan().drivers.filter((d) => !SOFTWARE_DRIVER.test(`${d.manifest} ${d.library ?? ''}`)).map((d) => d.manifest);
+}
+
+const SOFTWARE_DRIVER = /lvp_icd|lavapipe|swiftshader|llvmpipe/i;
+
+/** Trials sharing one GPU through WebGPU; each trial is dispatch-bound on its own CPU core, so a few overlap well. */
+const WEBGPU_TRIALS_PER_GPU = 2;
+
+const wasm: BackendEntry = {
+  name: 'wasm',
+  summary: 'bundled (@tensorflow/tfjs-backend-wasm) with the runner\'s training kernels; one core per trial, trials run in parallel processes',
+  autoWithoutGpu: true,
+  probe: async () => ({ usable: true, gpu: false, detail: 'bundled' }),
+  async activate() {
+    setWasmPaths(wasmBinaryDir());
+    const { registerWasmTrainingKernels } = await import('./wasm-training/index.js');
+    registerWasmTrainingKernels();
+    await setActive('wasm');
+    return { name: 'wasm', gpu: false, tfjsVersion: tf.version.tfjs };
+  },
+  defaultConcurrency: (_probe, cores) => Math.max(1, Math.min(cores, 8)),
+};
+
+const cpu: BackendEntry = {
+  name: 'cpu',
+  summary: 'bundled; pure JavaScript, slow, used only when asked for (--backend cpu)',
+  autoWithoutGpu: false,
+  probe: async () => ({ usable: true, gpu: false, detail: 'bundled' }),
+  async activate() {
+    await setActive('cpu');
+    return { name: 'cpu', gpu: false, tfjsVersion: tf.version.tfjs };
+  },
+  defaultConcurrency: (_probe, cores) => Math.max(1, Math.min(cores, 8)),
+};
+
+/** In `auto`'s order of preference: GPU backends first, then those that run well on the CPU. */
+export const BACKENDS: readonly BackendEntry[] = [tensorflow, webgpu, wasm, cpu];
+
+if (BACKENDS.map((b) => b.name).join() !== BACKEND_NAMES.join()) throw new Error('backend registry and BACKEND_NAMES disagree');
+
+export function backendEntry(name: BackendName): BackendEntry {
+  return BACKENDS.find((b) => b.name === name)!;
+}

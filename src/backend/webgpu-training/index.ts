@@ -1,0 +1,26 @@
+import { getKernelsForBackend, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
+import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
+import { captureStockKernel } from './webgpu-program.js';
+
+/** The kernels tfjs-backend-webgpu 4.22 has but too slow for training. */
+const REPLACEMENTS: readonly KernelConfig[] = [conv2DBackpropFilterConfig];
+
+let registered = false;
+
+/**
+ * Registers them for the webgpu backend, replacing webgpu's own. Call it after importing
+ * `@tensorflow/tfjs-backend-webgpu`, whose import registers webgpu's kernels (over these, if they came first),
+ * and before training. Safe to call twice.
+ */
+export function registerWebGpuTrainingKernels(): void {
+  if (registered) return;
+  if (getKernelsForBackend('webgpu').length === 0) {
+    throw new Error('webgpu has no kernels yet: import @tensorflow/tfjs-backend-webgpu (after installing Dawn) before registerWebGpuTrainingKernels()');
+  }
+  for (const config of REPLACEMENTS) {
+    // Kept for the cases a replacement hands back to it (NCHW, say).
+    if (captureStockKernel(config.kernelName)) unregisterKernel(config.kernelName, 'webgpu');
+    registerKernel(config);
+  }
+  registered = true;
+}
