@@ -1,7 +1,8 @@
 /**
- * Time per kernel of one training step on a backend: `node dist/bench/profile-step.js [wasm] [experiment.yaml]`
- * (default: the seed CNN at batch 32, the model of the throughput benchmark). The kernels that dominate are the
- * ones worth replacing.
+ * Time per kernel of one training step on a backend: `node dist/bench/profile-step.js [wasm] [experiment.yaml|batch]`
+ * (default: the seed CNN at batch 32, the model of the throughput benchmark), through the runner's own step.
+ * The kernels that dominate are the ones worth replacing. On webgpu the kernel times are GPU times (timestamp
+ * queries) where the adapter has them.
  */
 import * as tf from '@tensorflow/tfjs';
 import { activateBackend, type BackendName } from '../src/backend/select.js';
@@ -9,25 +10,30 @@ import { buildModel } from '../src/model/build.js';
 import { createOptimizer } from '../src/model/optimizer.js';
 import { loadExperiment } from '../src/config/load-experiment.js';
 import { expandTrials } from '../src/sweep/expand.js';
+import { TrainStep } from '../src/trial/train-step.js';
 import { seedCnnConfig } from './seed-cnn.js';
 
 const backend = (process.argv[2] ?? 'wasm') as BackendName;
 await activateBackend(backend);
-const experimentFile = process.argv[3];
-const config = experimentFile ? expandTrials(loadExperiment(experimentFile))[0]!.config : seedCnnConfig(32);
+const target = process.argv[3];
+const config = target && !/^\d+$/.test(target) ? expandTrials(loadExperiment(target))[0]!.config : seedCnnConfig(32, 1, Number(target ?? 32));
 const batch = config.train.batchSize;
 const model = buildModel(config);
 model.compile({ optimizer: createOptimizer(config.train.optimizer), loss: config.train.loss });
 const x = tf.randomUniform([batch, ...config.model.input]);
 const y = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 10), 'float32');
-for (let warm = 0; warm < 3; warm++) await model.trainOnBatch(x, y);
+const trainStep = new TrainStep(model, true);
+const settle = () => trainStep.read();
+for (let warm = 0; warm < 3; warm++) trainStep.run(x, y);
+await settle();
 
 const steps = 10;
 const totals = new Map<string, { ms: number; calls: number }>();
 const started = performance.now();
 for (let step = 0; step < steps; step++) {
   const profile = await tf.profile(async () => {
-    await model.trainOnBatch(x, y);
+    trainStep.run(x, y);
+    await settle();
   });
   for (const k of profile.kernels) {
     const entry = totals.get(k.name) ?? { ms: 0, calls: 0 };
@@ -39,7 +45,11 @@ for (let step = 0; step < steps; step++) {
 const wall = (performance.now() - started) / steps;
 const rows = [...totals.entries()].sort((a, b) => b[1].ms - a[1].ms);
 const kernelTotal = rows.reduce((s, [, v]) => s + v.ms, 0) / steps;
-console.log(`${backend}, ${config.name}, batch ${batch}: ${wall.toFixed(1)} ms per step with profiling (${((batch / wall) * 1000).toFixed(0)} samples/s), kernels ${kernelTotal.toFixed(1)} ms`);
+const unprofiled = performance.now();
+for (let i = 0; i < steps; i++) trainStep.run(x, y);
+await settle();
+const plain = (performance.now() - unprofiled) / steps;
+console.log(`${backend}, ${config.name}, batch ${batch}: ${plain.toFixed(1)} ms per step (${((batch / plain) * 1000).toFixed(0)} samples/s); ${wall.toFixed(1)} ms with profiling (${((batch / wall) * 1000).toFixed(0)} samples/s), kernels ${kernelTotal.toFixed(1)} ms`);
 console.log('| kernel | ms per step | calls per step | share |');
 console.log('| --- | --- | --- | --- |');
 for (const [name, { ms, calls }] of rows.slice(0, 15)) {

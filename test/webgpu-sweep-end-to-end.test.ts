@@ -13,10 +13,10 @@ describe('runner sweep --backend webgpu, end to end through Dawn on SwiftShader'
       'webgpu.yaml',
       `name: webgpu-tiny
 backend: webgpu
-data: { trainLimit: 256, testLimit: 200 }
+data: { trainLimit: 128, testLimit: 100 }
 model:
   layers:
-    - { type: conv2d, filters: 4, kernelSize: 3, padding: same, activation: relu }
+    - { type: conv2d, filters: 2, kernelSize: 3, padding: same, activation: relu }
     - { type: maxPooling2d, poolSize: 2 }
     - { type: flatten }
     - { type: dense, units: 10, activation: softmax }
@@ -33,8 +33,8 @@ train: { epochs: 2, batchSize: 32, seed: 3, optimizer: { name: adam, learningRat
     expect(run!.gpu).toBe(0);
     expect(JSON.parse(run!.device_json)).toMatchObject({ vendor: 'google', architecture: 'swiftshader' });
     expect(run!.epochs_done).toBe(2);
-    // Two epochs on 256 images beat chance (10%) by far.
-    expect(run!.test_accuracy).toBeGreaterThan(0.3);
+    // Two epochs on 128 images beat chance (10%) by far.
+    expect(run!.test_accuracy).toBeGreaterThan(0.25);
 
     const show = runCli(['show', query<{ id: string }>(db, 'SELECT id FROM runs')[0]!.id, '--db', db]);
     expect(show.stdout).toContain('backend webgpu on swiftshader');

@@ -96,6 +96,8 @@ let backend: WebGPUBackend;
 const programs: WebGPUProgram[] = [];
 
 beforeAll(async () => {
+  // As activateBackend does: no per-op debug checks, no "install tfjs-node" banner from the cpu backend.
+  tf.enableProdMode();
   await installDawn();
   await import('@tensorflow/tfjs-backend-webgpu');
   registerWebGpuTrainingKernels();

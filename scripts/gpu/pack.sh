@@ -63,7 +63,7 @@ fi
 APP=$STAGE/app
 say "bundling"
 GPU_PACK_APP=$APP "$ROLLDOWN/node_modules/.bin/rolldown" -c scripts/gpu/rolldown.config.mjs > "$STAGE/rolldown.log" 2>&1 || { cat "$STAGE/rolldown.log"; die "rolldown failed"; }
-grep -i 'warn\|error' "$STAGE/rolldown.log" | grep -v 'CIRCULAR\|EVAL' | head -20 || true
+grep -v '│ size:\|Finished in\|^\s*$' "$STAGE/rolldown.log" | head -20 || true   # warnings, if any
 
 # 3. The mini package root around the bundle.
 cp package.json "$APP/"

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { BACKEND_NAMES, type BackendName } from './names.js';
 import { wasmBinaryDir } from './wasm-paths.js';
+import type { TrialConfig } from '../config/resolved.js';
 import type { AdapterInfo, DawnOptions } from './webgpu/dawn.js';
 import { findVulkan } from './webgpu/vulkan.js';
 
@@ -44,7 +45,11 @@ export interface BackendEntry {
   activate(options: MachineOptions): Promise<BackendInfo>;
   /** Trials at once on one machine, when --concurrency is not given. */
   defaultConcurrency(probe: Probe, cores: number): number;
+  /** This backend's own optimizer for these settings, once activated; undefined means tfjs's stock one. */
+  optimizer?(settings: OptimizerSettings): tf.Optimizer | undefined;
 }
+
+export type OptimizerSettings = TrialConfig['train']['optimizer'];
 
 const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
 
@@ -68,6 +73,14 @@ async function setActive(name: BackendName): Promise<void> {
   tf.enableProdMode();
   if (!(await tf.setBackend(name))) throw new Error(`tfjs could not initialise the ${name} backend`);
   await tf.ready();
+}
+
+/** tfjs flags from the environment (`NAME=value,…`), for measuring them without a rebuild. */
+function applyTfjsFlags(text: string | undefined): void {
+  for (const pair of (text ?? '').split(',').filter(Boolean)) {
+    const [name, value] = pair.split('=') as [string, string | undefined];
+    tf.env().set(name, value === undefined || value === 'true' ? true : value === 'false' ? false : Number(value));
+  }
 }
 
 function dawnOptions(options: MachineOptions): DawnOptions {
@@ -105,6 +118,8 @@ const tensorflow: BackendEntry = {
   defaultConcurrency: () => 1,
 };
 
+let fusedOptimizers: typeof import('./webgpu-training/optimizers.js') | undefined;
+
 const webgpu: BackendEntry = {
   name: 'webgpu',
   summary: 'WebGPU through Dawn (npm webgpu): Vulkan on Linux, Metal on macOS, D3D12 on Windows; no CUDA needed',
@@ -139,10 +154,14 @@ const webgpu: BackendEntry = {
     await import('@tensorflow/tfjs-backend-webgpu');
     const { registerWebGpuTrainingKernels } = await import('./webgpu-training/index.js');
     registerWebGpuTrainingKernels();
+    fusedOptimizers = await import('./webgpu-training/optimizers.js');
+    applyTfjsFlags(process.env.RUNNER_TFJS_FLAGS);
     await setActive('webgpu');
     const info = describeAdapter(adapter);
     return { name: 'webgpu', gpu: !info.software, tfjsVersion: tf.version.tfjs, adapter: info };
   },
+  // Fewer dispatches and no per-step scalar uploads: the stock update was a third of a step on the GPU.
+  optimizer: (settings) => fusedOptimizers?.createFusedOptimizer(settings),
   // Measured on an H200 (README): see the bench's "trials in parallel on one GPU" rows.
   defaultConcurrency: (probe) => (probe.gpu ? WEBGPU_TRIALS_PER_GPU : 1),
 };

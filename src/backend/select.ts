@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { UserError } from '../errors.js';
 import type { BackendName, BackendRequest } from './names.js';
-import { BACKENDS, backendEntry, type BackendInfo, type MachineOptions, type Probe } from './registry.js';
+import type * as tf from '@tensorflow/tfjs';
+import { BACKENDS, backendEntry, type BackendEntry, type BackendInfo, type MachineOptions, type OptimizerSettings, type Probe } from './registry.js';
 
 /** The one module that picks a tfjs backend; model, training and evaluation code never branch on them. */
 export type { BackendName, BackendRequest } from './names.js';
@@ -39,9 +40,19 @@ export async function chooseBackend(request: BackendRequest, options: MachineOpt
   throw new Error('no backend is usable, not even wasm');
 }
 
+let active: BackendEntry | undefined;
+
 /** Makes `name` the active tfjs backend in this process, ready to train. */
-export function activateBackend(name: BackendName, options: MachineOptions = {}): Promise<BackendInfo> {
-  return backendEntry(name).activate(options);
+export async function activateBackend(name: BackendName, options: MachineOptions = {}): Promise<BackendInfo> {
+  const entry = backendEntry(name);
+  const info = await entry.activate(options);
+  active = entry;
+  return info;
+}
+
+/** The active backend's own optimizer for these settings (webgpu's fused updates), or undefined for tfjs's stock one. */
+export function backendOptimizer(settings: OptimizerSettings): tf.Optimizer | undefined {
+  return active?.optimizer?.(settings);
 }
 
 /** Trials at once on this machine when --concurrency is not given: what suits the chosen backend. */

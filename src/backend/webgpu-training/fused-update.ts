@@ -12,9 +12,8 @@
  * (not a zero-copy external GPUBuffer). Otherwise the update reads the old value as an input, writes a new tensor
  * and assigns it to the variable, which leaves the other holders untouched.
  */
-import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
-import type { WebGPUBackend, WebGPUProgram, webgpu_util as WebGPUUtil } from '@tensorflow/tfjs-backend-webgpu';
+import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 
 /** What one dispatch computes: `result[index] = expr`, `expr` over `old` and the inputs' lowercased names. */
 export interface UpdateSpec {
@@ -30,17 +29,15 @@ export interface UpdateSpec {
 
 const WORKGROUP_SIZE: [number, number, number] = [256, 1, 1];
 
-type Util = typeof WebGPUUtil;
-let webgpuUtil: Util | undefined;
-
 /**
- * The package registers the webgpu backend at import only where `navigator.gpu` already exists, so this module
- * imports nothing of it at load time (it may be imported before Dawn is installed). By the time an update runs on
- * the webgpu backend the package is loaded: this returns that same instance.
+ * `webgpu_util.flatDispatchLayout` and `computeDispatch` for a rank-1 output, written out: this module must not
+ * import the package at runtime. It registers the webgpu backend at import only where `navigator.gpu` already
+ * exists, so an import from here, loaded before Dawn is installed, would lose the backend; and a lazy `require`
+ * would break in the tree-shaking-free bundle carried to GPU machines. (runWebGPUProgram reshapes a dispatch over
+ * the 65,535-workgroup limit itself.)
  */
-function util(): Util {
-  webgpuUtil ??= (createRequire(import.meta.url)('@tensorflow/tfjs-backend-webgpu') as { webgpu_util: Util }).webgpu_util;
-  return webgpuUtil;
+function flatDispatch(size: number): { dispatchLayout: { x: number[] }; dispatch: [number, number, number] } {
+  return { dispatchLayout: { x: [0] }, dispatch: [Math.ceil(size / WORKGROUP_SIZE[0]), 1, 1] };
 }
 
 class FusedUpdateProgram implements WebGPUProgram {
@@ -50,7 +47,7 @@ class FusedUpdateProgram implements WebGPUProgram {
   dispatch: [number, number, number];
   variableNames: string[];
   uniforms: string;
-  workgroupSize = WORKGROUP_SIZE;
+  workgroupSize: [number, number, number] = [...WORKGROUP_SIZE];
   size = true;
 
   constructor(
@@ -61,8 +58,7 @@ class FusedUpdateProgram implements WebGPUProgram {
     this.outputShape = [size];
     this.variableNames = inPlace ? [...spec.inputs] : ['Old', ...spec.inputs];
     this.uniforms = spec.uniforms.map((name) => `${name} : f32,`).join(' ');
-    this.dispatchLayout = util().flatDispatchLayout(this.outputShape);
-    this.dispatch = util().computeDispatch(this.dispatchLayout, this.outputShape, this.workgroupSize);
+    ({ dispatchLayout: this.dispatchLayout, dispatch: this.dispatch } = flatDispatch(size));
     this.shaderKey = `fusedOptimizer_${spec.key}_${inPlace ? 'inPlace' : 'copy'}`;
   }
 

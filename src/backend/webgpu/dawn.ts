@@ -25,6 +25,8 @@ let installed: { key: string; gpu: GPU } | undefined;
 function dawnFlags(options: DawnOptions): string[] {
   const flags = ['enable-dawn-features=disable_workgroup_init,disable_lazy_clear_for_mapped_at_creation_buffer'];
   if (options.gpu) flags.push(`adapter=${options.gpu}`);
+  // For measuring other toggles without a rebuild, e.g. RUNNER_DAWN_FLAGS='enable-dawn-features=skip_validation'.
+  flags.push(...(process.env.RUNNER_DAWN_FLAGS ?? '').split(';').filter(Boolean));
   return flags;
 }
 
