@@ -53,10 +53,12 @@ const webgpuProbe = await backendEntry('webgpu').probe({ gpu: process.env.RUNNER
 if (webgpuProbe.gpu || process.env.BENCH_WEBGPU) {
   const { benchWebGpu } = await import('./webgpu.js');
   const small = !webgpuProbe.gpu;
+  const list = (name: string, fallback: number[]) => (process.env[name] ? process.env[name]!.split(',').map(Number) : fallback);
   await benchWebGpu({
-    samples: Number(process.env.BENCH_WEBGPU_SAMPLES ?? (small ? 1024 : 30000)),
-    batches: small ? [32, 128] : [32, 128, 512],
-    parallel: small ? [1, 2] : [1, 2, 4],
+    samples: Number(process.env.BENCH_WEBGPU_SAMPLES ?? (small ? 2048 : 30000)),
+    batches: list('BENCH_WEBGPU_BATCHES', small ? [32, 128] : [32, 128, 512]),
+    parallel: list('BENCH_WEBGPU_PARALLEL', small ? [2] : [2, 4]),
+    overheadTrials: Number(process.env.BENCH_WEBGPU_OVERHEAD_TRIALS ?? 4),
     peer: PEER,
   });
   if (process.argv.includes('--webgpu-only')) process.exit(0);

@@ -209,6 +209,25 @@ describe('fused webgpu optimizers give the stock optimizers numbers', () => {
   });
 });
 
+describe('in-place updates and reads', () => {
+  it('a read still in flight during a step neither sees the update nor leaves a stale value behind', async () => {
+    await tf.setBackend('webgpu');
+    const v = tf.tidy(() => tf.variable(tf.tensor([1, 2, 3, 4]), true, 'pendingRead'));
+    const optimizer = new FusedSGD(0.5);
+    const step = () => tf.tidy(() => optimizer.applyGradients({ pendingRead: tf.tensor([2, 2, 2, 2]) }));
+    // After a step the values live on the GPU only, so the read below has to wait for the device.
+    step();
+    const pending = v.data();
+    step();
+    expect(Array.from(await pending)).toEqual([0, 1, 2, 3]);
+    expect(Array.from(await v.data())).toEqual([-1, 0, 1, 2]);
+    step();
+    expect(Array.from(await v.data())).toEqual([-2, -1, 0, 1]);
+    optimizer.dispose();
+    v.dispose();
+  });
+});
+
 /** conv2d 3×3 → flatten → dense 10 softmax, the same initial weights on every backend. */
 function smallModel(optimizer: tf.Optimizer, weights?: tf.Tensor[]): tf.LayersModel {
   const model = tf.sequential({

@@ -7,9 +7,10 @@
  * tensor or going through `Variable.assign`. Scalars (learning rate, β^t…) travel in the program's uniform buffer,
  * never as tensors, so a step creates no tensor from a JS number.
  *
- * In place is used only where no other tensor can see the buffer: the data's refCount is 1 (only the variable holds
- * it: not a `tf.clone` of it, not a tensor it was `assign`ed from, not the gradient) and the buffer is tfjs's own
- * (not a zero-copy external GPUBuffer). Otherwise the update reads the old value as an input, writes a new tensor
+ * In place is used only where nothing else can see the buffer: the data's refCount is 1 (only the variable holds
+ * it: not a `tf.clone` of it, such as the early-stopping snapshot of the best weights, not a tensor it was `assign`ed
+ * from, not the gradient), no read of it is in flight, and the buffer is tfjs's own (not a zero-copy external
+ * GPUBuffer). Otherwise the update reads the old value as an input, writes a new tensor
  * and assigns it to the variable, which leaves the other holders untouched.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -85,6 +86,31 @@ export function allOnBackend(backend: WebGPUBackend, tensors: readonly tf.Tensor
   return tensors.every((t) => t.dtype === 'float32' && backend.tensorMap.has(t.dataId));
 }
 
+/** Reads in flight per dataId (on the backends `watchReads` wrapped). */
+const pendingReads = new WeakMap<object, number>();
+const watchedBackends = new WeakSet<WebGPUBackend>();
+
+/**
+ * Counts the backend's reads in flight. A read copies the buffer in queue order (so it never sees a later in-place
+ * write), but when it resolves it caches the values it got on the CPU next to the buffer; an in-place write made
+ * meanwhile would leave that cache stale for every later read. Updates to a buffer being read are written as copies.
+ */
+function watchReads(backend: WebGPUBackend): void {
+  if (watchedBackends.has(backend)) return;
+  watchedBackends.add(backend);
+  const read = backend.read.bind(backend);
+  backend.read = async (dataId: object) => {
+    pendingReads.set(dataId, (pendingReads.get(dataId) ?? 0) + 1);
+    try {
+      return await read(dataId);
+    } finally {
+      const left = pendingReads.get(dataId)! - 1;
+      if (left > 0) pendingReads.set(dataId, left);
+      else pendingReads.delete(dataId);
+    }
+  };
+}
+
 /** How the updates of this process were written, for tests and measurements. */
 export const updateCounts = { inPlace: 0, copied: 0 };
 
@@ -99,8 +125,9 @@ export function runUpdate(
   const size = target.size;
   const flat = (t: tf.Tensor): tf.TensorInfo => ({ dataId: t.dataId, shape: [size], dtype: 'float32' });
   const uniforms = values.map((value) => ({ type: 'float32', data: [value] }));
+  watchReads(backend);
   const data = backend.tensorMap.get(target.dataId) as { refCount: number; external?: boolean; values: unknown };
-  if (data.refCount === 1 && !data.external) {
+  if (data.refCount === 1 && !data.external && !pendingReads.has(target.dataId)) {
     const program = new FusedUpdateProgram(spec, size, true);
     backend.runWebGPUProgram(program, inputs.map(flat), 'float32', uniforms, flat(target));
     // A read (`await t.data()`) caches the values on the CPU next to the buffer; they are stale now.

@@ -1,8 +1,9 @@
 /**
  * Fused optimizer updates for the webgpu backend: subclasses of tfjs's own optimizers whose `applyGradients` issues
- * 1–3 dispatches per variable (instead of ~10–15 element-wise kernels) with its scalars as program uniforms (instead
- * of a scalar tensor uploaded per use per step). Each gives the stock optimizer's numbers, state (`getWeights`,
- * `setWeights`, `iterations`), `dispose` and class name; off the webgpu backend it runs the stock update.
+ * 1–3 dispatches per variable (4 for centered RMSprop; the stock ones issue 2–14 element-wise kernels) with its
+ * scalars as program uniforms (the stock Adam and RMSprop upload a new scalar tensor per use per step). Each gives
+ * the stock optimizer's numbers, state (`getWeights`, `setWeights`, `iterations`), `dispose` and class name; off the
+ * webgpu backend it runs the stock update.
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { TrialConfig } from '../../config/resolved.js';
