@@ -26,6 +26,8 @@ let first: { batch: number; time: number } | undefined;
 let last = { batch: 0, time: 0 };
 const batches = Math.ceil(samples / batchSize);
 const tensorsAfterEpoch: number[] = [];
+// Training time of the first epoch, for runs too short to have two progress reports to time between.
+let firstEpochTraining = 0;
 await runTrial(config, dataset, {
   onBatch(epoch, batch) {
     const now = performance.now();
@@ -35,18 +37,20 @@ await runTrial(config, dataset, {
     last = { batch: done, time: now };
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   },
-  onEpoch() {
+  onEpoch(record) {
+    if (record.epoch === 1) firstEpochTraining = record.seconds - record.validationSeconds;
     tensorsAfterEpoch.push(tf.memory().numTensors);
   },
 });
 const timedSamples = (last.batch - first!.batch) * batchSize;
+const steady = timedSamples > 0 ? timedSamples / ((last.time - first!.time) / 1000) : Math.min(samples, batches * batchSize) / firstEpochTraining;
 console.log(
   JSON.stringify({
     backend: backend.name,
     gpu: backend.gpu,
     adapter: backend.adapter,
     batchSize,
-    samplesPerSecond: timedSamples / ((last.time - first!.time) / 1000),
+    samplesPerSecond: steady,
     peakRssMiB: peakRss / 2 ** 20,
     tensorsAfterEpoch,
     tensorsBefore,

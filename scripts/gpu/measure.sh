@@ -7,13 +7,14 @@
 #   per step)  runs.sqlite (the sweep's database)
 # QUICK=1 shrinks every step, for a rehearsal on a CPU (SwiftShader) machine.
 OUT=${OUT:-/tmp/gpu-out}
-mkdir -p "$OUT"
+mkdir -p "$OUT" && rm -f "$OUT"/{setup,torch,sweep,bench}.log "$OUT/summary.txt"
 DEADLINE_S=${DEADLINE_S:-540}
 START=$SECONDS
 export PYTHONUNBUFFERED=1
 
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh" >> "$OUT/setup.log" 2>&1
 cat "$OUT/setup.log"
+printf '%-16s %-8s %7ss\n' setup "$([ "$PWD" = "$GPU_HOME/app" ] && echo ok || echo FAILED)" "${GPU_SETUP_SECONDS:-?}" >> "$OUT/summary.txt"
 
 # step LOG TIMEOUT_S NAME "COMMAND": runs COMMAND (a bash line, in the app root) under a timeout, shows its output
 # and appends it to $OUT/LOG.log, and records its exit status and time in summary.txt.
@@ -38,8 +39,9 @@ step() {
 
 # ------------------------------------------------------------------ knobs
 DB=/tmp/runs.sqlite
-SWEEP_ARGS=""                # e.g. "--backend webgpu"
-# >>> bench options go here. --webgpu-only: the webgpu rows (they come first) and stop; the CPU rows (wasm, cpu,
+rm -f "$DB" "$DB"-*           # a fresh database: a rerun on the same machine would skip every trial
+SWEEP_ARGS=""                # e.g. "--backend webgpu" (auto already picks webgpu where there is a GPU adapter)
+# >>> bench options go here. --webgpu-only: the webgpu rows (they come first), then stop; the CPU rows (wasm, cpu,
 # sweep overhead) need no GPU, and their cpu row alone takes minutes. "" runs the whole bench. <<<
 BENCH_ARGS="--webgpu-only"
 TORCH_SAMPLES=60000
@@ -48,27 +50,32 @@ QUICK=${QUICK:-0}
 if [ "$QUICK" = 1 ]; then
   SWEEP_ARGS="$SWEEP_ARGS --set data.trainLimit=600 --set data.testLimit=1000 --set train.epochs=1"
   TORCH_SAMPLES=600
-  # The bench's webgpu rows run only on a GPU adapter unless BENCH_WEBGPU is set: here they exercise the bundle.
-  export BENCH_SAMPLES=600 BENCH_WEBGPU=1 BENCH_WEBGPU_SAMPLES=256
+  export BENCH_SAMPLES=600
 fi
 ADAPTER_JS="const {create, globals} = await import('webgpu'); Object.assign(globalThis, globals);
 const a = await create([]).requestAdapter({powerPreference: 'high-performance'});
 console.log(a ? JSON.stringify({...Object.fromEntries(['vendor','architecture','device','description'].map(k => [k, a.info[k]])), maxBufferSize: a.limits.maxBufferSize}) : 'Dawn: no adapter');"
 
 # ------------------------------------------------------------------ steps: step LOG TIMEOUT_S NAME "COMMAND"
-step setup 30  gpu      "nvidia-smi -L; nvidia-smi --query-gpu=name,driver_version,memory.total,memory.used --format=csv"
-step setup 20  machine  "uname -srm; nproc; free -g | head -2; which node; node -p process.execPath; ldd node_modules/webgpu/dist/linux-x64/dawn.node | grep 'not found'; ldconfig -p | grep -i 'vulkan\|GLX_nvidia'"
-step setup 60  adapter  "node --input-type=module -e \"$ADAPTER_JS\""
-step setup 90  doctor   "node dist/src/cli.js doctor"
-for b in $TORCH_BATCHES; do
-  step torch 120 "torch-b$b" "python3 $PEER_TORCH 1 $TORCH_SAMPLES 16 $b cuda"
-done
-step sweep 300 sweep    "node dist/src/cli.js sweep experiments/quick.yaml --db $DB $SWEEP_ARGS"
-[ "$QUICK" = 1 ] &&       # a rehearsal on a CPU: auto picks wasm there, so run the webgpu backend too
-step sweep 300 sweep-webgpu "node dist/src/cli.js sweep experiments/quick.yaml --db $DB $SWEEP_ARGS --backend webgpu --force"
-step sweep 30  report   "node dist/src/cli.js report --top 5 --db $DB"
-step bench 400 bench    "node dist/bench/index.js $BENCH_ARGS"
-# step bench 120 kernels  "node dist/bench/webgpu-kernels.js 128 512"   # the runner's Conv2DBackpropFilter vs stock
+step setup 15  gpu      "nvidia-smi -L; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv"
+step setup 20  doctor   "node dist/src/cli.js doctor"
+if [ "$QUICK" != 1 ]; then
+  # The webgpu rows of npm run bench: batch 128 and 512, then 2 and 4 trials sharing the GPU (batch 32 comes from
+  # the seed-cnn run below, whose epochs are batch 32 on the full training set).
+  step bench 80 bench "BENCH_WEBGPU_SAMPLES=30000 BENCH_WEBGPU_BATCHES=128,512 BENCH_WEBGPU_PARALLEL=2,4 BENCH_WEBGPU_OVERHEAD_TRIALS=0 PEER_TORCH=none node dist/bench/index.js --webgpu-only"
+  step bench 25 profile "node dist/bench/profile-step.js webgpu 128"
+  # seed-cnn (one seed, full data, 10 epochs at batch 32) runs beside the quick sweep and then alone to the deadline.
+  node dist/src/cli.js sweep experiments/seed-cnn.yaml --set repeat=1 --db $DB > "$OUT/seed.log" 2>&1 &
+  SEED_PID=$!
+  step sweep 60 sweep  "node dist/src/cli.js sweep experiments/quick.yaml --db $DB $SWEEP_ARGS"
+  step sweep 10 report "node dist/src/cli.js report --top 5 --db $DB"
+  while kill -0 $SEED_PID 2>/dev/null && [ $((DEADLINE_S - (SECONDS - START))) -gt 12 ]; do sleep 1; done
+  kill -INT $SEED_PID 2>/dev/null; wait $SEED_PID; echo "seed-cnn: rc=$?" >> "$OUT/seed.log"
+  step sweep 10 list "node dist/src/cli.js list --db $DB; node dist/src/cli.js report --experiment seed-cnn --status interrupted --db $DB"
+else
+  step sweep 240 sweep-webgpu "node dist/src/cli.js sweep experiments/quick.yaml --db $DB --set 'sweep={}' --set data.trainLimit=64 --set data.testLimit=100 --set train.epochs=1 --backend webgpu"
+  step bench 240 bench-worker "node dist/bench/throughput-worker.js webgpu 64 1 32"
+fi
 
 # ------------------------------------------------------------------ results
 [ -f "$DB" ] && cp "$DB" "$OUT/runs.sqlite"

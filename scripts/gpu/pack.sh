@@ -3,7 +3,7 @@
 #   scripts/gpu/pack.sh            build (tsc), bundle, pack; reuses the slow parts (node, dawn, data) when unchanged
 #   NO_BUILD=1 scripts/gpu/pack.sh  pack the dist/ that is there
 #   NO_STRIP=1 scripts/gpu/pack.sh  ship node and the addons with their symbols (about 2.5 MB more)
-# Then, on the device: `bash scripts/gpu/measure.sh` with carry [".gpu-carry"] (see scripts/gpu/README.md).
+# Then rehearse here (scripts/gpu/rehearse.sh) and run on the device: see scripts/gpu/README.md.
 #
 # .gpu-carry/ holds:
 #   node.xz            this machine's Node (stripped), xz

@@ -18,6 +18,7 @@ _gpu_unxz() {
   if command -v xz > /dev/null; then xz -dc -T0 "$1"
   else python3 -c 'import lzma,shutil,sys; shutil.copyfileobj(lzma.open(sys.argv[1]), sys.stdout.buffer, 1 << 20)' "$1"; fi
 }
+_gpu_ldconfig() { if command -v ldconfig > /dev/null; then ldconfig "$@"; else /sbin/ldconfig "$@"; fi; }
 _gpu_gzip() { if command -v gzip > /dev/null; then gzip -1; else python3 -c 'import gzip,shutil,sys; shutil.copyfileobj(sys.stdin.buffer, gzip.GzipFile(fileobj=sys.stdout.buffer, mode="wb", compresslevel=1), 1 << 20)'; fi; }
 
 _gpu_setup() {
@@ -25,7 +26,7 @@ _gpu_setup() {
     _gpu_loud "no $GPU_CARRY/{node.xz,app.tar.xz}: run scripts/gpu/pack.sh here and name .gpu-carry in carry"
     return 1
   fi
-  _gpu_say "carry: $(tr '\n' ';' < "$GPU_CARRY/MANIFEST" 2>/dev/null | cut -c1-300)"
+  sed 's/^/setup: carry /' "$GPU_CARRY/MANIFEST" 2>/dev/null
   # A carried build older than the sources beside it runs old code: say so (pack.sh hashes the same files).
   local packed now
   packed=$(sed -n 's/^source-hash: //p' "$GPU_CARRY/MANIFEST" 2>/dev/null)
@@ -47,14 +48,14 @@ _gpu_setup() {
 
   # 2. Meanwhile: the Vulkan loader and glvnd, over / as the device README says (root there), unless all present.
   local libs='libvulkan.so.1 libGLX.so.0 libEGL.so.1 libGLdispatch.so.0 libOpenGL.so.0 libGL.so.1 libGLESv2.so.2' lib missing= have
-  have=$(ldconfig -p 2>/dev/null | awk '{print $1}')
+  have=$(_gpu_ldconfig -p 2>/dev/null | awk '{print $1}')
   for lib in $libs; do grep -qxF "$lib" <<< "$have" || missing="$missing $lib"; done
   if [ -z "$missing" ] && [ -z "${GPU_FORCE_DEBS:-}" ]; then
     _gpu_say "Vulkan loader and glvnd already installed"
   elif [ "$(id -u)" = 0 ] && [ -z "${GPU_SYSROOT:-}" ]; then
     _gpu_say "missing:$missing; unpacking $(ls "$GPU_CARRY"/debs/*.deb | wc -l) .debs over /"
     for f in "$GPU_CARRY"/debs/*.deb; do dpkg -x "$f" / || _gpu_loud "dpkg -x $f failed"; done
-    ldconfig
+    _gpu_ldconfig
   else
     # Not root (or GPU_SYSROOT given): unpack beside, and point the dynamic loader there.
     local root=${GPU_SYSROOT:-$GPU_HOME/sysroot}
@@ -65,19 +66,19 @@ _gpu_setup() {
 
   # 3. The driver: NVIDIA's Vulkan ICD, else SwiftShader (a CPU: correct, slow, useless for timings).
   local icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json egl=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
-  [ -f "$icd" ] || icd=$(find /etc/vulkan /usr/share/vulkan /usr/local/share/vulkan /usr/local/nvidia /opt -name 'nvidia_icd*.json' 2>/dev/null | head -1)
-  # The whole disk only where there is an NVIDIA GPU to find a driver for (it takes seconds).
+  [ -f "$icd" ] || icd=$(find /etc/vulkan /usr/share/vulkan /usr/local/share/vulkan /usr/local/nvidia -name 'nvidia_icd*.json' 2>/dev/null | head -1)
+  # The whole disk (20 s at most) only where there is an NVIDIA GPU to find a driver for.
   if [ -z "$icd" ] && { [ -e /dev/nvidia0 ] || command -v nvidia-smi > /dev/null; }; then
-    icd=$(find / -xdev \( -path /proc -o -path /sys -o -path "$GPU_HOME" \) -prune -o -name 'nvidia_icd*.json' -print 2>/dev/null | head -1)
+    icd=$(timeout 20 find / -xdev \( -path /proc -o -path /sys -o -path "$GPU_HOME" \) -prune -o -name 'nvidia_icd*.json' -print 2>/dev/null | head -1)
   fi
   if [ -n "$icd" ]; then
     _gpu_say "NVIDIA Vulkan ICD: $icd"
-    [ -f "$egl" ] || egl=$(find / -xdev \( -path /proc -o -path /sys \) -prune -o -name '10_nvidia.json' -print 2>/dev/null | head -1)
+    [ -f "$egl" ] || egl=$(timeout 20 find / -xdev \( -path /proc -o -path /sys \) -prune -o -name '10_nvidia.json' -print 2>/dev/null | head -1)
     [ -n "$egl" ] && export __EGL_VENDOR_LIBRARY_FILENAMES=$egl
     # The ICD names libGLX_nvidia.so.0 without a path: make sure the dynamic loader finds it.
-    if ! ldconfig -p | grep -q 'libGLX_nvidia.so.0'; then
+    if ! _gpu_ldconfig -p | grep -q 'libGLX_nvidia.so.0'; then
       local glx
-      glx=$(find /usr/local/nvidia /usr/lib /usr/lib64 /lib -name 'libGLX_nvidia.so.0' 2>/dev/null | head -1)
+      glx=$(timeout 20 find /usr/local/nvidia /usr/lib /usr/lib64 /lib -name 'libGLX_nvidia.so.0' 2>/dev/null | head -1)
       if [ -n "$glx" ]; then export LD_LIBRARY_PATH="$(dirname "$glx")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"; _gpu_say "libGLX_nvidia.so.0 in $(dirname "$glx")"
       else _gpu_loud "libGLX_nvidia.so.0 not found: Dawn will likely see no NVIDIA adapter"; fi
     fi
@@ -110,6 +111,7 @@ _gpu_setup() {
   [ "$(command -v node)" = "$GPU_HOME/bin/node" ] || _gpu_loud "node on PATH is $(command -v node), not the carried one"
   _gpu_say "node $v at $(command -v node); app in $PWD; data in $FASHION_MNIST_DIR ($(ls "$FASHION_MNIST_DIR" | wc -l) files)"
   _gpu_say "VK_ICD_FILENAMES=${VK_ICD_FILENAMES:-} LD_LIBRARY_PATH=${LD_LIBRARY_PATH:-} XDG_RUNTIME_DIR=$XDG_RUNTIME_DIR"
-  _gpu_say "done in $(_gpu_secs) s"
+  GPU_SETUP_SECONDS=$(_gpu_secs)
+  _gpu_say "done in $GPU_SETUP_SECONDS s"
 }
 _gpu_setup
