@@ -41,25 +41,30 @@ step() {
 DB=/tmp/runs.sqlite
 rm -f "$DB" "$DB"-*           # a fresh database: a rerun on the same machine would skip every trial
 SWEEP_ARGS=""                # e.g. "--backend webgpu" (auto already picks webgpu where there is a GPU adapter)
-# >>> bench options go here. --webgpu-only: the webgpu rows (they come first), then stop; the CPU rows (wasm, cpu,
-# sweep overhead) need no GPU, and their cpu row alone takes minutes. "" runs the whole bench. <<<
-BENCH_ARGS="--webgpu-only"
-TORCH_SAMPLES=60000
-TORCH_BATCHES="32 128 512"
 QUICK=${QUICK:-0}
-if [ "$QUICK" = 1 ]; then
-  SWEEP_ARGS="$SWEEP_ARGS --set data.trainLimit=600 --set data.testLimit=1000 --set train.epochs=1"
-  TORCH_SAMPLES=600
-  export BENCH_SAMPLES=600
-fi
-ADAPTER_JS="const {create, globals} = await import('webgpu'); Object.assign(globalThis, globals);
-const a = await create([]).requestAdapter({powerPreference: 'high-performance'});
-console.log(a ? JSON.stringify({...Object.fromEntries(['vendor','architecture','device','description'].map(k => [k, a.info[k]])), maxBufferSize: a.limits.maxBufferSize}) : 'Dawn: no adapter');"
+# PLAN=figures: the README's H200 figures (bench rows, profile, quick sweep, seed-cnn to the deadline).
+# PLAN=levers: one profiled step per tfjs flag / Dawn toggle worth trying, the PyTorch peer, then the full
+# 10-epoch seed-cnn run (about 3.5 minutes at batch 32): give it DEADLINE_S=420 or more.
+PLAN=${PLAN:-figures}
 
 # ------------------------------------------------------------------ steps: step LOG TIMEOUT_S NAME "COMMAND"
 step setup 15  gpu      "nvidia-smi -L; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv"
 step setup 20  doctor   "node dist/src/cli.js doctor"
-if [ "$QUICK" != 1 ]; then
+if [ "$QUICK" = 1 ]; then
+  # A rehearsal on a CPU (SwiftShader): one small webgpu trial and the bench's worker on webgpu.
+  step sweep 240 sweep-webgpu "node dist/src/cli.js sweep experiments/quick.yaml --db $DB --set 'sweep={}' --set data.trainLimit=64 --set data.testLimit=100 --set train.epochs=1 --backend webgpu"
+  step bench 240 bench-worker "node dist/bench/throughput-worker.js webgpu 64 1 32"
+elif [ "$PLAN" = levers ]; then
+  step bench 15 base        "node dist/bench/profile-step.js webgpu 128"
+  step bench 15 submit-64   "RUNNER_TFJS_FLAGS=WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=64 node dist/bench/profile-step.js webgpu 128"
+  step bench 15 no-cpu-fwd  "RUNNER_TFJS_FLAGS=WEBGPU_CPU_FORWARD=false node dist/bench/profile-step.js webgpu 128"
+  step bench 15 skip-valid  "RUNNER_DAWN_FLAGS='enable-dawn-features=skip_validation' node dist/bench/profile-step.js webgpu 128"
+  step bench 15 no-robust   "RUNNER_DAWN_FLAGS='enable-dawn-features=disable_robustness' node dist/bench/profile-step.js webgpu 128"
+  step bench 15 base-512    "node dist/bench/profile-step.js webgpu 512"
+  for b in 32 128 512; do step torch 30 "torch-b$b" "python3 $PEER_TORCH 1 60000 16 $b cuda"; done
+  step sweep 400 seed-cnn   "node dist/src/cli.js sweep experiments/seed-cnn.yaml --set repeat=1 --db $DB"
+  step sweep 10 report      "node dist/src/cli.js report --db $DB"
+else
   # The webgpu rows of npm run bench: batch 128 and 512, then 2 and 4 trials sharing the GPU (batch 32 comes from
   # the seed-cnn run below, whose epochs are batch 32 on the full training set).
   step bench 80 bench "BENCH_WEBGPU_SAMPLES=30000 BENCH_WEBGPU_BATCHES=128,512 BENCH_WEBGPU_PARALLEL=2,4 BENCH_WEBGPU_OVERHEAD_TRIALS=0 PEER_TORCH=none node dist/bench/index.js --webgpu-only"
@@ -71,10 +76,6 @@ if [ "$QUICK" != 1 ]; then
   step sweep 10 report "node dist/src/cli.js report --top 5 --db $DB"
   while kill -0 $SEED_PID 2>/dev/null && [ $((DEADLINE_S - (SECONDS - START))) -gt 12 ]; do sleep 1; done
   kill -INT $SEED_PID 2>/dev/null; wait $SEED_PID; echo "seed-cnn: rc=$?" >> "$OUT/seed.log"
-  step sweep 10 list "node dist/src/cli.js list --db $DB; node dist/src/cli.js report --experiment seed-cnn --status interrupted --db $DB"
-else
-  step sweep 240 sweep-webgpu "node dist/src/cli.js sweep experiments/quick.yaml --db $DB --set 'sweep={}' --set data.trainLimit=64 --set data.testLimit=100 --set train.epochs=1 --backend webgpu"
-  step bench 240 bench-worker "node dist/bench/throughput-worker.js webgpu 64 1 32"
 fi
 
 # ------------------------------------------------------------------ results

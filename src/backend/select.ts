@@ -20,8 +20,8 @@ export async function chooseBackend(request: BackendRequest, options: MachineOpt
   if (request !== 'auto') {
     const probe = await backendEntry(request).probe(options, true);
     if (!probe.usable) {
-      const message = `backend ${request} is not available (${probe.detail})`;
-      throw new UserError(message, [{ file: '--backend', message, hint: probe.fix ?? 'run `runner doctor`, or choose another --backend' }]);
+      const message = `${request} is not available (${probe.detail})`;
+      throw new UserError(`backend ${message}`, [{ file: '--backend', message, hint: probe.fix ?? 'run `runner doctor`, or choose another --backend' }]);
     }
     return { name: request, reason: `${request} (requested${probe.adapter ? `; ${probe.detail}` : ''})`, probe };
   }
