@@ -10,6 +10,7 @@ import { backendEntry } from '../src/backend/registry.js';
 import { loadDataset } from '../src/data/dataset.js';
 import { packageRoot } from '../src/package-root.js';
 import { RunStore } from '../src/store/run-store.js';
+import { tinySweep as experiment } from './tiny-sweep.js';
 
 const WASM_SAMPLES = Number(process.env.BENCH_SAMPLES ?? 6000);
 const CPU_SAMPLES = 320;
@@ -103,19 +104,6 @@ console.log(`\nLive tensors, wasm: ${wasm.tensorsBefore} before the trial, ${was
 
 // Sweep overhead and parallel gain through the real CLI and database.
 const dir = mkdtempSync(join(tmpdir(), 'runner-bench-'));
-const experiment = (name: string, trainLimit: number, epochs: number, rates: number[]) =>
-  `name: ${name}
-data: { trainLimit: ${trainLimit}, testLimit: 500 }
-model:
-  layers:
-    - { type: conv2d, filters: 8, kernelSize: 3, padding: same, activation: relu }
-    - { type: maxPooling2d, poolSize: 2 }
-    - { type: flatten }
-    - { type: dense, units: 10, activation: softmax }
-train: { epochs: ${epochs}, batchSize: 32 }
-sweep:
-  train.optimizer.learningRate: [${rates.join(', ')}]
-`;
 function timedSweep(name: string, yaml: string, concurrency: number): { wall: number; inTrial: number; trials: number } {
   const file = join(dir, `${name}.yaml`);
   const db = join(dir, `${name}-${concurrency}.sqlite`);

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../src/package-root.js';
 import { RunStore } from '../src/store/run-store.js';
+import { tinySweep } from './tiny-sweep.js';
 
 const WORKER = join(packageRoot, 'dist', 'bench', 'throughput-worker.js');
 const CLI = join(packageRoot, 'dist', 'src', 'cli.js');
@@ -77,21 +78,8 @@ export async function benchWebGpu(options: WebGpuBenchOptions): Promise<void> {
 function overhead(trials: number): void {
   const dir = mkdtempSync(join(tmpdir(), 'runner-bench-webgpu-'));
   const file = join(dir, 'overhead.yaml');
-  writeFileSync(
-    file,
-    `name: overhead
-data: { trainLimit: 64, testLimit: 500 }
-model:
-  layers:
-    - { type: conv2d, filters: 8, kernelSize: 3, padding: same, activation: relu }
-    - { type: maxPooling2d, poolSize: 2 }
-    - { type: flatten }
-    - { type: dense, units: 10, activation: softmax }
-train: { epochs: 1, batchSize: 32 }
-sweep:
-  train.optimizer.learningRate: [${Array.from({ length: trials }, (_, i) => (i + 1) / 1000).join(', ')}]
-`,
-  );
+  writeFileSync(file, tinySweep('overhead', 64, 1, Array.from({ length: trials }, (_, i) => (i + 1) / 1000)));
+;
   const db = join(dir, 'overhead.sqlite');
   const started = performance.now();
   execFileSync(process.execPath, [CLI, 'sweep', file, '--db', db, '--backend', 'webgpu', '--concurrency', '1'], { stdio: 'ignore', env: process.env });

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runSweep, type SweepReporter } from '../src/sweep/run-sweep.js';
 import { runOutcome } from '../src/sweep/trial-outcome.js';
 import { runCli, tempDir, writeTemp } from './helpers/cli.js';
 import { datasetCopy, halfWritten, query, startCli, tinyExperiment, waitFor } from './helpers/sweeps.js';
@@ -16,9 +17,10 @@ const completedOnce = (db: string) => {
   return { completed: completed.length, distinct: new Set(completed).size };
 };
 
+/** The sweep's trial processes (not its other children, such as the WebGPU adapter probe). */
 function workerPids(parent: number): number[] {
   try {
-    return execFileSync('pgrep', ['-P', String(parent)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+    return execFileSync('pgrep', ['-P', String(parent), '-f', 'trial/worker.js'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
   } catch {
     return [];
   }
@@ -99,6 +101,16 @@ describe('sweeps lose no finished work', () => {
     expect(statuses(db)).toEqual([expect.objectContaining({ status: 'interrupted', error: 'stopped by the user' })]);
     expect(halfWritten(db, dir)).toEqual([]);
     resumeToTheEnd(file, db, 1);
+  });
+
+  it('Ctrl-C before any trial starts (while the backend is chosen) stops the sweep as interrupted, with nothing run', async () => {
+    const dir = tempDir();
+    const file = writeTemp('tiny.yaml', tinyExperiment('tiny'), dir);
+    const db = join(dir, 'runs.sqlite');
+    const stop = new AbortController();
+    const silent: SweepReporter = { planned: () => stop.abort(), trialStarted() {}, trialBatch() {}, trialEpoch() {}, trialFinished() {}, stopping() {} };
+    const summary = await runSweep({ files: [file], overrides: [], backend: 'wasm', force: false, dbPath: db, runsDir: dir, command: 'test' }, silent, stop.signal);
+    expect(summary).toMatchObject({ interrupted: true, notStarted: 1, counts: { completed: 0 } });
   });
 
   it('a worker killed from outside is recorded interrupted with the signal, the sweep goes on, and the next run trains it again', async () => {

@@ -1,36 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { activateBackend } from '../src/backend/select.js';
+import { convCases, relativeError, type ConvCase } from './helpers/numeric.js';
 
 /**
  * Every kernel the runner registers for wasm, checked against the cpu backend on random inputs:
  * gradients of conv2d, depthwise conv2d, max-pool and transposed matMul agree to 1e-4 relative error, and tile,
  * sum and mean (which batch normalization leans on) match too.
  */
-type Case = { kernel: number; stride: number; pad: 'same' | 'valid'; batch: number; height: number; width: number; inC: number; outC: number };
+type Case = ConvCase;
+const cases = convCases();
 
-const cases: Case[] = [];
-for (const kernel of [1, 2, 3, 4, 5, 6, 7]) {
-  for (const stride of [1, 2]) {
-    for (const pad of ['same', 'valid'] as const) {
-      const [batch, height, width] = [[1, 9, 7], [5, 13, 11], [32, 8, 8]][(kernel + stride) % 3]!;
-      if (pad === 'valid' && (kernel > height || kernel > width)) continue;
-      // 3 and 9 input channels: the filter gradient takes its matMul form below 8 channels and its convolution form above.
-      cases.push({ kernel, stride, pad, batch, height, width, inC: kernel % 2 ? 3 : 9, outC: 4 });
-    }
-  }
-}
-
-/** Max absolute difference over the largest magnitude of the reference. */
-function relativeError(reference: Float32Array | number[], actual: Float32Array | number[]): number {
-  let diff = 0;
-  let scale = 1e-6;
-  for (let i = 0; i < reference.length; i++) {
-    diff = Math.max(diff, Math.abs(reference[i]! - actual[i]!));
-    scale = Math.max(scale, Math.abs(reference[i]!));
-  }
-  return diff / scale;
-}
 
 /** Gradients of every op under test for one case, as plain arrays (so both backends can be compared). */
 function gradients(c: Case): Record<string, Float32Array> {

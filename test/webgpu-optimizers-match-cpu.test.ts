@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { installDawn } from '../src/backend/webgpu/dawn.js';
+import { relativeError } from './helpers/numeric.js';
 import {
   createFusedOptimizer,
   FusedAdam,
@@ -69,16 +70,6 @@ function random(seed: number, size: number, scale = 1): Float32Array {
   return out;
 }
 
-function relativeError(reference: ArrayLike<number>, actual: ArrayLike<number>): number {
-  expect(actual.length).toBe(reference.length);
-  let diff = 0;
-  let scale = 1e-6;
-  for (let i = 0; i < reference.length; i++) {
-    diff = Math.max(diff, Math.abs(reference[i]! - actual[i]!));
-    scale = Math.max(scale, Math.abs(reference[i]!));
-  }
-  return diff / scale;
-}
 
 /** A scalar, a bias, a conv kernel, a dense kernel and one of 21,000 elements (many workgroups). */
 const SHAPES = [[], [4], [3, 3, 2, 4], [5, 7], [300, 70]];

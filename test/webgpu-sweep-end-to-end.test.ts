@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, tempDir, writeTemp } from './helpers/cli.js';
-import { query } from './helpers/sweeps.js';
+import { query, tinyExperiment } from './helpers/sweeps.js';
 
 /** SwiftShader (Debian's chromium package) is a Vulkan implementation on the CPU: Dawn gets an adapter without a GPU. */
 const SWIFTSHADER = { VK_ICD_FILENAMES: '/usr/lib/chromium/vk_swiftshader_icd.json', XDG_RUNTIME_DIR: '/tmp' };
@@ -9,21 +9,8 @@ const SWIFTSHADER = { VK_ICD_FILENAMES: '/usr/lib/chromium/vk_swiftshader_icd.js
 describe('runner sweep --backend webgpu, end to end through Dawn on SwiftShader', () => {
   it('trains on webgpu, records the backend and the CPU adapter with gpu = 0, and learns', () => {
     const dir = tempDir();
-    const file = writeTemp(
-      'webgpu.yaml',
-      `name: webgpu-tiny
-backend: webgpu
-data: { trainLimit: 128, testLimit: 100 }
-model:
-  layers:
-    - { type: conv2d, filters: 2, kernelSize: 3, padding: same, activation: relu }
-    - { type: maxPooling2d, poolSize: 2 }
-    - { type: flatten }
-    - { type: dense, units: 10, activation: softmax }
-train: { epochs: 2, batchSize: 32, seed: 3, optimizer: { name: adam, learningRate: 0.01 } }
-`,
-      dir,
-    );
+    // SwiftShader runs this small CNN at a few hundred samples a second: a slice of 128 images.
+    const file = writeTemp('webgpu.yaml', tinyExperiment('webgpu-tiny', 'backend: webgpu\n', 'epochs: 2, optimizer: { name: adam, learningRate: 0.01 }', 'trainLimit: 128, testLimit: 100'), dir);
     const db = join(dir, 'runs.sqlite');
     const sweep = runCli(['sweep', file, '--db', db], { env: SWIFTSHADER });
     expect(sweep.stderr).toContain('sweep: 1 completed');

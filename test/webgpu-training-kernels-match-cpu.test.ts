@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { installDawn } from '../src/backend/webgpu/dawn.js';
 import { conv2DBackpropFilterConfig, planSplits, TILE } from '../src/backend/webgpu-training/conv2d-backprop-filter.js';
 import { registerWebGpuTrainingKernels } from '../src/backend/webgpu-training/index.js';
+import { convCases, relativeError } from './helpers/numeric.js';
 
 /**
  * The runner's WebGPU kernels against the cpu backend, on SwiftShader (Vulkan on the CPU) where there is no GPU:
@@ -17,16 +18,7 @@ process.env.VK_ICD_FILENAMES ??= '/usr/lib/chromium/vk_swiftshader_icd.json';
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
 type Case = { kernel: number; stride: number; pad: Pad; batch: number; height: number; width: number; inC: number; outC: number };
 
-const cases: Case[] = [];
-for (const kernel of [1, 2, 3, 4, 5, 6, 7]) {
-  for (const stride of [1, 2]) {
-    for (const pad of ['same', 'valid'] as const) {
-      const [batch, height, width] = [[1, 9, 7], [5, 13, 11], [32, 8, 8]][(kernel + stride) % 3]!;
-      if (pad === 'valid' && (kernel > height || kernel > width)) continue;
-      cases.push({ kernel, stride, pad, batch, height, width, inC: kernel % 2 ? 3 : 9, outC: 4 });
-    }
-  }
-}
+const cases: Case[] = convCases();
 // The seed CNN's two convolutions at batch 8 (M = 9 and 288 filter taps, N = 32 and 64 channels).
 cases.push({ kernel: 3, stride: 1, pad: 'same', batch: 8, height: 28, width: 28, inC: 1, outC: 32 });
 cases.push({ kernel: 3, stride: 1, pad: 'same', batch: 8, height: 14, width: 14, inC: 32, outC: 64 });
@@ -37,17 +29,6 @@ cases.push({ kernel: 4, stride: 2, pad: 'valid', batch: 5, height: 21, width: 19
 // Explicit padding, uneven on each side.
 cases.push({ kernel: 3, stride: 2, pad: [[0, 0], [1, 2], [2, 0], [0, 0]], batch: 3, height: 11, width: 10, inC: 4, outC: 6 });
 
-/** Max absolute difference over the largest magnitude of the reference. */
-function relativeError(reference: Float32Array, actual: Float32Array): number {
-  expect(actual.length).toBe(reference.length);
-  let diff = 0;
-  let scale = 1e-6;
-  for (let i = 0; i < reference.length; i++) {
-    diff = Math.max(diff, Math.abs(reference[i]! - actual[i]!));
-    scale = Math.max(scale, Math.abs(reference[i]!));
-  }
-  return diff / scale;
-}
 
 const seeded = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, 'float32', seed);
 

@@ -7,6 +7,7 @@ import type { TrialConfig } from '../src/config/resolved.js';
 import { buildModel } from '../src/model/build.js';
 import { createOptimizer } from '../src/model/optimizer.js';
 import { ROOT } from './helpers/cli.js';
+import { relativeError } from './helpers/numeric.js';
 import { expandTrials } from '../src/sweep/expand.js';
 import { TrainStep } from '../src/trial/train-step.js';
 
@@ -48,15 +49,6 @@ async function train(config: TrialConfig): Promise<{ totals: number[]; weights: 
   return { totals, weights };
 }
 
-function relativeError(reference: Float32Array, actual: Float32Array): number {
-  let diff = 0;
-  let scale = 1e-6;
-  for (let i = 0; i < reference.length; i++) {
-    diff = Math.max(diff, Math.abs(reference[i]! - actual[i]!));
-    scale = Math.max(scale, Math.abs(reference[i]!));
-  }
-  return diff / scale;
-}
 
 const optimizers: TrialConfig['train']['optimizer'][] = [
   { name: 'adam', learningRate: 0.001 },

@@ -130,8 +130,8 @@ const webgpu: BackendEntry = {
       // Opening Dawn on a CPU-only driver costs time and prints its complaints to stderr: only asked-for runs pay.
       return { usable: true, gpu: false, detail: 'no hardware Vulkan driver (CPU ones only, or none); named with --backend webgpu it runs on a CPU adapter such as SwiftShader', fix: 'install the GPU\'s Vulkan driver (see VK_ICD_FILENAMES)' };
     }
-    const { probeAdapter } = await import('./webgpu/dawn.js');
-    const { adapter, problem } = await probeAdapter(dawnOptions(options));
+    const { probeAdapterQuietly } = await import('./webgpu/dawn.js');
+    const { adapter, problem } = await probeAdapterQuietly(dawnOptions(options));
     if (!adapter) {
       return {
         usable: false,

@@ -101,6 +101,8 @@ export async function runSweep(options: SweepOptions, reporter: SweepReporter, s
     reporter.planned({ trials: todo.length, skipped: trials.length - todo.length, backend, concurrency, data: [...data.values()] });
     const counts: Record<FinalStatus, number> = { completed: 0, failed: 0, diverged: 0, interrupted: 0 };
     const summary = { counts, skipped: trials.length - todo.length, notStarted: 0, interrupted: false };
+    // Stopped while choosing the backend or finding the data: nothing started, and the caller must hear so.
+    if (stop.aborted) return { sweepId: 0, ...summary, interrupted: true, notStarted: todo.length };
     if (todo.length === 0) return { sweepId: 0, ...summary };
 
     const sweepId = store.startSweep(options.command);

@@ -7,9 +7,9 @@ import { IDX_FILES, locateDataset } from '../../src/data/locate.js';
 import { CLI, ROOT } from './cli.js';
 
 /** A tiny real experiment: a small CNN on a slice of the real dataset, a second or two per trial. */
-export function tinyExperiment(name: string, extra = '', train = 'epochs: 2'): string {
+export function tinyExperiment(name: string, extra = '', train = 'epochs: 2', data = 'trainLimit: 600, testLimit: 300'): string {
   return `name: ${name}
-data: { trainLimit: 600, testLimit: 300 }
+data: { ${data} }
 model:
   layers:
     - { type: conv2d, filters: 4, kernelSize: 3, padding: same, activation: relu }

@@ -1,3 +1,7 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { packageRoot } from '../../package-root.js';
+
 /**
  * Dawn (the npm package `webgpu`) as `navigator.gpu` for Node. tfjs-backend-webgpu registers itself only when
  * `navigator.gpu` exists at its import, so this runs before that import.
@@ -69,4 +73,23 @@ export async function probeAdapter(options: DawnOptions = {}): Promise<{ adapter
   } catch (error) {
     return { problem: ((error as Error).message ?? String(error)).split('\n')[0]!.slice(0, 200) };
   }
+}
+
+/**
+ * `probeAdapter` in a child process, so that Dawn's warnings about drivers it cannot use (lavapipe, say) do not
+ * land in the middle of a sweep's output; the first of them explains a missing adapter.
+ */
+export function probeAdapterQuietly(options: DawnOptions = {}): Promise<{ adapter?: AdapterInfo; problem?: string }> {
+  const script = join(packageRoot, 'dist', 'src', 'backend', 'webgpu', 'probe-adapter.js');
+  return new Promise((resolve) => {
+    execFile(process.execPath, [script, options.gpu ?? ''], { timeout: 30_000 }, (error, stdout, stderr) => {
+      const warning = stderr.split('\n').find((line) => /warning|error/i.test(line))?.replace(/^\s*(Warning|Error):\s*/i, '');
+      try {
+        const found = JSON.parse(stdout.trim().split('\n').pop() ?? '') as { adapter?: AdapterInfo; problem?: string };
+        resolve(found.adapter || !warning ? found : { problem: `${found.problem} (Dawn: ${warning})` });
+      } catch {
+        resolve({ problem: `the adapter probe failed: ${(error?.message ?? stderr).split('\n')[0]}` });
+      }
+    });
+  });
 }

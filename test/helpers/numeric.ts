@@ -1,0 +1,33 @@
+import { expect } from 'vitest';
+
+/** Max absolute difference over the largest magnitude of the reference: how kernels are compared with cpu. */
+export function relativeError(reference: ArrayLike<number>, actual: ArrayLike<number>): number {
+  expect(actual.length).toBe(reference.length);
+  let diff = 0;
+  let scale = 1e-6;
+  for (let i = 0; i < reference.length; i++) {
+    diff = Math.max(diff, Math.abs(reference[i]! - actual[i]!));
+    scale = Math.max(scale, Math.abs(reference[i]!));
+  }
+  return diff / scale;
+}
+
+export type ConvCase = { kernel: number; stride: number; pad: 'same' | 'valid'; batch: number; height: number; width: number; inC: number; outC: number };
+
+/**
+ * The convolution shapes every training kernel is checked on: kernels 1–7, strides 1–2, same/valid, batch 1–32,
+ * and 3 or 9 input channels (the wasm filter gradient changes form at 8).
+ */
+export function convCases(): ConvCase[] {
+  const cases: ConvCase[] = [];
+  for (const kernel of [1, 2, 3, 4, 5, 6, 7]) {
+    for (const stride of [1, 2]) {
+      for (const pad of ['same', 'valid'] as const) {
+        const [batch, height, width] = [[1, 9, 7], [5, 13, 11], [32, 8, 8]][(kernel + stride) % 3]!;
+        if (pad === 'valid' && (kernel > height || kernel > width)) continue;
+        cases.push({ kernel, stride, pad, batch, height, width, inC: kernel % 2 ? 3 : 9, outC: 4 });
+      }
+    }
+  }
+  return cases;
+}
