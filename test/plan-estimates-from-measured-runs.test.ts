@@ -28,6 +28,7 @@ const measuredQuick = (): MeasuredRun => {
     configHash: hash,
     config,
     backend: 'wasm',
+    device: null,
     macsPerSample: MACS,
     epochs: 3,
     epochSeconds: 3 * (0.5 + 2.5) + 1,
@@ -43,7 +44,7 @@ const planned = (trial: { config: TrialConfig; hash: string }, experiment = 'qui
 
 describe('duration estimates come from measured runs only', () => {
   it('scales training by training samples and validation by validation samples, not both by training samples', () => {
-    const estimate = estimateDuration(planned(quick()), [measuredQuick()], 'wasm');
+    const estimate = estimateDuration(planned(quick()), [measuredQuick()], { backend: 'wasm' });
     // Per epoch: 12,000 samples at 4,000/s training + 10,000 at 4,000/s scoring = 5.5 s; three of them,
     // then the 10,000-image test (2.5 s) and the fixed 2.5 s (1.5 s start-up + 1 s first-epoch warm-up).
     expect(estimate).toEqual({ seconds: expect.closeTo(3 * 5.5 + 2.5 + 2.5, 9), basis: 'same experiment' });
@@ -53,26 +54,34 @@ describe('duration estimates come from measured runs only', () => {
 
   it('gives a measured config its own steady epochs and fixed costs back', () => {
     const run = measuredQuick();
-    expect(estimateDuration(planned(quick('data.trainLimit=2000')), [run], 'wasm')).toEqual({ seconds: expect.closeTo(run.wallSeconds, 9), basis: 'same config' });
+    expect(estimateDuration(planned(quick('data.trainLimit=2000')), [run], { backend: 'wasm' })).toEqual({ seconds: expect.closeTo(run.wallSeconds, 9), basis: 'same config' });
     const longer = quick('data.trainLimit=2000', 'train.epochs=6');
     // A different config (more epochs) of the same experiment: three more steady 3 s epochs.
-    expect(estimateDuration(planned(longer), [run], 'wasm')!.seconds).toBeCloseTo(run.wallSeconds + 3 * 3, 9);
+    expect(estimateDuration(planned(longer), [run], { backend: 'wasm' })!.seconds).toBeCloseTo(run.wallSeconds + 3 * 3, 9);
   });
 
   it('scales another experiment by multiply-adds per sample, from the run whose model is closest in cost', () => {
     const hugeModel: MeasuredRun = { ...measuredQuick(), experiment: 'huge', configHash: 'h', macsPerSample: 100 * MACS, epochSeconds: 999, wallSeconds: 2000 };
     const twiceAsCostly = planned(quick(), 'never-run', 2 * MACS);
-    const estimate = estimateDuration(twiceAsCostly, [measuredQuick(), hugeModel], 'wasm');
+    const estimate = estimateDuration(twiceAsCostly, [measuredQuick(), hugeModel], { backend: 'wasm' });
     expect(estimate).toEqual({ seconds: expect.closeTo(3 * 2 * 5.5 + 2 * 2.5 + 2.5, 9), basis: 'other experiments' });
+  });
+
+  it('keeps runs on one GPU from estimating runs on another: the device is part of where a trial runs', () => {
+    const onH200: MeasuredRun = { ...measuredQuick(), backend: 'webgpu', device: 'nvidia-h200' };
+    const onSwiftShader: MeasuredRun = { ...onH200, device: 'swiftshader-device-subzero-', epochSeconds: 1000, wallSeconds: 2000 };
+    const where = { backend: 'webgpu', device: 'nvidia-h200' };
+    expect(estimateDuration(planned(quick('data.trainLimit=2000')), [onSwiftShader, onH200], where)).toEqual({ seconds: expect.closeTo(onH200.wallSeconds, 9), basis: 'same config' });
+    expect(estimateDuration(planned(quick()), [onSwiftShader], where)).toBeUndefined();
   });
 
   it('says nothing rather than guess: no runs, runs on another backend, or old runs without validation time', () => {
     const old: MeasuredRun = { ...measuredQuick(), validationSeconds: null, firstValidationSeconds: null, testSeconds: null };
-    expect(estimateDuration(planned(quick()), [], 'wasm')).toBeUndefined();
-    expect(estimateDuration(planned(quick()), [measuredQuick()], 'tensorflow')).toBeUndefined();
-    expect(estimateDuration(planned(quick()), [old], 'wasm')).toBeUndefined();
+    expect(estimateDuration(planned(quick()), [], { backend: 'wasm' })).toBeUndefined();
+    expect(estimateDuration(planned(quick()), [measuredQuick()], { backend: 'tensorflow' })).toBeUndefined();
+    expect(estimateDuration(planned(quick()), [old], { backend: 'wasm' })).toBeUndefined();
     // Its own config is still estimated from its epoch and run times.
-    expect(estimateDuration(planned(quick('data.trainLimit=2000')), [old], 'wasm')?.basis).toBe('same config');
+    expect(estimateDuration(planned(quick('data.trainLimit=2000')), [old], { backend: 'wasm' })?.basis).toBe('same config');
   });
 
   it('adds up wall time the way the queue runs trials, n at a time', () => {

@@ -31,6 +31,8 @@ export interface RunTiming {
   configHash: string;
   config: string;
   backend: string | null;
+  /** The GPU's device name for runs on one (webgpu): a SwiftShader run and an H200 run are not the same speed. */
+  device: string | null;
   epochs: number;
   /** Sum over its epochs, training and validation. */
   epochSeconds: number;
@@ -280,7 +282,7 @@ export class RunStore {
   runTimings(): RunTiming[] {
     return this.db
       .prepare(
-        `SELECT r.experiment, r.config_hash AS configHash, r.config_json AS config, r.backend, COUNT(*) AS epochs,
+        `SELECT r.experiment, r.config_hash AS configHash, r.config_json AS config, r.backend, json_extract(r.device_json, '$.device') AS device, COUNT(*) AS epochs,
            SUM(e.seconds) AS epochSeconds, SUM(CASE WHEN e.epoch = 1 THEN e.seconds END) AS firstEpochSeconds,
            CASE WHEN COUNT(e.val_seconds) = COUNT(*) THEN SUM(e.val_seconds) END AS validationSeconds,
            SUM(CASE WHEN e.epoch = 1 THEN e.val_seconds END) AS firstValidationSeconds, r.test_seconds AS testSeconds,

@@ -41,18 +41,24 @@ function heldOut(config: TrialConfig): number {
   return Math.max(1, Math.round((config.data.trainLimit ?? TRAIN_SAMPLES) * (config.data.validation as number)));
 }
 
+/** Where the trial will run: runs elsewhere (another backend, or another GPU under webgpu) say nothing about its speed. */
+export interface Where {
+  backend: string;
+  device?: string | null;
+}
+
 /**
- * A trial's duration on `backend`, from measurements only. The same config measured before gives its epoch time
+ * A trial's duration on `where`, from measurements only. The same config measured before gives its epoch time
  * and its fixed costs as they were. Otherwise a measured run, of the same experiment when there is one, lends
  * three figures that are scaled apart: training throughput (by training samples × multiply-adds), scoring
  * throughput (by validation and test samples × multiply-adds) and its fixed cost per trial (process start,
  * backend, data load, warm-up, saving). Of those runs, the ones whose model is closest in multiply-adds are used,
  * since per-sample overheads weigh more for small models. No measurement, no estimate.
  */
-export function estimateDuration(trial: PlannedTrial, measured: MeasuredRun[], backend: string): Estimate | undefined {
+export function estimateDuration(trial: PlannedTrial, measured: MeasuredRun[], where: Where): Estimate | undefined {
   const { config, macsPerSample: macs } = trial;
   const epochs = config.train.epochs;
-  const onBackend = measured.filter((m) => m.backend === backend);
+  const onBackend = measured.filter((m) => m.backend === where.backend && (m.device ?? null) === (where.device ?? null));
   const same = onBackend.filter((m) => m.configHash === trial.hash).map(pace);
   if (same.length) return { seconds: mean(same.map((p) => p.epoch * epochs + p.fixed)), basis: 'same config' };
 

@@ -52,7 +52,7 @@ export async function planTrials(options: PlanOptions): Promise<SweepPlanReport>
 
   const rows = trials.map((trial): PlannedRow => {
     const cost = costOf(trial.config);
-    const estimate = estimateDuration({ ...trial, macsPerSample: cost.macsPerSample }, measured, backend.name);
+    const estimate = estimateDuration({ ...trial, macsPerSample: cost.macsPerSample }, measured, { backend: backend.name, device: backend.probe.adapter?.device });
     return { trial, label: trialLabel(trial), cost, done: !options.force && completed.has(trial.hash), estimate };
   });
   const todo = rows.filter((r) => !r.done);

@@ -26,6 +26,6 @@ export function renderPlan(plan: SweepPlanReport): string {
   const totals = [`${plural(plan.rows.length, 'trial')} on ${plan.backend.name}, ${plan.concurrency} at a time`];
   if (skipped) totals.push(`${skipped} already completed (skipped)`);
   if (measured) totals.push(`about ${duration(plan.wallSeconds)} of wall time for ${measured === todo ? 'all' : measured} to run`);
-  if (plan.unmeasured) totals.push(`${plan.unmeasured} not measured yet (no completed run on ${plan.backend.name} with training and scoring timed apart to estimate from)`);
+  if (plan.unmeasured) totals.push(`${plan.unmeasured} not measured yet (no completed run on ${plan.backend.name}${plan.backend.probe.adapter ? ` (${plan.backend.probe.adapter.device})` : ''} with training and scoring timed apart to estimate from)`);
   return `${table.toString()}\n${totals.join('; ')}\n${chalk.dim(`backend: ${plan.backend.reason}`)}`;
 }
