@@ -6,7 +6,7 @@ import { execFileSync, fork, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { backendEntry } from '../src/backend/registry.js';
+import { probeBackend } from '../src/backend/probe.js';
 import { loadDataset } from '../src/data/dataset.js';
 import { packageRoot } from '../src/package-root.js';
 import { RunStore } from '../src/store/run-store.js';
@@ -50,7 +50,7 @@ const machine = `${cpus()[0]?.model.trim()} × ${cpus().length} cores, Node ${pr
 console.log(`# runner bench — ${new Date().toISOString().slice(0, 10)} — ${machine}\n`);
 
 // On a GPU machine the webgpu rows come first; `--webgpu-only` stops after them.
-const webgpuProbe = await backendEntry('webgpu').probe({ gpu: process.env.RUNNER_GPU });
+const webgpuProbe = await probeBackend('webgpu', { gpu: process.env.RUNNER_GPU });
 if (webgpuProbe.gpu || process.env.BENCH_WEBGPU) {
   const { benchWebGpu } = await import('./webgpu.js');
   const small = !webgpuProbe.gpu;
@@ -77,7 +77,7 @@ for (let i = 0; i < 3; i++) {
 console.log(`Fashion-MNIST load (60,000 + 10,000 images): ${Math.min(...loads).toFixed(2)} s best of 3\n`);
 
 // Throughput per backend, one process each.
-const native = (await backendEntry('tensorflow').probe({})).usable;
+const native = (await probeBackend('tensorflow', {})).usable;
 const single: Throughput[] = [];
 if (native) single.push(await throughput('tensorflow', WASM_SAMPLES));
 single.push(await throughput('wasm', WASM_SAMPLES, 2));

@@ -1,6 +1,6 @@
 /**
  * One backend's training throughput on the seed CNN, in a process of its own (a fresh tfjs engine).
- * argv: backend samples epochs [batch]. Prints one JSON line.
+ * argv: backend samples epochs [batch]. Prints one JSON line; samples/s is the last epoch's.
  */
 import * as tf from '@tensorflow/tfjs';
 import { activateBackend, type BackendName } from '../src/backend/select.js';
@@ -21,36 +21,29 @@ const config = seedCnnConfig(samples, epochs, batchSize);
 const tensorsBefore = tf.memory().numTensors;
 
 let peakRss = process.memoryUsage().rss;
-// Progress arrives every few batches, once the device has finished them: time from the first report to the last.
-let first: { batch: number; time: number } | undefined;
-let last = { batch: 0, time: 0 };
-const batches = Math.ceil(samples / batchSize);
 const tensorsAfterEpoch: number[] = [];
-// Training time of the first epoch, for runs too short to have two progress reports to time between.
-let firstEpochTraining = 0;
+// Training time of the last epoch (validation excluded): with two or more epochs, the first pays for compiling
+// kernels and warming caches and the last is the steady state. Progress reports are no clock: they arrive every
+// few batches, once the device has caught up, while later batches are already queued.
+let lastEpochTraining = 0;
 await runTrial(config, dataset, {
-  onBatch(epoch, batch) {
-    const now = performance.now();
-    // The first batches compile kernels and warm caches; time the steady state after them.
-    const done = (epoch - 1) * batches + batch;
-    first ??= { batch: done, time: now };
-    last = { batch: done, time: now };
+  onBatch() {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   },
   onEpoch(record) {
-    if (record.epoch === 1) firstEpochTraining = record.seconds - record.validationSeconds;
+    lastEpochTraining = record.seconds - record.validationSeconds;
     tensorsAfterEpoch.push(tf.memory().numTensors);
   },
 });
-const timedSamples = (last.batch - first!.batch) * batchSize;
-const steady = timedSamples > 0 ? timedSamples / ((last.time - first!.time) / 1000) : Math.min(samples, batches * batchSize) / firstEpochTraining;
+const trainSamples = Math.min(samples, dataset.train.count);
 console.log(
   JSON.stringify({
     backend: backend.name,
     gpu: backend.gpu,
     adapter: backend.adapter,
     batchSize,
-    samplesPerSecond: steady,
+    samplesPerSecond: trainSamples / lastEpochTraining,
+    warmedUp: epochs > 1,
     peakRssMiB: peakRss / 2 ** 20,
     tensorsAfterEpoch,
     tensorsBefore,

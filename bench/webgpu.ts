@@ -14,7 +14,7 @@ const WORKER = join(packageRoot, 'dist', 'bench', 'throughput-worker.js');
 const CLI = join(packageRoot, 'dist', 'src', 'cli.js');
 
 export interface WebGpuBenchOptions {
-  /** Training samples per throughput run (one epoch). */
+  /** Training samples per epoch of a throughput run; the second of its two epochs is timed. */
   samples: number;
   batches: number[];
   /** Trials at once in the sharing rows (1 is the batch-128 row above). */
@@ -32,7 +32,7 @@ interface Throughput {
 
 function throughput(samples: number, batch: number): Promise<Throughput> {
   return new Promise((resolve, reject) => {
-    const child = fork(WORKER, ['webgpu', String(samples), '1', String(batch)], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+    const child = fork(WORKER, ['webgpu', String(samples), '2', String(batch)], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
     let out = '';
     child.stdout!.on('data', (c) => (out += c));
     child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`webgpu bench exited ${code}`))));
@@ -46,7 +46,7 @@ function torchCuda(peer: string | undefined, samples: number, batch: number): nu
   return match ? Number(match[1]) : undefined;
 }
 
-const fmt = (n: number | undefined, digits = 0) => (n === undefined ? '—' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+const fmt = (n: number | undefined, digits = 0) => (n === undefined || !Number.isFinite(n) ? '—' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
 
 export async function benchWebGpu(options: WebGpuBenchOptions): Promise<void> {
   console.log('## webgpu: seed CNN training throughput (adam, real Fashion-MNIST, the runner\'s training loop)\n');
@@ -79,7 +79,6 @@ function overhead(trials: number): void {
   const dir = mkdtempSync(join(tmpdir(), 'runner-bench-webgpu-'));
   const file = join(dir, 'overhead.yaml');
   writeFileSync(file, tinySweep('overhead', 64, 1, Array.from({ length: trials }, (_, i) => (i + 1) / 1000)));
-;
   const db = join(dir, 'overhead.sqlite');
   const started = performance.now();
   execFileSync(process.execPath, [CLI, 'sweep', file, '--db', db, '--backend', 'webgpu', '--concurrency', '1'], { stdio: 'ignore', env: process.env });

@@ -44,7 +44,7 @@ SWEEP_ARGS=""                # e.g. "--backend webgpu" (auto already picks webgp
 QUICK=${QUICK:-0}
 # PLAN=figures: the README's H200 figures (bench rows, profile, quick sweep, seed-cnn to the deadline).
 # PLAN=levers: one profiled step per tfjs flag / Dawn toggle worth trying, the PyTorch peer, then the full
-# 10-epoch seed-cnn run (about 3.5 minutes at batch 32): give it DEADLINE_S=420 or more.
+# 10-epoch seed-cnn run (about 3.5 minutes at batch 32): give it DEADLINE_S=480.
 PLAN=${PLAN:-figures}
 
 # ------------------------------------------------------------------ steps: step LOG TIMEOUT_S NAME "COMMAND"

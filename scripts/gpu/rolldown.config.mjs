@@ -41,28 +41,12 @@ for (const file of jsFiles('dist')) {
 for (const e of entries) if (!existsSync(e)) throw new Error(`entry ${e} is not in dist/: run tsc first`);
 
 const EXTERNAL = ['webgpu', 'better-sqlite3', /^@tensorflow\/tfjs-node/];
-const isExternal = (spec) => EXTERNAL.some((e) => (typeof e === 'string' ? spec === e : e.test(spec)));
-
-// `createRequire(import.meta.url)('pkg')` loads pkg lazily, at the call (fused-update.ts: after Dawn is set up).
-// Bundled, that would look for pkg in the app's node_modules and load a second copy of it; as `require('pkg')` the
-// bundler links it to the bundled copy, still evaluated lazily at the first call, and the same instance that
-// `await import('pkg')` returns.
-const lazyRequire = /createRequire\(\s*import\.meta\.url\s*\)\(\s*(['"])([^'"]+)\1\s*\)/g;
-const bundledRequire = {
-  name: 'gpu-pack-bundled-require',
-  transform(code, id) {
-    if (!code.includes('createRequire')) return null;
-    const next = code.replace(lazyRequire, (m, q, spec) => (spec.startsWith('node:') || isExternal(spec) ? m : `require(${q}${spec}${q})`));
-    return next === code ? null : { code: next, map: null };
-  },
-};
 
 export default {
   input: Object.fromEntries([...entries].map((e) => [e.replace(/\.js$/, ''), e])),
   platform: 'node',
   treeshake: false,
   external: EXTERNAL,
-  plugins: [bundledRequire],
   logLevel: 'warn',
   output: {
     dir: out,

@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { createRequire } from 'node:module';
 import { BACKEND_NAMES, type BackendName } from './names.js';
 import { wasmBinaryDir } from './wasm-paths.js';
 import type { TrialConfig } from '../config/resolved.js';
-import type { AdapterInfo, DawnOptions } from './webgpu/dawn.js';
+import { CPU_VULKAN, type AdapterInfo, type DawnOptions } from './webgpu/dawn.js';
 import { findVulkan } from './webgpu/vulkan.js';
 
 /** What a backend's probe found on this machine, without training anything. */
@@ -39,8 +40,18 @@ export interface BackendEntry {
   summary: string;
   /** `auto` takes this backend without a GPU too (in registry order, after every GPU one). */
   autoWithoutGpu: boolean;
-  /** `asked`: the user named this backend (or doctor looks), so a slow or noisy check is worth it. */
-  probe(options: MachineOptions, asked?: boolean): Promise<Probe>;
+  /**
+   * What is on this machine, checked in this process. A backend whose check loads native code (libtensorflow,
+   * Dawn) is `isolated`: `probeBackend` runs this in a child process, so that the caller's process keeps no CUDA
+   * context or GPU device and the library's warnings stay out of its output.
+   */
+  probe(options: MachineOptions): Promise<Probe>;
+  isolated?: boolean;
+  /**
+   * An answer without loading anything, where one is certain (not installed; only CPU Vulkan drivers); undefined
+   * means "probe". `asked`: the user named this backend, so a CPU adapter is wanted too.
+   */
+  verdictWithoutProbe?(asked: boolean): Probe | undefined;
   /** Makes it tfjs's active backend in this process, ready to train. */
   activate(options: MachineOptions): Promise<BackendInfo>;
   /** Trials at once on one machine, when --concurrency is not given. */
@@ -71,6 +82,7 @@ async function loadNative(): Promise<{ package?: string; problems: string[] }> {
 async function setActive(name: BackendName): Promise<void> {
   // Production mode skips per-op debug checks and the cpu backend's "install tfjs-node" banner.
   tf.enableProdMode();
+  applyTfjsFlags(process.env.RUNNER_TFJS_FLAGS);
   if (!(await tf.setBackend(name))) throw new Error(`tfjs could not initialise the ${name} backend`);
   await tf.ready();
 }
@@ -87,20 +99,28 @@ function dawnOptions(options: MachineOptions): DawnOptions {
   return { gpu: options.gpu };
 }
 
+const NOT_INSTALLED_FIX = 'npm install @tensorflow/tfjs-node-gpu@4.22.0 (needs internet at install time, and CUDA 11.2 / cuDNN 8.1 for the GPU), or @tensorflow/tfjs-node@4.22.0 for the CPU';
+
 const tensorflow: BackendEntry = {
   name: 'tensorflow',
   summary: 'libtensorflow through @tensorflow/tfjs-node-gpu (CUDA 11.2 / cuDNN 8.1) or @tensorflow/tfjs-node (CPU, multi-threaded)',
   autoWithoutGpu: true,
+  isolated: true,
+  verdictWithoutProbe() {
+    const resolve = createRequire(import.meta.url).resolve;
+    const installed = NATIVE_PACKAGES.filter((pkg) => {
+      try {
+        resolve(pkg);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    return installed.length ? undefined : { usable: false, gpu: false, detail: NATIVE_PACKAGES.map((pkg) => `${pkg}: not installed`).join('; '), fix: NOT_INSTALLED_FIX };
+  },
   async probe() {
     const loaded = await loadNative();
-    if (!loaded.package) {
-      return {
-        usable: false,
-        gpu: false,
-        detail: loaded.problems.join('; '),
-        fix: 'npm install @tensorflow/tfjs-node-gpu@4.22.0 (needs internet at install time, and CUDA 11.2 / cuDNN 8.1 for the GPU), or @tensorflow/tfjs-node@4.22.0 for the CPU',
-      };
-    }
+    if (!loaded.package) return { usable: false, gpu: false, detail: loaded.problems.join('; '), fix: NOT_INSTALLED_FIX };
     const info = await tensorflow.activate({});
     return info.gpu
       ? { usable: true, gpu: true, detail: `via ${loaded.package}, GPU in use` }
@@ -124,25 +144,23 @@ const webgpu: BackendEntry = {
   name: 'webgpu',
   summary: 'WebGPU through Dawn (npm webgpu): Vulkan on Linux, Metal on macOS, D3D12 on Windows; no CUDA needed',
   autoWithoutGpu: false,
-  async probe(options, asked) {
-    const hardware = hardwareVulkanDrivers();
-    if (!asked && hardware && hardware.length === 0) {
-      // Opening Dawn on a CPU-only driver costs time and prints its complaints to stderr: only asked-for runs pay.
-      return { usable: true, gpu: false, detail: 'no hardware Vulkan driver (CPU ones only, or none); named with --backend webgpu it runs on a CPU adapter such as SwiftShader', fix: 'install the GPU\'s Vulkan driver (see VK_ICD_FILENAMES)' };
-    }
-    const { probeAdapterQuietly } = await import('./webgpu/dawn.js');
-    const { adapter, problem } = await probeAdapterQuietly(dawnOptions(options));
+  isolated: true,
+  verdictWithoutProbe(asked) {
+    const drivers = process.platform === 'linux' ? findVulkan().drivers : [];
+    // Only when every driver the loader would find is a CPU one: a manifest in a folder not searched here is still probed.
+    if (asked || drivers.length === 0 || drivers.some((d) => !CPU_VULKAN.test(`${d.manifest} ${d.library ?? ''}`))) return undefined;
+    return { usable: true, gpu: false, detail: 'only CPU Vulkan drivers; named with --backend webgpu it runs on a CPU adapter such as SwiftShader', fix: VULKAN_FIX };
+  },
+  async probe(options) {
+    const { probeAdapter } = await import('./webgpu/dawn.js');
+    const { adapter, problem } = await probeAdapter(dawnOptions(options));
     if (!adapter) {
-      return {
-        usable: false,
-        gpu: false,
-        detail: problem ?? 'no adapter',
-        fix: 'Linux: apt-get install libvulkan1 and the GPU\'s Vulkan driver (NVIDIA: the driver\'s nvidia_icd.json plus libglvnd0 libgl1 libglx0 libegl1; AMD/Intel: mesa-vulkan-drivers); point VK_ICD_FILENAMES at the driver\'s ICD file if it is not found',
-      };
+      const unmatched = options.gpu ? `no adapter's name contains "${options.gpu}" (Dawn matches the driver's own name, case-sensitive: e.g. "H200", "SwiftShader")` : undefined;
+      return { usable: false, gpu: false, detail: unmatched ?? problem ?? 'no adapter', fix: unmatched ? 'run `runner doctor` without --gpu to see the adapter found' : VULKAN_FIX };
     }
     const name = `${adapter.device || adapter.architecture} (${adapter.vendor}; ${adapter.description})`;
     return adapter.software
-      ? { usable: true, gpu: false, adapter, detail: `${name}: a CPU implementation of Vulkan, used only when asked for (--backend webgpu)`, fix: 'install the GPU\'s Vulkan driver; see VK_ICD_FILENAMES' }
+      ? { usable: true, gpu: false, adapter, detail: `${name}: a CPU implementation of Vulkan, used only when asked for (--backend webgpu)`, fix: 'install the GPU\'s Vulkan driver (see VK_ICD_FILENAMES)' }
       : { usable: true, gpu: true, adapter, detail: name };
   },
   async activate(options) {
@@ -155,7 +173,6 @@ const webgpu: BackendEntry = {
     const { registerWebGpuTrainingKernels } = await import('./webgpu-training/index.js');
     registerWebGpuTrainingKernels();
     fusedOptimizers = await import('./webgpu-training/optimizers.js');
-    applyTfjsFlags(process.env.RUNNER_TFJS_FLAGS);
     await setActive('webgpu');
     const info = describeAdapter(adapter);
     return { name: 'webgpu', gpu: !info.software, tfjsVersion: tf.version.tfjs, adapter: info };
@@ -165,19 +182,13 @@ const webgpu: BackendEntry = {
   defaultConcurrency: (probe, cores) => (probe.gpu ? Math.max(1, Math.min(WEBGPU_TRIALS_PER_GPU, cores)) : 1),
 };
 
-/** Vulkan driver manifests that are not CPU implementations; undefined where Dawn does not go through Vulkan. */
-function hardwareVulkanDrivers(): string[] | undefined {
-  if (process.platform !== 'linux') return undefined;
-  return findVulkan().drivers.filter((d) => !SOFTWARE_DRIVER.test(`${d.manifest} ${d.library ?? ''}`)).map((d) => d.manifest);
-}
-
-const SOFTWARE_DRIVER = /lvp_icd|lavapipe|swiftshader|llvmpipe/i;
+export const VULKAN_FIX =
+  "Linux: apt-get install libvulkan1 and the GPU's Vulkan driver (NVIDIA: the driver's nvidia_icd.json plus libglvnd0 libgl1 libglx0 libegl1; AMD/Intel: mesa-vulkan-drivers); point VK_ICD_FILENAMES at the driver's manifest if it is not found";
 
 /**
  * Trials sharing one GPU through WebGPU. A trial is bound by its own CPU core issuing dispatches (the seed CNN at
- * batch 128: 11.6 ms per step of which 1.5 ms on the GPU, H200), so trials overlap almost perfectly: on the H200,
- * 2 at once gave 2.5× one trial's samples/s and 4 gave 4.45× (README, "webgpu on an NVIDIA H200"). More were not
- * measured; 4 also leaves cores for the data pipeline on small machines.
+ * batch 128: 11.6 ms per step of which 1.5 ms on the GPU, H200), so trials overlap well: on the H200, 4 at once
+ * trained 3.6–4.5× one trial's samples/s (README, "webgpu on an NVIDIA H200"). More were not measured.
  */
 const WEBGPU_TRIALS_PER_GPU = 4;
 

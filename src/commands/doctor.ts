@@ -12,13 +12,14 @@ export async function doctorCommand(options: { db?: string; dataDir?: string; gp
   console.log(chalk.bold(`runner doctor — Node ${process.version}, TensorFlow.js ${tf.version.tfjs}`));
 
   console.log(chalk.bold('\nbackends'));
-  const { BACKENDS } = await import('../backend/registry.js');
+  const { BACKENDS, VULKAN_FIX } = await import('../backend/registry.js');
+  const { probeBackend } = await import('../backend/probe.js');
   for (const entry of BACKENDS) {
-    const probe = await entry.probe({ gpu: options.gpu }, true);
+    const probe = await probeBackend(entry.name, { gpu: options.gpu }, true);
     const line = `${entry.name}: ${probe.detail}${probe.gpu ? ' — GPU' : ''}`;
     if (probe.usable && (probe.gpu || !probe.fix)) ok(line);
     else missing(line, probe.fix ?? entry.summary);
-    if (entry.name === 'webgpu' && process.platform === 'linux') describeVulkan(ok, missing);
+    if (entry.name === 'webgpu' && process.platform === 'linux') describeVulkan(ok, missing, VULKAN_FIX);
   }
   const { chooseBackend } = await import('../backend/select.js');
   console.log(`  auto → ${(await chooseBackend('auto', { gpu: options.gpu })).reason}`);
@@ -56,12 +57,12 @@ type Say = (text: string) => void;
 type SayMissing = (text: string, fix: string) => void;
 
 /** The pieces Dawn needs under Vulkan, so that "no adapter" comes with what exactly is missing. */
-function describeVulkan(ok: Say, missing: SayMissing): void {
+function describeVulkan(ok: Say, missing: SayMissing, driverFix: string): void {
   const vulkan = findVulkan();
   if (vulkan.loader) ok(`  Vulkan loader: ${vulkan.loader}`);
   else missing('  Vulkan loader libvulkan.so.1: not found', 'apt-get install libvulkan1 (Fedora: vulkan-loader)');
   if (vulkan.drivers.length === 0) {
-    missing('  Vulkan drivers: none found', 'NVIDIA: the driver ships nvidia_icd.json (needs libglvnd0 libgl1 libglx0 libegl1); AMD/Intel: apt-get install mesa-vulkan-drivers; set VK_ICD_FILENAMES to a manifest outside the standard folders');
+    missing('  Vulkan drivers: none found', driverFix);
   }
   for (const driver of vulkan.drivers) {
     const from = vulkan.driversFrom ? ` (from ${vulkan.driversFrom})` : '';

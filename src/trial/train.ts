@@ -32,6 +32,7 @@ export interface TrainingData {
 }
 
 export interface TrainingEvents {
+  /** Every few batches, once the device has finished up to `batch`: the epoch's mean training loss so far. */
   onBatch?(epoch: number, batch: number, batches: number, loss: number): void;
   onEpoch?(record: EpochRecord): void;
   /** Polled between batches: true stops training at once (Ctrl-C, SIGTERM). */
@@ -95,7 +96,11 @@ export async function trainModel(model: tf.Sequential, config: TrialConfig, data
       for (let batch = 0; batch < batches; batch++) {
         // Lets signals and IPC in between batches, which otherwise resolve through microtasks only.
         await new Promise((resolve) => setImmediate(resolve));
-        if (events.shouldStop?.()) return finish('interrupted');
+        if (events.shouldStop?.()) {
+          // A read still in flight must not reject unheard once training has returned.
+          pending?.totals.catch(() => undefined);
+          return finish('interrupted');
+        }
         const picked = order.subarray(batch * settings.batchSize, Math.min(samples, (batch + 1) * settings.batchSize));
         const indices = picked.map((i) => data.trainIndices[i]!);
         const pixels = gatherPixels(data.train, indices);

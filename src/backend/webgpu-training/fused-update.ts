@@ -15,6 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import { computeDispatch, flatDispatchLayout } from './webgpu-program.js';
 
 /** What one dispatch computes: `result[index] = expr`, `expr` over `old` and the inputs' lowercased names. */
 export interface UpdateSpec {
@@ -29,17 +30,6 @@ export interface UpdateSpec {
 }
 
 const WORKGROUP_SIZE: [number, number, number] = [256, 1, 1];
-
-/**
- * `webgpu_util.flatDispatchLayout` and `computeDispatch` for a rank-1 output, written out: this module must not
- * import the package at runtime. It registers the webgpu backend at import only where `navigator.gpu` already
- * exists, so an import from here, loaded before Dawn is installed, would lose the backend; and a lazy `require`
- * would break in the tree-shaking-free bundle carried to GPU machines. (runWebGPUProgram reshapes a dispatch over
- * the 65,535-workgroup limit itself.)
- */
-function flatDispatch(size: number): { dispatchLayout: { x: number[] }; dispatch: [number, number, number] } {
-  return { dispatchLayout: { x: [0] }, dispatch: [Math.ceil(size / WORKGROUP_SIZE[0]), 1, 1] };
-}
 
 class FusedUpdateProgram implements WebGPUProgram {
   outputShape: number[];
@@ -59,7 +49,8 @@ class FusedUpdateProgram implements WebGPUProgram {
     this.outputShape = [size];
     this.variableNames = inPlace ? [...spec.inputs] : ['Old', ...spec.inputs];
     this.uniforms = spec.uniforms.map((name) => `${name} : f32,`).join(' ');
-    ({ dispatchLayout: this.dispatchLayout, dispatch: this.dispatch } = flatDispatch(size));
+    this.dispatchLayout = flatDispatchLayout(this.outputShape) as { x: number[] };
+    this.dispatch = computeDispatch(this.dispatchLayout, this.outputShape, this.workgroupSize);
     this.shaderKey = `fusedOptimizer_${spec.key}_${inPlace ? 'inPlace' : 'copy'}`;
   }
 

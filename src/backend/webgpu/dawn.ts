@@ -1,7 +1,3 @@
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { packageRoot } from '../../package-root.js';
-
 /**
  * Dawn (the npm package `webgpu`) as `navigator.gpu` for Node. tfjs-backend-webgpu registers itself only when
  * `navigator.gpu` exists at its import, so this runs before that import.
@@ -21,16 +17,26 @@ export interface DawnOptions {
   gpu?: string;
 }
 
-const SOFTWARE_ADAPTERS = /swiftshader|llvmpipe|lavapipe|software|microsoft basic render/i;
+/** Vulkan on the CPU, by adapter name or driver manifest: exact, but no faster than the wasm backend. */
+export const CPU_VULKAN = /swiftshader|llvmpipe|lavapipe|lvp_icd|software|microsoft basic render/i;
 
 let installed: { key: string; gpu: GPU } | undefined;
 
-/** Dawn's flags: the toggles are those measured safe (see the README's GPU section). */
+/**
+ * Dawn's flags. The two toggles skip zero-filling memory the kernels overwrite anyway; they were measured safe and
+ * a little faster on a CPU (../shared/gpu/README.md). RUNNER_DAWN_FLAGS adds more, for measuring them.
+ */
 function dawnFlags(options: DawnOptions): string[] {
-  const flags = ['enable-dawn-features=disable_workgroup_init,disable_lazy_clear_for_mapped_at_creation_buffer'];
+  // Dawn keeps one value per key, so extra toggles join the list rather than replace it.
+  const features = ['disable_workgroup_init', 'disable_lazy_clear_for_mapped_at_creation_buffer'];
+  const flags: string[] = [];
+  for (const flag of (process.env.RUNNER_DAWN_FLAGS ?? '').split(';').filter(Boolean)) {
+    const [key, value = ''] = flag.split('=', 2) as [string, string | undefined];
+    if (key === 'enable-dawn-features') features.push(...value.split(',').filter(Boolean));
+    else flags.push(flag);
+  }
+  flags.unshift(`enable-dawn-features=${features.join(',')}`);
   if (options.gpu) flags.push(`adapter=${options.gpu}`);
-  // For measuring other toggles without a rebuild, e.g. RUNNER_DAWN_FLAGS='enable-dawn-features=skip_validation'.
-  flags.push(...(process.env.RUNNER_DAWN_FLAGS ?? '').split(';').filter(Boolean));
   return flags;
 }
 
@@ -59,7 +65,7 @@ export function describeAdapter(adapter: GPUAdapter): AdapterInfo {
     architecture: info.architecture,
     device: info.device,
     description: info.description,
-    software: Boolean(info.isFallbackAdapter) || SOFTWARE_ADAPTERS.test(text),
+    software: Boolean(info.isFallbackAdapter) || CPU_VULKAN.test(text),
   };
 }
 
@@ -73,23 +79,4 @@ export async function probeAdapter(options: DawnOptions = {}): Promise<{ adapter
   } catch (error) {
     return { problem: ((error as Error).message ?? String(error)).split('\n')[0]!.slice(0, 200) };
   }
-}
-
-/**
- * `probeAdapter` in a child process, so that Dawn's warnings about drivers it cannot use (lavapipe, say) do not
- * land in the middle of a sweep's output; the first of them explains a missing adapter.
- */
-export function probeAdapterQuietly(options: DawnOptions = {}): Promise<{ adapter?: AdapterInfo; problem?: string }> {
-  const script = join(packageRoot, 'dist', 'src', 'backend', 'webgpu', 'probe-adapter.js');
-  return new Promise((resolve) => {
-    execFile(process.execPath, [script, options.gpu ?? ''], { timeout: 30_000 }, (error, stdout, stderr) => {
-      const warning = stderr.split('\n').find((line) => /warning|error/i.test(line))?.replace(/^\s*(Warning|Error):\s*/i, '');
-      try {
-        const found = JSON.parse(stdout.trim().split('\n').pop() ?? '') as { adapter?: AdapterInfo; problem?: string };
-        resolve(found.adapter || !warning ? found : { problem: `${found.problem} (Dawn: ${warning})` });
-      } catch {
-        resolve({ problem: `the adapter probe failed: ${(error?.message ?? stderr).split('\n')[0]}` });
-      }
-    });
-  });
 }
