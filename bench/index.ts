@@ -82,7 +82,7 @@ const single: Throughput[] = [];
 if (native) single.push(await throughput('tensorflow', WASM_SAMPLES));
 single.push(await throughput('wasm', WASM_SAMPLES, 2));
 single.push(await throughput('cpu', CPU_SAMPLES));
-const parallel = await Promise.all([throughput('wasm', WASM_SAMPLES), throughput('wasm', WASM_SAMPLES)]);
+const parallel = await Promise.all([throughput('wasm', WASM_SAMPLES, 2), throughput('wasm', WASM_SAMPLES, 2)]);
 const parallelRate = parallel.reduce((s, p) => s + p.samplesPerSecond, 0);
 const torch1 = torch(WASM_SAMPLES, 1);
 const torch2 = torch(WASM_SAMPLES, 2);
