@@ -23,7 +23,7 @@ const exitWith =
   };
 
 const backendOption = () => new Option('--backend <name>', 'training backend (auto: a GPU backend if one is usable, else the best CPU one)').choices(BACKEND_REQUESTS);
-const gpuOption = ['--gpu <name>', 'on a machine with several GPUs, train on the one whose WebGPU adapter name contains this (see runner doctor)'] as const;
+const gpuOption = ['--gpu <name>', 'on a machine with several GPUs, train on the one whose adapter name, as its driver reports it, contains this (case-sensitive, e.g. H200)'] as const;
 const setOption = ['--set <path=value>', 'override a field of every experiment, e.g. --set train.epochs=1 (repeatable)', collect] as const;
 const intArg = (name: string) => (text: string) => {
   try {
