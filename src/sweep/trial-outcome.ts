@@ -27,7 +27,7 @@ export function runOutcome(outcome: TrialProcessOutcome, modelDir: string, stopp
   const status: FinalStatus = result.outcome;
   const at = result.divergedAt;
   const batches = at && (at.firstBatch === at.batch ? `batch ${at.batch}` : `batches ${at.firstBatch}–${at.batch}`);
-  const error = at ? `loss became ${at.loss} at epoch ${at.epoch}, ${batches}` : undefined;
+  const error = at && (at.metric ? `${at.metric} became ${at.loss} at epoch ${at.epoch}` : `loss became ${at.loss} at epoch ${at.epoch}, ${batches}`);
   const record: RunOutcome = {
     status,
     error: status === 'interrupted' ? 'stopped by the user' : error,

@@ -47,8 +47,11 @@ export interface TrainingResult {
   /** Epoch whose weights the model holds at the end (early stopping restores the best). */
   bestEpoch: number;
   stoppedEarly: boolean;
-  /** The first non-finite loss total was seen after `batch`; it went bad somewhere from `firstBatch` on. */
-  divergedAt?: { epoch: number; firstBatch: number; batch: number; loss: number };
+  /**
+   * The first non-finite loss total was seen after `batch`; it went bad somewhere from `firstBatch` on. `metric`
+   * names what became non-finite when it was not the training loss (a validation score, the final weights).
+   */
+  divergedAt?: { epoch: number; firstBatch: number; batch: number; loss: number; metric?: string };
 }
 
 type Monitor = 'loss' | 'accuracy' | 'valLoss' | 'valAccuracy';
@@ -134,6 +137,10 @@ export async function trainModel(model: tf.Sequential, config: TrialConfig, data
       };
       epochs.push(record);
       events.onEpoch?.(record);
+      // Crossentropy clips probabilities, so on some backends the training loss stays finite while the weights,
+      // and with them the validation scores, have become NaN.
+      const broken = NON_FINITE_WATCH.find((metric) => !Number.isFinite(record[metric]));
+      if (broken) return finish('diverged', { epoch, firstBatch: 1, batch: batches, loss: record[broken], metric: METRIC_NAMES[broken] });
       if (stopping) {
         const value = record[monitor];
         const improved = Number.isNaN(best.value) || gain(monitor, best.value, value) > (stopping.minDelta ?? 0);
@@ -148,6 +155,8 @@ export async function trainModel(model: tf.Sequential, config: TrialConfig, data
       }
     }
     if (best.weights) model.setWeights(best.weights);
+    const weightSum = await finiteCheck(model);
+    if (!Number.isFinite(weightSum)) return finish('diverged', { epoch: epochs.length, firstBatch: 1, batch: batches, loss: weightSum, metric: 'the weights' });
     return finish('completed');
   } finally {
     step.dispose();
@@ -158,6 +167,17 @@ export async function trainModel(model: tf.Sequential, config: TrialConfig, data
     const bestEpoch = best.weights ? best.epoch : epochs.length;
     return { outcome, epochs, bestEpoch, stoppedEarly, divergedAt };
   }
+}
+
+const NON_FINITE_WATCH = ['loss', 'accuracy', 'valLoss', 'valAccuracy'] as const;
+const METRIC_NAMES: Record<(typeof NON_FINITE_WATCH)[number], string> = { loss: 'the training loss', accuracy: 'the training accuracy', valLoss: 'the validation loss', valAccuracy: 'the validation accuracy' };
+
+/** The sum of every weight's magnitude: finite exactly when all weights are. One read, at the end of training. */
+async function finiteCheck(model: tf.LayersModel): Promise<number> {
+  const total = tf.tidy(() => tf.addN(model.getWeights().map((w) => tf.sum(tf.abs(w)))));
+  const [value] = await total.data();
+  total.dispose();
+  return value!;
 }
 
 /** How much `next` improves on `previous`: losses improve downwards, accuracies upwards. */
