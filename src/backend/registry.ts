@@ -2,10 +2,12 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import { BACKEND_NAMES, type BackendName } from './names.js';
+import type { OptimizerFactories } from './optimizer-factories.js';
 import { wasmBinaryDir } from './wasm-paths.js';
-import type { TrialConfig } from '../config/resolved.js';
-import { CPU_VULKAN, type AdapterInfo, type DawnOptions } from './webgpu/dawn.js';
+import { CPU_VULKAN, type AdapterInfo } from './webgpu/dawn.js';
 import { findVulkan } from './webgpu/vulkan.js';
+// Types only from tfjs-backend-webgpu: importing these does not load the package (which must follow Dawn).
+import { fusedTrain } from './webgpu-training/optimizers.js';
 
 /** What a backend's probe found on this machine, without training anything. */
 export interface Probe {
@@ -30,7 +32,7 @@ export interface BackendInfo {
 }
 
 export interface MachineOptions {
-  /** A GPU by index or adapter name, for machines with several. */
+  /** On a machine with several GPUs: part of the adapter's name as its driver reports it (Dawn has no index). */
   gpu?: string;
 }
 
@@ -56,11 +58,9 @@ export interface BackendEntry {
   activate(options: MachineOptions): Promise<BackendInfo>;
   /** Trials at once on one machine, when --concurrency is not given. */
   defaultConcurrency(probe: Probe, cores: number): number;
-  /** This backend's own optimizer for these settings, once activated; undefined means tfjs's stock one. */
-  optimizer?(settings: OptimizerSettings): tf.Optimizer | undefined;
+  /** This backend's own versions of `tf.train`'s optimizer factories, same signatures; the others stay stock. */
+  optimizers?: OptimizerFactories;
 }
-
-export type OptimizerSettings = TrialConfig['train']['optimizer'];
 
 const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
 
@@ -93,10 +93,6 @@ function applyTfjsFlags(text: string | undefined): void {
     const [name, value] = pair.split('=') as [string, string | undefined];
     tf.env().set(name, value === undefined || value === 'true' ? true : value === 'false' ? false : Number(value));
   }
-}
-
-function dawnOptions(options: MachineOptions): DawnOptions {
-  return { gpu: options.gpu };
 }
 
 const NOT_INSTALLED_FIX = 'npm install @tensorflow/tfjs-node-gpu@4.22.0 (needs internet at install time, and CUDA 11.2 / cuDNN 8.1 for the GPU), or @tensorflow/tfjs-node@4.22.0 for the CPU';
@@ -138,8 +134,6 @@ const tensorflow: BackendEntry = {
   defaultConcurrency: () => 1,
 };
 
-let fusedOptimizers: typeof import('./webgpu-training/optimizers.js') | undefined;
-
 const webgpu: BackendEntry = {
   name: 'webgpu',
   summary: 'WebGPU through Dawn (npm webgpu): Vulkan on Linux, Metal on macOS, D3D12 on Windows; no CUDA needed',
@@ -153,7 +147,7 @@ const webgpu: BackendEntry = {
   },
   async probe(options) {
     const { probeAdapter } = await import('./webgpu/dawn.js');
-    const { adapter, problem } = await probeAdapter(dawnOptions(options));
+    const { adapter, problem } = await probeAdapter(options);
     if (!adapter) {
       const unmatched = options.gpu ? `no adapter's name contains "${options.gpu}" (Dawn matches the driver's own name, case-sensitive: e.g. "H200", "SwiftShader")` : undefined;
       return { usable: false, gpu: false, detail: unmatched ?? problem ?? 'no adapter', fix: unmatched ? 'run `runner doctor` without --gpu to see the adapter found' : VULKAN_FIX };
@@ -165,20 +159,19 @@ const webgpu: BackendEntry = {
   },
   async activate(options) {
     const { installDawn, describeAdapter } = await import('./webgpu/dawn.js');
-    const gpu = await installDawn(dawnOptions(options));
+    const gpu = await installDawn(options);
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
     if (!adapter) throw new Error('Dawn found no WebGPU adapter (run `runner doctor`)');
     // The package registers its backend at import, and only when navigator.gpu exists.
     await import('@tensorflow/tfjs-backend-webgpu');
     const { registerWebGpuTrainingKernels } = await import('./webgpu-training/index.js');
     registerWebGpuTrainingKernels();
-    fusedOptimizers = await import('./webgpu-training/optimizers.js');
     await setActive('webgpu');
     const info = describeAdapter(adapter);
     return { name: 'webgpu', gpu: !info.software, tfjsVersion: tf.version.tfjs, adapter: info };
   },
   // Fewer dispatches and no per-step scalar uploads: the stock update was a third of a step on the GPU.
-  optimizer: (settings) => fusedOptimizers?.createFusedOptimizer(settings),
+  optimizers: fusedTrain,
   defaultConcurrency: (probe, cores) => (probe.gpu ? Math.max(1, Math.min(WEBGPU_TRIALS_PER_GPU, cores)) : 1),
 };
 

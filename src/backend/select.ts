@@ -1,9 +1,10 @@
 import { availableParallelism } from 'node:os';
 import { UserError } from '../errors.js';
-import type { BackendName, BackendRequest } from './names.js';
 import * as tf from '@tensorflow/tfjs';
+import type { BackendName, BackendRequest } from './names.js';
+import type { OptimizerFactories } from './optimizer-factories.js';
 import { probeBackend } from './probe.js';
-import { BACKENDS, backendEntry, type BackendInfo, type MachineOptions, type OptimizerSettings, type Probe } from './registry.js';
+import { BACKENDS, backendEntry, type BackendInfo, type MachineOptions, type Probe } from './registry.js';
 
 /** The one module that picks a tfjs backend; model, training and evaluation code never branch on them. */
 export type { BackendName, BackendRequest } from './names.js';
@@ -27,10 +28,18 @@ export async function chooseBackend(request: BackendRequest, options: MachineOpt
     }
     return { name: request, reason: `${request} (requested${probe.adapter ? `; ${probe.detail}` : ''})`, probe };
   }
+  return autoChoice((name) => probeBackend(name, options));
+}
+
+/**
+ * `auto`'s rule over probes however obtained (doctor passes the ones it has shown): the first GPU backend in
+ * registry order, else the first usable one that `auto` may take on a CPU.
+ */
+export async function autoChoice(probeOf: (name: BackendName) => Promise<Probe>): Promise<BackendChoice> {
   const passed: string[] = [];
   const probes = new Map<BackendName, Probe>();
   for (const entry of BACKENDS) {
-    const probe = await probeBackend(entry.name, options);
+    const probe = await probeOf(entry.name);
     probes.set(entry.name, probe);
     if (probe.usable && probe.gpu) return { name: entry.name, reason: `${entry.name} on the GPU: ${probe.detail}`, probe };
     passed.push(`${entry.name}: ${probe.usable ? 'no GPU' : probe.detail}`);
@@ -47,9 +56,12 @@ export function activateBackend(name: BackendName, options: MachineOptions = {})
   return backendEntry(name).activate(options);
 }
 
-/** The active backend's own optimizer for these settings (webgpu's fused updates), or undefined for tfjs's stock one. */
-export function backendOptimizer(settings: OptimizerSettings): tf.Optimizer | undefined {
-  return BACKENDS.find((entry) => entry.name === tf.getBackend())?.optimizer?.(settings);
+const { sgd, momentum, adam, rmsprop, adagrad, adadelta, adamax } = tf.train;
+const STOCK_OPTIMIZERS: Required<OptimizerFactories> = { sgd, momentum, adam, rmsprop, adagrad, adadelta, adamax };
+
+/** `tf.train`'s optimizer factories, with the active backend's own (webgpu's fused updates) in place of the stock ones. */
+export function optimizerFactories(): Required<OptimizerFactories> {
+  return { ...STOCK_OPTIMIZERS, ...BACKENDS.find((entry) => entry.name === tf.getBackend())?.optimizers };
 }
 
 /** Trials at once on this machine when --concurrency is not given: what suits the chosen backend. */

@@ -1,5 +1,6 @@
 import chalk from 'chalk';
 import { existsSync } from 'node:fs';
+import type { Probe } from '../backend/registry.js';
 import { findVulkan } from '../backend/webgpu/vulkan.js';
 import { locateAfter, locateDataset, searchPath } from '../data/locate.js';
 import { databasePath } from './options.js';
@@ -14,15 +15,17 @@ export async function doctorCommand(options: { db?: string; dataDir?: string; gp
   console.log(chalk.bold('\nbackends'));
   const { BACKENDS, VULKAN_FIX } = await import('../backend/registry.js');
   const { probeBackend } = await import('../backend/probe.js');
+  const probes = new Map<string, Probe>();
   for (const entry of BACKENDS) {
     const probe = await probeBackend(entry.name, { gpu: options.gpu }, true);
+    probes.set(entry.name, probe);
     const line = `${entry.name}: ${probe.detail}${probe.gpu ? ' — GPU' : ''}`;
     if (probe.usable && (probe.gpu || !probe.fix)) ok(line);
     else missing(line, probe.fix ?? entry.summary);
     if (entry.name === 'webgpu' && process.platform === 'linux') describeVulkan(ok, missing, VULKAN_FIX);
   }
-  const { chooseBackend } = await import('../backend/select.js');
-  console.log(`  auto → ${(await chooseBackend('auto', { gpu: options.gpu })).reason}`);
+  const { autoChoice } = await import('../backend/select.js');
+  console.log(`  auto → ${(await autoChoice(async (name) => probes.get(name)!)).reason}`);
 
   console.log(chalk.bold('\ndataset'));
   const search = { dataDir: options.dataDir };

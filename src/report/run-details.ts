@@ -1,5 +1,5 @@
 import { FASHION_MNIST_CLASSES } from '../data/classes.js';
-import type { EpochRow, RunRow, RunStatus } from '../store/run-store.js';
+import type { EpochRow, GpuDevice, RunRow, RunStatus } from '../store/run-store.js';
 import type { ClassMetrics } from '../trial/class-metrics.js';
 import type { Mistake } from '../trial/evaluate.js';
 import { sweepParams } from './run-config.js';
@@ -14,7 +14,7 @@ export interface RunDetails {
   git: { branch: string | null; commit: string | null; dirty: boolean | null };
   backend: string | null;
   /** The GPU trained on: the WebGPU adapter's device name and driver, when there was one. */
-  device: { vendor: string; architecture: string; device: string; description: string } | null;
+  device: GpuDevice | null;
   gpu: boolean | null;
   startedAt: string;
   seed: number;

@@ -25,6 +25,14 @@ export interface NewRun {
 /** One epoch as the trainer reports it and the store keeps it; epochs recorded before schema 2 lack the validation time. */
 export type EpochRow = Omit<EpochRecord, 'validationSeconds'> & { validationSeconds: number | null };
 
+/** The GPU a run trained on, as the WebGPU adapter describes itself (`description` holds the driver). */
+export interface GpuDevice {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+}
+
 /** What one completed run cost, from claim to record, for duration estimates. */
 export interface RunTiming {
   experiment: string;
@@ -56,7 +64,7 @@ export interface RunOutcome {
   tfjsVersion?: string;
   backend?: string;
   /** The GPU adapter trained on, when the backend reports one. */
-  device?: { vendor: string; architecture: string; device: string; description: string };
+  device?: GpuDevice;
   testLoss?: number;
   testAccuracy?: number;
   testSeconds?: number;

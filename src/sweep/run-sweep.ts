@@ -22,7 +22,7 @@ export interface SweepOptions {
   files: string[];
   overrides: Override[];
   backend?: BackendRequest;
-  /** On a machine with several GPUs, the one to train on (index or adapter name). */
+  /** On a machine with several GPUs, the one to train on: part of its adapter name. */
   gpu?: string;
   concurrency?: number;
   force: boolean;

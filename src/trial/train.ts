@@ -83,7 +83,6 @@ export async function trainModel(model: tf.Sequential, config: TrialConfig, data
       // The totals of the batches up to `through`, being read while later batches run.
       let pending: { through: number; totals: Promise<{ loss: number; correct: number }> } | undefined;
       let checkedThrough = 0;
-      let seen = 0;
       let totals = { loss: 0, correct: 0 };
       /** Waits for the totals being read; a non-finite loss among the batches they cover ends training. */
       const check = async (): Promise<TrainingResult | undefined> => {
@@ -114,7 +113,6 @@ export async function trainModel(model: tf.Sequential, config: TrialConfig, data
         step.run(x, y);
         x.dispose();
         y.dispose();
-        seen += indices.length;
         if ((batch + 1) % READ_EVERY === 0 || batch + 1 === batches) {
           const diverged = await check();
           if (diverged) return diverged;
@@ -128,8 +126,8 @@ export async function trainModel(model: tf.Sequential, config: TrialConfig, data
       const finished = performance.now();
       const record: EpochRecord = {
         epoch,
-        loss: totals.loss / seen,
-        accuracy: totals.correct / seen,
+        loss: totals.loss / samples,
+        accuracy: totals.correct / samples,
         valLoss: validation.loss,
         valAccuracy: validation.accuracy,
         seconds: (finished - started) / 1000,

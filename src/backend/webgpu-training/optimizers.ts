@@ -5,8 +5,7 @@
  * the stock optimizer's numbers, state (`getWeights`, `setWeights`, `iterations`), `dispose` and class name; off the
  * webgpu backend it runs the stock update.
  */
-import type * as tf from '@tensorflow/tfjs';
-import type { TrialConfig } from '../../config/resolved.js';
+import type { OptimizerFactories } from '../optimizer-factories.js';
 import { FusedAdam } from './optimizer-adam.js';
 import { FusedRMSProp } from './optimizer-rmsprop.js';
 import { FusedMomentum, FusedSGD } from './optimizer-sgd.js';
@@ -17,19 +16,12 @@ export { FusedMomentum, FusedSGD } from './optimizer-sgd.js';
 export { updateCounts as fusedUpdateCounts } from './fused-update.js';
 
 /**
- * The fused counterpart of `createOptimizer(settings)` (src/model/optimizer.ts), same arguments and defaults, or
- * undefined for the optimizers that have none (adagrad, adadelta, adamax: use the stock one).
+ * The fused optimizers under `tf.train`'s names and signatures, defaults included: the webgpu backend's overrides
+ * of those factories. Adagrad, adadelta and adamax have none and stay stock.
  */
-export function createFusedOptimizer(settings: TrialConfig['train']['optimizer']): tf.Optimizer | undefined {
-  const { learningRate: lr, momentum, beta1, beta2, epsilon, rho } = settings;
-  switch (settings.name) {
-    case 'sgd':
-      return momentum ? new FusedMomentum(lr, momentum) : new FusedSGD(lr);
-    case 'adam':
-      return new FusedAdam(lr, beta1, beta2, epsilon);
-    case 'rmsprop':
-      return new FusedRMSProp(lr, rho, momentum, epsilon);
-    default:
-      return undefined;
-  }
-}
+export const fusedTrain: OptimizerFactories = {
+  sgd: (learningRate) => new FusedSGD(learningRate),
+  momentum: (learningRate, momentum, useNesterov) => new FusedMomentum(learningRate, momentum, useNesterov),
+  adam: (learningRate, beta1, beta2, epsilon) => new FusedAdam(learningRate, beta1, beta2, epsilon),
+  rmsprop: (learningRate, decay, momentum, epsilon, centered) => new FusedRMSProp(learningRate, decay, momentum, epsilon, centered),
+};
