@@ -25,6 +25,16 @@ const exitWith =
 const backendOption = () => new Option('--backend <name>', 'training backend (auto: a GPU backend if one is usable, else the best CPU one)').choices(BACKEND_REQUESTS);
 const gpuOption = ['--gpu <name>', 'on a machine with several GPUs, train on the one whose adapter name, as its driver reports it, contains this (case-sensitive, e.g. H200)'] as const;
 const setOption = ['--set <path=value>', 'override a field of every experiment, e.g. --set train.epochs=1 (repeatable)', collect] as const;
+const sweepOption = [
+  '--sweep <path=values>',
+  "sweep a field of every experiment, adding an axis or replacing the file's: a,b,c, [a, b], range(start,stop,step) or logrange(start,stop,count) (repeatable)",
+  collect,
+] as const;
+const JSON_HELP = 'nested JSON with camelCase fields, a stable interface (README: Machine-readable output)';
+const MD_HELP = 'GitHub-flavoured Markdown tables, to paste into a pull-request comment';
+/** One output format at a time: a second one would otherwise be silently ignored. */
+const jsonOption = (...others: string[]) => new Option('--json', JSON_HELP).conflicts(others);
+const tagFilterOption = ['--tag <key=value>', 'only runs with this tag (repeatable: all must match)', collect] as const;
 const intArg = (name: string) => (text: string) => {
   try {
     return positiveInteger(name)(text);
@@ -38,8 +48,10 @@ program
   .description('check experiment files against the schema and each other; exit 2 when any is invalid')
   .argument('<files...>', 'experiment YAML files')
   .option(...setOption)
+  .option(...sweepOption)
   .option('--max-trials <n>', 'largest grid allowed', intArg('--max-trials'))
   .option('--summary', "print each model's layers with output shapes and parameter counts")
+  .option('--print', 'print each file fully resolved (extends, --set, --sweep and defaults applied) as YAML')
   .action(exitWith(async (files: string[], options) => (await import('./commands/validate.js')).validateCommand(files, options)));
 
 program
@@ -47,6 +59,7 @@ program
   .description('run every trial of each file\'s sweep grid and record it in the database')
   .argument('<files...>', 'experiment YAML files')
   .option(...setOption)
+  .option(...sweepOption)
   .addOption(backendOption())
   .option(...gpuOption)
   .option('--concurrency <n>', 'trials at once, each in its own process (default: one per core on CPU backends; on a GPU, what measurement showed best)', intArg('--concurrency'))
@@ -63,6 +76,7 @@ program
   .description('print every trial the files would run, with its size and an estimated duration, without training')
   .argument('<files...>', 'experiment YAML files')
   .option(...setOption)
+  .option(...sweepOption)
   .option('--repeat <n>', 'run each combination with n seeds', intArg('--repeat'))
   .option('--max-trials <n>', 'largest grid allowed (default 1000)', intArg('--max-trials'))
   .addOption(backendOption())
@@ -81,8 +95,10 @@ program
   .option('--branch <name>', 'only runs made on this git branch')
   .addOption(new Option('--status <status>', 'only runs with this status').choices(['running', 'completed', 'failed', 'diverged', 'interrupted']).default('completed'))
   .option('--since <date>', 'only runs started on or after this ISO date')
-  .option('--json', 'machine-readable output')
-  .option('--csv', 'CSV output')
+  .option(...tagFilterOption)
+  .addOption(jsonOption('csv', 'md', 'html'))
+  .addOption(new Option('--csv', 'CSV output').conflicts(['md', 'html']))
+  .addOption(new Option('--md', MD_HELP).conflicts('html'))
   .option('--html <file>', 'write an HTML report (leaderboard, curves, confusion matrices, sweep plots, misclassified images) that opens offline')
   .option('--data-dir <dir>', 'directory holding Fashion-MNIST, for the images of the HTML report')
   .option('--db <path>', 'run database')
@@ -92,7 +108,7 @@ program
   .command('show')
   .description('one run in detail: config, learning curves, confusion matrix, per-class metrics, frequent confusions')
   .argument('<run>', 'run id or a unique prefix of one')
-  .option('--json', 'machine-readable output')
+  .addOption(jsonOption())
   .option('--db <path>', 'run database')
   .action(exitWith(async (run: string, options) => (await import('./commands/show.js')).showCommand(run, options)));
 
@@ -101,7 +117,8 @@ program
   .description('two runs side by side: config differences, metric deltas, per-class recall changes')
   .argument('<run-a>', 'run id or unique prefix')
   .argument('<run-b>', 'run id or unique prefix')
-  .option('--json', 'machine-readable output')
+  .addOption(jsonOption('md'))
+  .option('--md', MD_HELP)
   .option('--db <path>', 'run database')
   .action(exitWith(async (a: string, b: string, options) => (await import('./commands/compare.js')).compareCommand(a, b, options)));
 
@@ -112,7 +129,8 @@ program
   .argument('[ref-b]', 'branch or commit to judge (default: the current branch)')
   .option('--experiment <name>', 'only this experiment')
   .option('--fail-on-regression <points>', 'exit 1 when a config lost more than this many percentage points of test accuracy (0.5 = half a point)')
-  .option('--json', 'machine-readable output')
+  .addOption(jsonOption('md'))
+  .option('--md', MD_HELP)
   .option('--db <path>', 'run database')
   .action(exitWith(async (a: string | undefined, b: string | undefined, options) => (await import('./commands/diff.js')).diffCommand(a, b, options)));
 
@@ -121,7 +139,8 @@ program
   .description('every recorded run with its status')
   .addOption(new Option('--status <status>', 'only runs with this status').choices(['running', 'completed', 'failed', 'diverged', 'interrupted']))
   .option('--experiment <name>', 'only this experiment')
-  .option('--json', 'machine-readable output')
+  .option(...tagFilterOption)
+  .addOption(jsonOption())
   .option('--db <path>', 'run database')
   .action(exitWith(async (options) => (await import('./commands/list.js')).listCommand(options)));
 
@@ -134,12 +153,61 @@ program
   .action(exitWith(async (run: string, dir: string | undefined, options) => (await import('./commands/export-model.js')).exportModelCommand(run, dir, options)));
 
 program
+  .command('tag')
+  .description('label a run: runner tag RUN reviewed=yes baseline=true; list and report filter on it with --tag key=value')
+  .argument('<run>', 'run id or a unique prefix of it')
+  .argument('[pairs...]', 'key=value tags to set (an existing tag is overwritten)')
+  .option('--remove <key>', 'remove this tag (repeatable)', collect)
+  .option('--db <path>', 'run database')
+  .action(exitWith(async (run: string, pairs: string[], options) => (await import('./commands/tag.js')).tagCommand(run, pairs, options)));
+
+program
+  .command('note')
+  .description('write a note on a run, shown by show and carried in --json: runner note RUN "lr too high"')
+  .argument('<run>', 'run id or a unique prefix of it')
+  .argument('[text]', 'the note; replaces the previous one')
+  .option('--clear', 'remove the note')
+  .option('--db <path>', 'run database')
+  .action(exitWith(async (run: string, text: string | undefined, options) => (await import('./commands/note.js')).noteCommand(run, text, options)));
+
+program
+  .command('rm')
+  .description('remove runs, their epochs, tags and runs/<run-id>/ folders, after a confirmation')
+  .argument('<runs...>', 'run ids or unique prefixes')
+  .option('-y, --yes', 'do not ask for a confirmation')
+  .option('--db <path>', 'run database')
+  .action(exitWith(async (runs: string[], options) => (await import('./commands/remove.js')).removeCommand(runs, options)));
+
+program
+  .command('gc')
+  .description('remove failed, diverged and interrupted runs and run folders the database does not know; completed runs are kept')
+  .option('--older-than <age>', 'only runs started longer ago than this, e.g. 30d, 12h, 2w')
+  .option('--dry-run', 'print what would be removed')
+  .option('--db <path>', 'run database')
+  .action(exitWith(async (options) => (await import('./commands/gc.js')).gcCommand(options)));
+
+program
   .command('doctor')
   .description('show the backends, GPU, dataset and database this machine has, and how to fix what is missing')
   .option(...gpuOption)
   .option('--db <path>', 'run database')
   .option('--data-dir <dir>', 'directory holding Fashion-MNIST')
   .action(exitWith(async (options) => (await import('./commands/doctor.js')).doctorCommand(options)));
+
+program
+  .command('ui')
+  .description('serve a live dashboard over the run database (read-only): leaderboard, sweep plots, runs, comparisons, branch diffs')
+  .option('--port <n>', 'port to listen on (0: any free port)', portArg, 4173)
+  .option('--host <address>', 'address to listen on; anything but loopback lets other machines read the runs', '127.0.0.1')
+  .option('--db <path>', 'run database')
+  .option('--data-dir <dir>', 'directory holding Fashion-MNIST, for the misclassified images')
+  .action(exitWith(async (options) => (await import('./commands/ui.js')).uiCommand(options)));
+
+function portArg(text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) throw new InvalidArgumentError(`--port must be a whole number from 0 to 65535, got ${JSON.stringify(text)}`);
+  return port;
+}
 
 async function main(): Promise<number> {
   try {

@@ -7,6 +7,8 @@ export interface Problem {
   path?: string;
   message: string;
   hint?: string;
+  /** When `file` is a parent the loaded experiment extends: the files that inherit the value, nearest first. */
+  inheritedBy?: string[];
 }
 
 /** A mistake the user can fix (bad file, bad flag, missing dataset): exit code 2, no stack trace. */

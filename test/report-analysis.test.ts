@@ -4,7 +4,8 @@ import { runsAtRef } from '../src/report/refs.js';
 import { configChanges, flatten } from '../src/report/run-config.js';
 import { topConfusions } from '../src/report/run-details.js';
 import { logGamma, regularizedBeta, studentTwoSidedP, welchTTest } from '../src/report/stats.js';
-import type { RunRow } from '../src/store/run-store.js';
+import type { TrialConfig } from '../src/config/resolved.js';
+import type { Run } from '../src/store/run-store.js';
 
 describe("Welch's t-test", () => {
   // Reference values from scipy.stats (ttest_ind with equal_var=False, and 2 * t.sf).
@@ -66,19 +67,44 @@ describe('confusions', () => {
 });
 
 let next = 0;
-function row(branch: string, commit: string, config: object, accuracy: number, seed: number): RunRow {
+function row(branch: string, commit: string, config: object, accuracy: number, seed: number): Run {
+  const id = `run-${next++}`;
   return {
-    id: `run-${next++}`,
+    id,
+    sweepId: 1,
     experiment: 'e',
-    config_json: JSON.stringify({ name: 'e', data: { dataset: 'fashion-mnist' }, ...config, train: { seed } }),
-    config_hash: `${JSON.stringify(config)}/${seed}`,
-    params_json: JSON.stringify({ ...config, seed }),
-    started_at: new Date(Date.UTC(2025, 0, 1, 0, 0, next)).toISOString(),
-    git_branch: branch,
-    git_commit: commit,
-    test_accuracy: accuracy,
+    file: 'e.yaml',
+    // Only the fields a config's identity is made of here; the diff never looks deeper.
+    config: { name: 'e', data: { dataset: 'fashion-mnist' }, ...config, train: { seed } } as unknown as TrialConfig,
+    configHash: `${JSON.stringify(config)}/${seed}`,
+    params: { ...config, seed },
+    seed,
+    repeatIndex: 0,
+    git: { branch, commit, dirty: false },
+    backend: 'cpu',
+    gpu: false,
+    tfjsVersion: null,
+    device: null,
+    host: 'test',
+    pid: 1,
     status: 'completed',
-  } as RunRow;
+    error: null,
+    tags: {},
+    note: null,
+    startedAt: new Date(Date.UTC(2025, 0, 1, 0, 0, next)).toISOString(),
+    finishedAt: null,
+    seconds: null,
+    paramCount: null,
+    epochsDone: 1,
+    bestEpoch: null,
+    testLoss: null,
+    testAccuracy: accuracy,
+    testSeconds: null,
+    confusion: null,
+    classMetrics: null,
+    mistakes: [],
+    modelDir: null,
+  };
 }
 
 describe('diff between refs', () => {
@@ -99,7 +125,7 @@ describe('diff between refs', () => {
 
   it('finds a ref by branch first, so a new branch sharing its parent commit does not mix sides', () => {
     const all = [...main, ...feature];
-    expect(runsAtRef(all, 'feature', 'aaaa1111').map((r) => r.git_branch)).toEqual(['feature', 'feature', 'feature']);
+    expect(runsAtRef(all, 'feature', 'aaaa1111').map((r) => r.git.branch)).toEqual(['feature', 'feature', 'feature']);
     expect(runsAtRef(all, 'aaaa')).toHaveLength(4);
     expect(runsAtRef(all, 'v1.0', 'bbbb2222')).toHaveLength(2);
     expect(runsAtRef(all, 'nothing')).toEqual([]);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DiffResult } from '../src/report/diff.js';
 import type { RunDetails } from '../src/report/run-details.js';
+import type { Run } from '../src/store/run-store.js';
 import { FASHION_MNIST_CLASSES } from '../src/data/classes.js';
 import { runCli } from './helpers/cli.js';
 import { makeBranchRuns, type BranchRuns } from './helpers/branch-runs.js';
@@ -9,8 +10,8 @@ let fixture: BranchRuns;
 const cli = (...args: string[]) => runCli([...args, '--db', fixture.db], { cwd: fixture.repo });
 /** Run ids of `units` on `branch`, from `runner list --json`. */
 const runIds = (branch: string, units: number): string[] =>
-  (JSON.parse(cli('list', '--json').stdout) as { id: string; git_branch: string; params: Record<string, unknown> }[])
-    .filter((r) => r.git_branch === branch && r.params['model.layers.1.units'] === units)
+  (JSON.parse(cli('list', '--json').stdout) as Run[])
+    .filter((r) => r.git.branch === branch && r.params['model.layers.1.units'] === units)
     .map((r) => r.id);
 
 beforeAll(() => {

@@ -40,8 +40,8 @@ describe('the run database', () => {
     expect(store.completedHashes('main')).toEqual(new Set(['h1']));
     expect(store.completedHashes('feature').size).toBe(0);
     const row = store.run('r1')!;
-    expect(row).toMatchObject({ status: 'completed', test_accuracy: 0.79, epochs_done: 1, git_branch: 'main' });
-    expect(JSON.parse(row.confusion_json!)).toEqual([[1, 0], [0, 1]]);
+    expect(row).toMatchObject({ status: 'completed', testAccuracy: 0.79, epochsDone: 1, git: { branch: 'main', commit: 'abc', dirty: false }, params: { lr: 0.1 } });
+    expect(row.confusion).toEqual([[1, 0], [0, 1]]);
     expect(store.epochs('r1')).toEqual([{ epoch: 1, loss: 0.5, accuracy: 0.8, valLoss: 0.6, valAccuracy: 0.78, seconds: 1.5, validationSeconds: 0.4 }]);
     store.close();
   });
@@ -58,7 +58,7 @@ describe('the run database', () => {
     const [timing, ...others] = store.runTimings();
     expect(others).toEqual([]);
     expect(timing).toMatchObject({ configHash: 'h1', experiment: 'e', backend: 'wasm', epochs: 2, epochSeconds: 5, firstEpochSeconds: 3, validationSeconds: 1.75, firstValidationSeconds: 1, testSeconds: 0.5 });
-    expect(JSON.parse(timing!.config)).toEqual({ train: { seed: 1 } });
+    expect(timing!.config).toEqual({ train: { seed: 1 } });
     // Claim to record, measured by the parent; nothing slept here, so it is short but not negative.
     expect(timing!.wallSeconds).toBeGreaterThanOrEqual(0);
     expect(timing!.wallSeconds).toBeLessThan(5);

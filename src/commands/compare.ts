@@ -1,11 +1,12 @@
 import { compareRuns } from '../report/compare.js';
-import { renderComparison } from '../report/render-compare.js';
+import { comparisonMarkdown, renderComparison } from '../report/render-compare.js';
 import { runDetails } from '../report/run-details.js';
 import { findRun } from './find-run.js';
 import { openExistingStore } from './report.js';
 
 export interface CompareOptions {
   json?: boolean;
+  md?: boolean;
   db?: string;
 }
 
@@ -18,7 +19,7 @@ export function compareCommand(refA: string, refB: string, options: CompareOptio
       return runDetails(row, store.epochs(row.id));
     });
     const comparison = compareRuns(a!, b!);
-    console.log(options.json ? JSON.stringify(comparison, null, 2) : renderComparison(comparison));
+    console.log(options.json ? JSON.stringify(comparison, null, 2) : options.md ? comparisonMarkdown(comparison) : renderComparison(comparison));
     return 0;
   } finally {
     store.close();

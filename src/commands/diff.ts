@@ -2,8 +2,8 @@ import { UserError } from '../errors.js';
 import { gitInfo, revParse } from '../git.js';
 import { diffRuns, regressionGateFailure } from '../report/diff.js';
 import { knownBranches, runsAtRef } from '../report/refs.js';
-import { renderDiff } from '../report/render-diff.js';
-import type { RunRow } from '../store/run-store.js';
+import { diffMarkdown, renderDiff } from '../report/render-diff.js';
+import type { Run } from '../store/run-store.js';
 import { openExistingStore } from './report.js';
 
 export interface DiffOptions {
@@ -11,6 +11,7 @@ export interface DiffOptions {
   /** Percentage points of test accuracy, as typed. */
   failOnRegression?: string;
   json?: boolean;
+  md?: boolean;
   db?: string;
 }
 
@@ -28,14 +29,14 @@ export function diffCommand(refA: string | undefined, refB: string | undefined, 
     if (options.json) {
       console.log(JSON.stringify(result, null, 2));
       if (failure) console.error(failure);
-    } else console.log(renderDiff(result));
+    } else console.log(options.md ? diffMarkdown(result) : renderDiff(result));
     return failure ? 1 : 0;
   } finally {
     store.close();
   }
 }
 
-function sideRuns(runs: RunRow[], ref: string): RunRow[] {
+function sideRuns(runs: Run[], ref: string): Run[] {
   const found = runsAtRef(runs, ref, revParse(ref));
   if (found.length) return found;
   const branches = knownBranches(runs).map((k) => `${k.branch} (${k.runs})`);

@@ -9,12 +9,12 @@ export function exportModelCommand(runId: string, target: string | undefined, op
   try {
     const run = store.run(runId);
     if (!run) throw new UserError(`no run matches ${JSON.stringify(runId)}; \`runner list\` shows run ids (a unique prefix is enough)`);
-    if (!run.model_dir || !existsSync(run.model_dir)) {
+    if (!run.modelDir || !existsSync(run.modelDir)) {
       throw new UserError(`run ${run.id} has no saved model (status ${run.status}); only completed runs save their weights`);
     }
     const destination = resolve(target ?? `${run.experiment}-${run.id}`);
     if (existsSync(destination)) throw new UserError(`${destination} already exists; choose another directory`);
-    cpSync(run.model_dir, destination, { recursive: true });
+    cpSync(run.modelDir, destination, { recursive: true });
     console.log(`wrote ${destination} (model.json + weights.bin); load it with tf.loadLayersModel (a file:// URL under tfjs-node)`);
     return 0;
   } finally {

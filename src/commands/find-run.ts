@@ -1,8 +1,8 @@
 import { UserError } from '../errors.js';
-import type { RunRow, RunStore } from '../store/run-store.js';
+import type { Run, RunStore } from '../store/run-store.js';
 
 /** A run named on the command line by id or unique prefix; a clear error when the prefix matches none or several. */
-export function findRun(store: RunStore, ref: string): RunRow {
+export function findRun(store: RunStore, ref: string): Run {
   const run = store.run(ref);
   if (run) return run;
   const matches = store.runIdsWithPrefix(ref);

@@ -4,10 +4,10 @@ import type { Leaderboard } from '../report/leaderboard.js';
 import { htmlReportData } from '../report/html/report-data.js';
 import { renderHtmlReport } from '../report/html/render-html.js';
 import { reportTestSet } from '../report/html/test-set.js';
-import type { RunFilter, RunRow, RunStore } from '../store/run-store.js';
+import type { Run, RunFilter, RunStore } from '../store/run-store.js';
 
 /** `runner report --html FILE`: gathers curves and test images for the ranked runs and writes one self-contained page. */
-export function writeHtmlReport(store: RunStore, runs: RunRow[], board: Leaderboard, options: { file: string; dataDir?: string; filter: RunFilter }): string {
+export function writeHtmlReport(store: RunStore, runs: Run[], board: Leaderboard, options: { file: string; dataDir?: string; filter: RunFilter }): string {
   const galleryRun = runs.find((r) => r.id === board.entries[0]?.runIds[0]);
   const data = htmlReportData({
     runs,

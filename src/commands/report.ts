@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
 import { leaderboard, type RankMetric } from '../report/leaderboard.js';
 import { leaderboardCsv } from '../report/leaderboard-csv.js';
-import { renderLeaderboard } from '../report/render-leaderboard.js';
+import { leaderboardMarkdown, renderLeaderboard } from '../report/render-leaderboard.js';
 import { RunStore, type RunFilter, type RunStatus } from '../store/run-store.js';
 import { UserError } from '../errors.js';
 import { databasePath } from './options.js';
+import { parseTagFilter } from './tag.js';
 
 export interface ReportOptions {
   top?: number;
@@ -13,14 +14,16 @@ export interface ReportOptions {
   branch?: string;
   status?: RunStatus;
   since?: string;
+  tag?: string[];
   json?: boolean;
   csv?: boolean;
+  md?: boolean;
   html?: string;
   dataDir?: string;
   db?: string;
 }
 
-const METRICS: Record<string, RankMetric> = { accuracy: 'test_accuracy', test_accuracy: 'test_accuracy', loss: 'test_loss', test_loss: 'test_loss', time: 'seconds', seconds: 'seconds' };
+const METRICS: Record<string, RankMetric> = { accuracy: 'testAccuracy', test_accuracy: 'testAccuracy', loss: 'testLoss', test_loss: 'testLoss', time: 'seconds', seconds: 'seconds' };
 
 export function openExistingStore(flag: string | undefined): RunStore {
   const path = databasePath(flag);
@@ -31,7 +34,7 @@ export function openExistingStore(flag: string | undefined): RunStore {
 export async function reportCommand(options: ReportOptions): Promise<number> {
   const metric = METRICS[options.metric ?? 'accuracy'];
   if (!metric) throw new UserError(`--metric ${options.metric}: expected one of accuracy, loss, time`);
-  const filter: RunFilter = { experiment: options.experiment, branch: options.branch, since: since(options.since), status: options.status ?? 'completed' };
+  const filter: RunFilter = { experiment: options.experiment, branch: options.branch, since: since(options.since), status: options.status ?? 'completed', tags: parseTagFilter(options.tag) };
   const store = openExistingStore(options.db);
   try {
     const runs = store.runs(filter);
@@ -41,6 +44,7 @@ export async function reportCommand(options: ReportOptions): Promise<number> {
       console.log(writeHtmlReport(store, runs, board, { file: options.html, dataDir: options.dataDir, filter }));
     } else if (options.json) console.log(JSON.stringify(board, null, 2));
     else if (options.csv) console.log(leaderboardCsv(board));
+    else if (options.md) console.log(leaderboardMarkdown(board));
     else console.log(renderLeaderboard(board));
     return 0;
   } finally {

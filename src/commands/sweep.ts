@@ -2,6 +2,7 @@ import chalk from 'chalk';
 import { dirname } from 'node:path';
 import type { BackendRequest } from '../backend/select.js';
 import { parseOverride } from '../config/load-experiment.js';
+import { parseSweepFlag } from '../config/sweep-flag.js';
 import { planTrials } from '../sweep/plan.js';
 import { runSweep } from '../sweep/run-sweep.js';
 import { renderPlan } from '../ui/render-plan.js';
@@ -10,6 +11,7 @@ import { databasePath } from './options.js';
 
 export interface SweepCommandOptions {
   set?: string[];
+  sweep?: string[];
   backend?: BackendRequest;
   gpu?: string;
   concurrency?: number;
@@ -22,8 +24,9 @@ export interface SweepCommandOptions {
 }
 
 export async function sweepCommand(files: string[], options: SweepCommandOptions): Promise<number> {
-  const overrides = (options.set ?? []).map(parseOverride);
   if (options.dryRun) return planCommand(files, options);
+  const overrides = (options.set ?? []).map(parseOverride);
+  const sweeps = (options.sweep ?? []).map(parseSweepFlag);
   const dbPath = databasePath(options.db);
   const stop = new AbortController();
   let signals = 0;
@@ -39,6 +42,7 @@ export async function sweepCommand(files: string[], options: SweepCommandOptions
       {
         files,
         overrides,
+        sweeps,
         backend: options.backend,
         gpu: options.gpu,
         concurrency: options.concurrency,
@@ -76,6 +80,7 @@ export async function planCommand(files: string[], options: SweepCommandOptions)
   const plan = await planTrials({
     files,
     overrides: (options.set ?? []).map(parseOverride),
+    sweeps: (options.sweep ?? []).map(parseSweepFlag),
     repeat: options.repeat,
     maxTrials: options.maxTrials,
     backend: options.backend,

@@ -56,6 +56,10 @@ export interface Experiment {
    */
   description?: string;
   /**
+   * Path of another experiment file, relative to this one, whose fields this file inherits: mappings merge (this file wins, null removes an inherited field), lists replace, sweep axes merge by key, and model.layers entries can edit the inherited layers (override by name or at: index, insert with after:/before:, remove: true). A file that extends another needs only its own name.
+   */
+  extends?: string;
+  /**
    * TensorFlow.js backend to train on; the --backend flag wins over this field. auto takes tfjs-node-gpu if it uses a GPU, then webgpu on a hardware GPU adapter, then tfjs-node, then wasm. webgpu named here runs on a CPU adapter (SwiftShader) too.
    */
   backend?: 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
@@ -64,7 +68,7 @@ export interface Experiment {
    */
   repeat?: number;
   data?: DataConfig;
-  model: ModelConfig;
+  model?: ModelConfig;
   train?: TrainConfig;
   /**
    * Augmentations applied, in order, to training batches only (never to validation or test data).

@@ -3,13 +3,15 @@ import { UserError, type Problem } from '../errors.js';
 import { isAtOrBelow, resolveDottedPath, setAt, valueAt, type Segments } from './config-path.js';
 import { formatPath } from './document-path.js';
 import type { Experiment } from './experiment.types.js';
-import { readSourceFile, positionOf, type SourceFile } from './load.js';
 import { resolveDefaults } from './defaults.js';
 import { modelProblemsDespite } from './early-model-check.js';
+import { isMapping, readExperiment } from './extends.js';
 import type { ResolvedExperiment } from './resolved.js';
 import { explainSchemaErrors, type SchemaMessage } from './schema-messages.js';
 import { schemaErrors } from './schema.js';
+import type { ExperimentSources } from './sources.js';
 import { sweepProblems } from './sweep-checks.js';
+import type { SweepFlag } from './sweep-flag.js';
 
 /** A `--set path=value` from the command line. */
 export interface Override {
@@ -33,27 +35,23 @@ export function parseOverride(text: string): Override {
 
 export interface LoadedExperiment {
   file: string;
-  source: SourceFile;
-  /** What the user wrote, with --set applied. */
+  /** Where each value came from: the file, a file it extends, or a flag. */
+  sources: ExperimentSources;
+  /** What the user wrote, the files it extends merged in, with --set and --sweep applied. */
   written: Experiment;
   resolved: ResolvedExperiment;
 }
 
 /**
  * File → validated, resolved experiment. The order is the documentation:
- * parse YAML → apply --set (a flag on a swept path replaces that axis) → check against the schema →
- * cross-field checks (sweep keys and values too) → fill defaults.
+ * parse YAML and merge the files it extends → apply --set (a flag on a swept path replaces that axis) → add
+ * --sweep axes → check against the schema → cross-field checks (sweep keys and values too) → fill defaults.
  * Throws a UserError carrying every problem found, each with its line, the model's own included.
  */
-export function loadExperiment(file: string, overrides: readonly Override[] = []): LoadedExperiment {
-  const source = readSourceFile(file);
-  if (!('doc' in source)) throw invalid(file, [source]);
-
-  const written = (source.doc.toJS() ?? {}) as Experiment;
-  if (typeof written !== 'object' || Array.isArray(written)) {
-    throw invalid(file, [{ file, ...positionOf(source, []), message: 'an experiment file must be a YAML mapping (name:, model:, train: ...)' }]);
-  }
-  const problems: Problem[] = [];
+export function loadExperiment(file: string, overrides: readonly Override[] = [], sweeps: readonly SweepFlag[] = []): LoadedExperiment {
+  const { document, sources, problems: mergeProblems } = readExperiment(file);
+  const written = document as unknown as Experiment;
+  const problems: Problem[] = [...mergeProblems];
   const overridden: { segments: Segments; override: Override }[] = [];
   for (const override of overrides) {
     const target = resolveDottedPath(written, override.path);
@@ -65,6 +63,7 @@ export function loadExperiment(file: string, overrides: readonly Override[] = []
     overridden.push({ segments: target.segments, override });
   }
   dropOverriddenAxes(written, overridden.map((o) => o.segments));
+  problems.push(...addSweepFlags(written, sources, sweeps, overridden));
 
   let messages = explainSchemaErrors(schemaErrors(written), written);
   if (fillRequiredFromSweep(written, messages)) messages = explainSchemaErrors(schemaErrors(written), written);
@@ -75,17 +74,58 @@ export function loadExperiment(file: string, overrides: readonly Override[] = []
     if (fromFlag) {
       problems.push({ file, path, message: `${m.message} (from --set ${fromFlag.override.text})`, hint: m.hint });
     } else {
-      problems.push({ file, ...positionOf(source, m.segments, m.key), path, message: m.message, hint: m.hint });
+      problems.push(sources.problem(m.segments, { path, message: m.message, hint: m.hint }, m.key));
     }
   }
-  problems.push(...crossFieldProblems(written, source, messages));
+  problems.push(...crossFieldProblems(written, sources, messages));
   if (problems.length > 0) {
     // The model is checked later for valid files; for invalid ones here, so that one run reports everything.
-    problems.push(...modelProblemsDespite(written, messages, source));
-    throw invalid(file, problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0)));
+    // Not when an edit of the inherited layers failed: the model lacks it, and its checks would say so in other words.
+    if (mergeProblems.length === 0) problems.push(...modelProblemsDespite(written, messages, sources));
+    throw invalid(file, sources.sort(problems));
   }
 
-  return { file, source, written, resolved: resolveDefaults(written, file) };
+  return { file, sources, written, resolved: resolveDefaults(written, sources.fileOf(['data', 'path'])) };
+}
+
+/**
+ * Each --sweep becomes an axis of the sweep, replacing the file's axis on the same field (however its path names
+ * it, by layer name or index). A --set of the same field (or of a field around it) says the opposite, so it is an
+ * error rather than a silent choice between them.
+ */
+function addSweepFlags(written: Experiment, sources: ExperimentSources, sweeps: readonly SweepFlag[], overridden: { segments: Segments; override: Override }[]): Problem[] {
+  const problems: Problem[] = [];
+  const file = sources.file;
+  const added: { segments: Segments; flag: string }[] = [];
+  if (sweeps.length > 0 && written.sweep === undefined) {
+    written.sweep = {};
+    sources.setOrigin(['sweep'], { kind: 'flag', flag: sweeps.map((s) => s.flag).join(' ') });
+  }
+  for (const sweep of sweeps) {
+    const target = resolveDottedPath(written, sweep.path);
+    if (target.ok) {
+      const set = overridden.find(({ segments }) => isAtOrBelow(segments, target.segments) || isAtOrBelow(target.segments, segments));
+      if (set) {
+        problems.push({ file, message: `${sweep.flag} and --set ${set.override.text} both set \`${formatPath(set.segments)}\``, hint: 'drop one: --sweep tries each of its values, --set fixes one' });
+        continue;
+      }
+      const twice = added.find(({ segments }) => formatPath(segments) === formatPath(target.segments));
+      if (twice) {
+        problems.push({ file, message: `${sweep.flag} and ${twice.flag} sweep the same field`, hint: 'give all its values in one --sweep' });
+        continue;
+      }
+      added.push({ segments: target.segments, flag: sweep.flag });
+    }
+    const axes: unknown = written.sweep;
+    if (!isMapping(axes)) continue; // the schema reports the sweep itself
+    for (const key of Object.keys(axes)) {
+      const axis = resolveDottedPath(written, key);
+      if (target.ok && axis.ok && formatPath(axis.segments) === formatPath(target.segments)) delete axes[key];
+    }
+    axes[sweep.path] = sweep.values;
+    sources.setOrigin(['sweep', sweep.path], { kind: 'flag', flag: sweep.flag });
+  }
+  return problems;
 }
 
 /** A --set on a swept path (or on a parent of it) replaces that sweep axis: the flag's single value wins. */
@@ -123,9 +163,8 @@ function invalid(file: string, problems: Problem[]): UserError {
 }
 
 /** Checks that need more than one field: unique layer names, then the sweep's keys and values. */
-function crossFieldProblems(written: Experiment, source: SourceFile, messages: SchemaMessage[]): Problem[] {
+function crossFieldProblems(written: Experiment, sources: ExperimentSources, messages: SchemaMessage[]): Problem[] {
   const problems: Problem[] = [];
-  const file = source.file;
   const seen = new Map<string, number>();
   const layers: unknown = written.model?.layers;
   (Array.isArray(layers) ? (layers as unknown[]) : []).forEach((layer, index) => {
@@ -133,14 +172,14 @@ function crossFieldProblems(written: Experiment, source: SourceFile, messages: S
     if (typeof name !== 'string') return;
     const first = seen.get(name);
     if (first !== undefined) {
-      problems.push({
-        file,
-        ...positionOf(source, ['model', 'layers', index, 'name']),
-        path: formatPath(['model', 'layers', index, 'name']),
-        message: `layer name \`${name}\` is already used by model.layers[${first}]`,
-        hint: 'layer names must be unique so that sweep paths can address them',
-      });
+      problems.push(
+        sources.problem(['model', 'layers', index, 'name'], {
+          path: formatPath(['model', 'layers', index, 'name']),
+          message: `layer name \`${name}\` is already used by model.layers[${first}]`,
+          hint: 'layer names must be unique so that sweep paths can address them',
+        }),
+      );
     } else seen.set(name, index);
   });
-  return [...problems, ...sweepProblems(written, source, messages)];
+  return [...problems, ...sweepProblems(written, sources, messages)];
 }

@@ -25,8 +25,9 @@ export function explainSchemaErrors(errors: ErrorObject[], document: unknown): S
     (e) =>
       !oneOfFailures.some((o) => o !== e && e.schemaPath.startsWith(`${o.schemaPath}/`) && e.instancePath.startsWith(o.instancePath)) &&
       !(e.keyword === 'required' && (e.params as { missingProperty?: string }).missingProperty === 'type' && untyped.has(e.instancePath)) &&
-      // Says only "property name must be valid"; the failed rule's own error (a sweep key's pattern) says how.
-      e.keyword !== 'propertyNames',
+      // Say only "property name must be valid" and 'must match "else" schema'; the failed rule's own error says how.
+      e.keyword !== 'propertyNames' &&
+      e.keyword !== 'if',
   );
   const messages = relevant.map((e) => explain(e, document)).map((m): SchemaMessage => ({ ...m, target: m.target ?? m.segments }));
   const seen = new Set<string>();

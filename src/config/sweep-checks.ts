@@ -2,9 +2,9 @@ import type { Problem } from '../errors.js';
 import { isAtOrBelow, resolveDottedPath, setAt } from './config-path.js';
 import { formatPath } from './document-path.js';
 import type { Experiment } from './experiment.types.js';
-import { positionOf, type SourceFile } from './load.js';
 import { explainSchemaErrors, type SchemaMessage } from './schema-messages.js';
 import { experimentSchema, schemaErrors } from './schema.js';
+import type { ExperimentSources } from './sources.js';
 
 const KEY_PATTERN = new RegExp(experimentSchema.properties!.sweep!.propertyNames!.pattern!);
 
@@ -13,10 +13,9 @@ const KEY_PATTERN = new RegExp(experimentSchema.properties!.sweep!.propertyNames
  * elsewhere in the file do not stop these checks; only a key under a part of the file that is itself invalid is
  * skipped, since its problem would be that one again in other words.
  */
-export function sweepProblems(written: Experiment, source: SourceFile, messages: SchemaMessage[]): Problem[] {
+export function sweepProblems(written: Experiment, sources: ExperimentSources, messages: SchemaMessage[]): Problem[] {
   const sweep: unknown = written.sweep;
   if (!sweep || typeof sweep !== 'object' || Array.isArray(sweep)) return [];
-  const file = source.file;
   const broken = messages.map((m) => m.target).filter((target) => target[0] !== 'sweep');
   const base = structuredClone(written) as unknown as Record<string, unknown>;
   delete base.sweep;
@@ -27,16 +26,16 @@ export function sweepProblems(written: Experiment, source: SourceFile, messages:
     if (!KEY_PATTERN.test(key) || !Array.isArray(values)) continue; // the schema check reports both
     const parts = key.split('.');
     if (broken.some((target) => isAtOrBelow(parts, target))) continue;
-    const at = { file, ...positionOf(source, ['sweep'], key), path: `sweep.${key}` };
+    const atKey = (details: Pick<Problem, 'message' | 'hint'>) => sources.problem(['sweep'], { path: `sweep.${key}`, ...details }, key);
     const target = resolveDottedPath(written, key);
     if (!target.ok) {
-      problems.push({ ...at, message: `sweep path \`${key}\` points at nothing: ${target.reason}`, hint: target.hint });
+      problems.push(atKey({ message: `sweep path \`${key}\` points at nothing: ${target.reason}`, hint: target.hint }));
       continue;
     }
     if (broken.some((b) => isAtOrBelow(target.segments, b))) continue;
     const root = target.segments[0];
     if (root === 'sweep' || root === 'repeat' || root === 'name') {
-      problems.push({ ...at, message: `sweep path \`${key}\` cannot vary \`${root}\``, hint: 'sweep over fields of data, model, train or augment' });
+      problems.push(atKey({ message: `sweep path \`${key}\` cannot vary \`${root}\``, hint: 'sweep over fields of data, model, train or augment' }));
       continue;
     }
     for (const [i, value] of values.entries()) {
@@ -46,18 +45,18 @@ export function sweepProblems(written: Experiment, source: SourceFile, messages:
       // A path through an unknown field fails for every value alike: one problem at the key, not one per value.
       const unknown = introduced.find((m) => m.key !== undefined && isAtOrBelow(target.segments, m.target));
       if (unknown) {
-        problems.push({ ...at, ...pointsAtNothing(key, unknown) });
+        problems.push(atKey(pointsAtNothing(key, unknown)));
         break;
       }
       const first = introduced[0];
       if (first) {
-        problems.push({
-          file,
-          ...positionOf(source, ['sweep', key, i]),
-          path: `sweep.${key}[${i}]`,
-          message: `sweep value ${JSON.stringify(value)} for \`${key}\` is invalid: ${first.message}`,
-          hint: first.hint,
-        });
+        problems.push(
+          sources.problem(['sweep', key, i], {
+            path: `sweep.${key}[${i}]`,
+            message: `sweep value ${JSON.stringify(value)} for \`${key}\` is invalid: ${first.message}`,
+            hint: first.hint,
+          }),
+        );
       }
     }
   }

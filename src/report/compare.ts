@@ -18,8 +18,8 @@ export interface MetricDelta {
   a: number | null;
   b: number | null;
   delta: number | null;
-  /** Whether an increase is an improvement; undefined for neutral facts such as epochs. */
-  higherIsBetter?: boolean;
+  /** Whether an increase is an improvement; null for neutral facts such as epochs. */
+  higherIsBetter: boolean | null;
 }
 
 export interface ClassDelta {
@@ -37,19 +37,19 @@ export interface ConfusionShift {
   delta: number;
 }
 
-const DIRECTION: Record<keyof RunMetrics, boolean | undefined> = {
+const DIRECTION: Record<keyof RunMetrics, boolean | null> = {
   testAccuracy: true,
   testLoss: false,
-  epochs: undefined,
-  bestEpoch: undefined,
+  epochsDone: null,
+  bestEpoch: null,
   seconds: false,
-  paramCount: undefined,
+  paramCount: null,
 };
 
 export function compareRuns(a: RunDetails, b: RunDetails, options: { shifts?: number } = {}): Comparison {
   const metrics = (Object.keys(DIRECTION) as (keyof RunMetrics)[]).map((name): MetricDelta => {
-    const va = a.metrics[name];
-    const vb = b.metrics[name];
+    const va = a[name];
+    const vb = b[name];
     return { name, a: va, b: vb, delta: va === null || vb === null ? null : vb - va, higherIsBetter: DIRECTION[name] };
   });
   return { a, b, configChanges: configChanges(a.config, b.config), metrics, ...confusionDelta(a, b, options.shifts ?? 5) };

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import stableStringify from 'fast-json-stable-stringify';
-import type { RunRow } from '../store/run-store.js';
+import type { Run } from '../store/run-store.js';
 import { latestPerTrial } from './latest-runs.js';
 import { stat, type Stat } from './leaderboard.js';
-import { configChanges, configKey, sweepParams, type ConfigChange } from './run-config.js';
+import { configChanges, configIdentity, configKey, sweepParams, type ConfigChange } from './run-config.js';
 import { welchTTest, type WelchResult } from './stats.js';
 
 /**
@@ -60,13 +60,13 @@ export interface OneSided extends ConfigRef {
 }
 
 interface Group extends ConfigRef {
-  runs: RunRow[];
+  runs: Run[];
 }
 
 /** Interrupted and running runs say nothing about the config, so they stay out. */
-const COUNTED = new Set<RunRow['status']>(['completed', 'failed', 'diverged']);
+const COUNTED = new Set<Run['status']>(['completed', 'failed', 'diverged']);
 
-export function diffRuns(refA: string, runsA: RunRow[], refB: string, runsB: RunRow[], options: { threshold?: number } = {}): DiffResult {
+export function diffRuns(refA: string, runsA: Run[], refB: string, runsB: Run[], options: { threshold?: number } = {}): DiffResult {
   const a = groupByConfig(runsA);
   const b = groupByConfig(runsB);
   const threshold = options.threshold ?? null;
@@ -121,7 +121,7 @@ export function regressionGateFailure(d: DiffResult): string | null {
   return found.length ? `--fail-on-regression: ${found.join(', ')}` : null;
 }
 
-function groupByConfig(runs: RunRow[]): Map<string, Group> {
+function groupByConfig(runs: Run[]): Map<string, Group> {
   const groups = new Map<string, Group>();
   for (const run of latestPerTrial(runs.filter((r) => COUNTED.has(r.status)))) {
     const key = configKey(run);
@@ -132,11 +132,11 @@ function groupByConfig(runs: RunRow[]): Map<string, Group> {
   return groups;
 }
 
-function side(runs: RunRow[]): DiffSide {
+function side(runs: Run[]): DiffSide {
   const values = accuracies(runs);
   return {
     runIds: runs.map((r) => r.id),
-    commits: [...new Set(runs.map((r) => r.git_commit).filter((c): c is string => c !== null))],
+    commits: [...new Set(runs.map((r) => r.git.commit).filter((c): c is string => c !== null))],
     accuracy: stat(values),
     best: values.length ? Math.max(...values) : null,
     failed: runs.filter((r) => r.status === 'failed').length,
@@ -144,8 +144,8 @@ function side(runs: RunRow[]): DiffSide {
   };
 }
 
-function accuracies(runs: RunRow[]): number[] {
-  return runs.filter((r) => r.status === 'completed').map((r) => r.test_accuracy).filter((v): v is number => v !== null && Number.isFinite(v));
+function accuracies(runs: Run[]): number[] {
+  return runs.filter((r) => r.status === 'completed').map((r) => r.testAccuracy).filter((v): v is number => v !== null && Number.isFinite(v));
 }
 
 /** A config present on one side only is often the other side's config with something edited: say what. */
@@ -153,8 +153,7 @@ function counterpartChanges(group: Group, other: Map<string, Group>): ConfigChan
   const params = stableStringify(group.params);
   const counterpart = [...other.values()].find((g) => g.experiment === group.experiment && stableStringify(g.params) === params);
   if (!counterpart) return null;
-  const config = (g: Group) => JSON.parse(configKey(g.runs[0]!)) as unknown;
-  return configChanges(config(counterpart), config(group));
+  return configChanges(configIdentity(counterpart.runs[0]!), configIdentity(group.runs[0]!));
 }
 
 function configRef(group: Group): ConfigRef {

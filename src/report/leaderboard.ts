@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import stableStringify from 'fast-json-stable-stringify';
 import { valueAt } from '../config/config-path.js';
-import type { RunRow } from '../store/run-store.js';
+import type { Run } from '../store/run-store.js';
 import { latestPerTrial } from './latest-runs.js';
-import { configKey, flatten, withoutSeed } from './run-config.js';
+import { configIdentity, configKey, flatten, withoutSeed } from './run-config.js';
 import { mean, variance } from './stats.js';
 
-export type RankMetric = 'test_accuracy' | 'test_loss' | 'seconds';
+/** The run field ranked by. */
+export type RankMetric = 'testAccuracy' | 'testLoss' | 'seconds';
 
 /** One row of the ranking: a single run, or the runs of one config over several seeds. */
 export interface LeaderboardEntry {
@@ -41,36 +42,35 @@ export interface Leaderboard {
  * but the seed) on one branch become one entry with mean ± std, re-runs of one seed count once. Entries without a
  * value for the metric rank last.
  */
-export function leaderboard(runs: RunRow[], options: { top?: number; metric?: RankMetric } = {}): Leaderboard {
-  const metric = options.metric ?? 'test_accuracy';
-  const groups = new Map<string, RunRow[]>();
+export function leaderboard(runs: Run[], options: { top?: number; metric?: RankMetric } = {}): Leaderboard {
+  const metric = options.metric ?? 'testAccuracy';
+  const groups = new Map<string, Run[]>();
   for (const run of latestPerTrial(runs)) {
-    const key = `${run.git_branch}|${configKey(run)}`;
+    const key = `${run.git.branch}|${configKey(run)}`;
     groups.set(key, [...(groups.get(key) ?? []), run]);
   }
   const identities = new Map<LeaderboardEntry, unknown>();
   const entries = [...groups.values()].map((group): LeaderboardEntry => {
     const first = group[0]!;
-    const recorded = JSON.parse(first.params_json) as Record<string, unknown>;
-    const params = group.length > 1 ? withoutSeed(recorded) : recorded;
+    const params = group.length > 1 ? withoutSeed(first.params) : { ...first.params };
     const entry: LeaderboardEntry = {
       rank: 0,
       experiment: first.experiment,
       runIds: group.map((r) => r.id),
       params,
-      accuracy: stat(group.map((r) => r.test_accuracy)),
-      loss: stat(group.map((r) => r.test_loss)),
-      epochs: Math.max(...group.map((r) => r.epochs_done)),
+      accuracy: stat(group.map((r) => r.testAccuracy)),
+      loss: stat(group.map((r) => r.testLoss)),
+      epochs: Math.max(...group.map((r) => r.epochsDone)),
       seconds: stat(group.map((r) => r.seconds)),
       backend: first.backend,
-      branch: first.git_branch,
+      branch: first.git.branch,
     };
-    identities.set(entry, JSON.parse(configKey(first)));
+    identities.set(entry, configIdentity(first));
     return entry;
   });
   tellApart(entries, identities);
-  const value = (e: LeaderboardEntry) => (metric === 'test_accuracy' ? e.accuracy.mean : metric === 'test_loss' ? e.loss.mean : e.seconds.mean);
-  const sign = metric === 'test_accuracy' ? -1 : 1;
+  const value = (e: LeaderboardEntry) => (metric === 'testAccuracy' ? e.accuracy.mean : metric === 'testLoss' ? e.loss.mean : e.seconds.mean);
+  const sign = metric === 'testAccuracy' ? -1 : 1;
   entries.sort((a, b) => {
     const va = value(a);
     const vb = value(b);

@@ -1,62 +1,86 @@
 import chalk from 'chalk';
-import Table from 'cli-table3';
 import { duration, fixed, percent } from '../ui/format.js';
-import type { Comparison, MetricDelta } from './compare.js';
-import { COMPACT_TABLE } from './terminal-charts.js';
+import type { Comparison, ConfusionShift, MetricDelta } from './compare.js';
 import type { RunMetrics } from './run-details.js';
+import { markdownTable, terminalTable, type CellTable } from './tables.js';
+
+const CLASSES_TITLE = 'Per-class recall (worst change first)';
+const SHIFTS_TITLE = 'Confusions that changed most (share of the true class)';
 
 /** `runner compare`: config changes, metric deltas and per-class recall changes, improvements green, losses red. */
 export function renderComparison(c: Comparison): string {
-  const label = (run: Comparison['a']) => `${run.id} (${run.experiment}${run.git.branch ? `, ${run.git.branch}` : ''})`;
-  const parts = [`${chalk.bold('A')} ${label(c.a)}\n${chalk.bold('B')} ${label(c.b)}`, configSection(c), metricSection(c)];
-  if (c.classes) parts.push(classSection(c));
+  const parts = [`${chalk.bold('A')} ${label(c.a)}\n${chalk.bold('B')} ${label(c.b)}`];
+  parts.push(c.configChanges.length ? `${title(configTitle(c))}\n${terminalTable(configTable(c))}` : `${title('Config')}\n  identical`);
+  parts.push(`${title('Metrics')}\n${terminalTable(metricTable(c))}`);
+  if (c.classes) parts.push(`${title(CLASSES_TITLE)}\n${terminalTable(classTable(c, c.classes))}`);
   if (c.confusionShifts.length) parts.push(shiftSection(c));
   return parts.join('\n\n');
 }
 
-function configSection(c: Comparison): string {
-  if (c.configChanges.length === 0) return `${title('Config')}\n  identical`;
-  const table = new Table({ head: ['path', 'A', 'B'].map((h) => chalk.bold(h)), style: COMPACT_TABLE });
-  for (const change of c.configChanges) table.push([change.path, show(change.a), show(change.b)]);
-  return `${title(`Config differences (${c.configChanges.length})`)}\n${table.toString()}`;
+/** `runner compare --md`: the same cells as Markdown tables under headings, for a pull-request comment. */
+export function comparisonMarkdown(c: Comparison): string {
+  // Two trailing spaces: a Markdown line break.
+  const parts = [`**A** ${label(c.a)}  \n**B** ${label(c.b)}`];
+  parts.push(c.configChanges.length ? `### ${configTitle(c)}\n\n${markdownTable(configTable(c))}` : '### Config\n\nidentical');
+  parts.push(`### Metrics\n\n${markdownTable(metricTable(c))}`);
+  if (c.classes) parts.push(`### ${CLASSES_TITLE}\n\n${markdownTable(classTable(c, c.classes))}`);
+  if (c.confusionShifts.length) parts.push(`### ${SHIFTS_TITLE}\n\n${markdownTable(shiftTable(c))}`);
+  return parts.join('\n\n');
+}
+
+function label(run: Comparison['a']): string {
+  return `${run.id} (${run.experiment}${run.git.branch ? `, ${run.git.branch}` : ''})`;
+}
+
+function configTitle(c: Comparison): string {
+  return `Config differences (${c.configChanges.length})`;
+}
+
+function configTable(c: Comparison): CellTable {
+  return { head: ['path', 'A', 'B'], rows: c.configChanges.map((change) => [change.path, show(change.a), show(change.b)]) };
 }
 
 const FORMAT: Record<keyof RunMetrics, [string, (v: number | null) => string, (d: number) => string]> = {
   testAccuracy: ['test accuracy', (v) => percent(v), (d) => `${signed(d * 100, 2)} pts`],
   testLoss: ['test loss', (v) => fixed(v), (d) => signed(d, 4)],
-  epochs: ['epochs', (v) => String(v ?? '—'), (d) => signed(d, 0)],
+  epochsDone: ['epochs', (v) => String(v ?? '—'), (d) => signed(d, 0)],
   bestEpoch: ['best epoch', (v) => String(v ?? '—'), (d) => signed(d, 0)],
   seconds: ['training time', duration, (d) => `${signed(d, 1)}s`],
   paramCount: ['weights', (v) => v?.toLocaleString('en') ?? '—', (d) => `${d > 0 ? '+' : d < 0 ? '−' : '±'}${Math.abs(d).toLocaleString('en')}`],
 };
 
-function metricSection(c: Comparison): string {
-  const table = new Table({ head: ['metric', 'A', 'B', 'B − A'].map((h) => chalk.bold(h)), style: COMPACT_TABLE, colAligns: ['left', 'right', 'right', 'right'] });
-  for (const m of c.metrics) {
+function metricTable(c: Comparison): CellTable {
+  const rows = c.metrics.map((m) => {
     const [name, format, formatDelta] = FORMAT[m.name];
-    table.push([name, format(m.a), format(m.b), m.delta === null ? '—' : tone(m)(formatDelta(m.delta))]);
-  }
-  return `${title('Metrics')}\n${table.toString()}`;
+    return [name, format(m.a), format(m.b), m.delta === null ? '—' : tone(m)(formatDelta(m.delta))];
+  });
+  return { head: ['metric', 'A', 'B', 'B − A'], rows, align: ['left', 'right', 'right', 'right'] };
 }
 
-function classSection(c: Comparison): string {
-  const table = new Table({ head: ['class', 'recall A', 'recall B', 'B − A'].map((h) => chalk.bold(h)), style: COMPACT_TABLE, colAligns: ['left', 'right', 'right', 'right'] });
-  for (const k of c.classes!) {
-    table.push([c.a.classes[k.classIndex]!, percent(k.recallA, 1), percent(k.recallB, 1), tone({ delta: k.delta, higherIsBetter: true })(`${signed(k.delta * 100, 1)} pts`)]);
-  }
-  return `${title('Per-class recall (worst change first)')}\n${table.toString()}`;
+function classTable(c: Comparison, classes: NonNullable<Comparison['classes']>): CellTable {
+  const rows = classes.map((k) => [c.a.classes[k.classIndex]!, percent(k.recallA, 1), percent(k.recallB, 1), tone({ delta: k.delta, higherIsBetter: true })(`${signed(k.delta * 100, 1)} pts`)]);
+  return { head: ['class', 'recall A', 'recall B', 'B − A'], rows, align: ['left', 'right', 'right', 'right'] };
 }
 
 function shiftSection(c: Comparison): string {
+  const lines = c.confusionShifts.map((s) => {
+    const [trueClass, predicted, rateA, rateB, delta] = shiftCells(c, s);
+    return `  ${trueClass} taken for ${predicted}: ${rateA} → ${rateB} (${delta})`;
+  });
+  return `${title(SHIFTS_TITLE)}\n${lines.join('\n')}`;
+}
+
+function shiftTable(c: Comparison): CellTable {
+  return { head: ['true class', 'taken for', 'A', 'B', 'B − A'], rows: c.confusionShifts.map((s) => shiftCells(c, s)), align: ['left', 'left', 'right', 'right', 'right'] };
+}
+
+function shiftCells(c: Comparison, s: ConfusionShift): string[] {
   const names = c.a.classes;
-  const lines = c.confusionShifts.map(
-    (s) => `  ${names[s.trueClass]} taken for ${names[s.predicted]}: ${percent(s.rateA, 1)} → ${percent(s.rateB, 1)} ${tone({ delta: s.delta, higherIsBetter: false })(`(${signed(s.delta * 100, 1)} pts)`)}`,
-  );
-  return `${title('Confusions that changed most (share of the true class)')}\n${lines.join('\n')}`;
+  return [names[s.trueClass]!, names[s.predicted]!, percent(s.rateA, 1), percent(s.rateB, 1), tone({ delta: s.delta, higherIsBetter: false })(`${signed(s.delta * 100, 1)} pts`)];
 }
 
 function tone(m: Pick<MetricDelta, 'delta' | 'higherIsBetter'>): (text: string) => string {
-  if (m.higherIsBetter === undefined || !m.delta) return (text) => text;
+  if (m.higherIsBetter === null || !m.delta) return (text) => text;
   return m.delta > 0 === m.higherIsBetter ? chalk.green : chalk.red;
 }
 

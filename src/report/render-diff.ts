@@ -1,40 +1,56 @@
 import chalk from 'chalk';
-import Table from 'cli-table3';
 import { shortKey } from '../ui/format.js';
 import { regressionGateFailure, type ConfigRef, type DiffPair, type DiffResult, type DiffSide, type OneSided } from './diff.js';
-import { COMPACT_TABLE } from './terminal-charts.js';
+import { markdownTable, markdownText, terminalTable, type CellTable } from './tables.js';
 
 /** Below this p-value a change is called significant; the usual 5%, stated in the output. */
 const ALPHA = 0.05;
 
 /** `runner diff`: one table of paired configs with coloured deltas, then the configs run on one side only. */
 export function renderDiff(d: DiffResult): string {
-  const parts = [`${chalk.bold('A')} ${d.refA}   ${chalk.bold('B')} ${d.refB}   ${chalk.dim('test accuracy; B − A in percentage points')}`];
-  if (d.pairs.length) parts.push(pairTable(d));
-  else parts.push(chalk.yellow('No config was run on both refs, so nothing can be compared.'));
+  const parts = [`${chalk.bold('A')} ${d.refA}   ${chalk.bold('B')} ${d.refB}   ${chalk.dim(LEGEND)}`];
+  parts.push(d.pairs.length ? terminalTable(pairTable(d)) : chalk.yellow(NOTHING_PAIRED));
   if (d.onlyA.length) parts.push(oneSided(`Only on ${d.refA}`, d.onlyA));
   if (d.onlyB.length) parts.push(oneSided(`Only on ${d.refB}`, d.onlyB));
   parts.push(summary(d));
   return parts.join('\n\n');
 }
 
-function pairTable(d: DiffResult): string {
-  const table = new Table({
-    head: ['experiment', 'config', d.refA, d.refB, 'B − A', 'significance'].map((h) => chalk.bold(h)),
-    style: COMPACT_TABLE,
-    colAligns: ['left', 'left', 'right', 'right', 'right', 'left'],
-  });
-  for (const p of d.pairs) table.push([p.experiment, label(p), value(p.a), value(p.b), delta(p), significance(p)]);
-  return table.toString();
+/** `runner diff --md`: the same cells as Markdown tables, for a pull-request comment. */
+export function diffMarkdown(d: DiffResult): string {
+  const parts = [`**A** ${d.refA} · **B** ${d.refB} · ${LEGEND}`];
+  parts.push(d.pairs.length ? markdownTable(pairTable(d)) : NOTHING_PAIRED);
+  if (d.onlyA.length) parts.push(`**Only on ${d.refA}**`, markdownTable(oneSidedTable(d.onlyA)));
+  if (d.onlyB.length) parts.push(`**Only on ${d.refB}**`, markdownTable(oneSidedTable(d.onlyB)));
+  parts.push(markdownText(summary(d)));
+  return parts.join('\n\n');
+}
+
+const LEGEND = 'test accuracy; B − A in percentage points';
+const NOTHING_PAIRED = 'No config was run on both refs, so nothing can be compared.';
+
+function pairTable(d: DiffResult): CellTable {
+  return {
+    head: ['experiment', 'config', d.refA, d.refB, 'B − A', 'significance'],
+    rows: d.pairs.map((p) => [p.experiment, label(p), value(p.a), value(p.b), delta(p), significance(p)]),
+    align: ['left', 'left', 'right', 'right', 'right', 'left'],
+  };
 }
 
 function oneSided(title: string, rows: OneSided[]): string {
   const lines = rows.map((r) => {
-    const changes = r.changedFromOtherSide?.map((c) => `${c.path} ${JSON.stringify(c.a)} → ${JSON.stringify(c.b)}`);
-    const note = changes?.length ? chalk.dim(`  (the other side ran this with ${changes.join(', ')})`) : '';
-    return `  ${r.experiment} ${label(r)}: ${value(r.side)}${note}`;
+    const note = changedFromOtherSide(r);
+    return `  ${r.experiment} ${label(r)}: ${value(r.side)}${note ? chalk.dim(`  (the other side ran this with ${note})`) : ''}`;
   });
   return `${chalk.bold.underline(title)}\n${lines.join('\n')}`;
+}
+
+function oneSidedTable(rows: OneSided[]): CellTable {
+  return { head: ['experiment', 'config', 'test accuracy', 'the other side ran this with'], rows: rows.map((r) => [r.experiment, label(r), value(r.side), changedFromOtherSide(r)]) };
+}
+
+function changedFromOtherSide(r: OneSided): string {
+  return (r.changedFromOtherSide ?? []).map((c) => `${c.path} ${JSON.stringify(c.a)} → ${JSON.stringify(c.b)}`).join(', ');
 }
 
 function summary(d: DiffResult): string {

@@ -2,6 +2,7 @@ import chalk from 'chalk';
 import Table from 'cli-table3';
 import { Document, isScalar, isSeq, visit } from 'yaml';
 import { duration, fixed, percent } from '../ui/format.js';
+import { sweepParams } from './run-config.js';
 import { rowRates, topConfusions, type RunDetails } from './run-details.js';
 import { COMPACT_TABLE, heatmap, sparkline } from './terminal-charts.js';
 
@@ -15,16 +16,18 @@ export function renderRunDetails(run: RunDetails): string {
 }
 
 function header(run: RunDetails): string {
-  const { git, metrics } = run;
+  const { git } = run;
   const where = git.branch ? `branch ${git.branch}${git.commit ? ` @ ${git.commit.slice(0, 8)}` : ''}${git.dirty ? ' (uncommitted changes)' : ''}` : 'no git';
   const facts = [run.file, where, `backend ${run.backend ?? '—'}${run.device ? ` on ${run.device.device || run.device.architecture} (${run.device.description})` : run.gpu ? ' (GPU)' : ''}`, `seed ${run.seed}`, `started ${run.startedAt.replace('T', ' ').slice(0, 19)}`];
-  const params = Object.entries(run.params).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+  const params = Object.entries(sweepParams(run)).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
   return [
     `${chalk.bold(`Run ${run.id}`)}  ${run.experiment}  ${STATUS_COLOUR[run.status](run.status)}`,
     `  ${facts.join(' · ')}`,
     ...(params.length ? [`  params ${params.join(' ')}`] : []),
-    `  test accuracy ${chalk.bold(percent(metrics.testAccuracy))}  test loss ${fixed(metrics.testLoss)}  ${metrics.epochs} epochs` +
-      `${metrics.bestEpoch ? ` (best ${metrics.bestEpoch})` : ''}  ${duration(metrics.seconds)}  ${metrics.paramCount?.toLocaleString('en') ?? '—'} weights`,
+    `  test accuracy ${chalk.bold(percent(run.testAccuracy))}  test loss ${fixed(run.testLoss)}  ${run.epochsDone} epochs` +
+      `${run.bestEpoch ? ` (best ${run.bestEpoch})` : ''}  ${duration(run.seconds)}  ${run.paramCount?.toLocaleString('en') ?? '—'} weights`,
+    ...(Object.keys(run.tags).length ? [`  tags ${Object.entries(run.tags).map(([k, v]) => `${k}=${v}`).join(' ')}`] : []),
+    ...(run.note ? [`  note ${chalk.italic(run.note)}`] : []),
     ...(run.error ? [chalk.red(`  error: ${run.error}`)] : []),
   ].join('\n');
 }

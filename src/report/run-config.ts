@@ -1,16 +1,20 @@
 import stableStringify from 'fast-json-stable-stringify';
-import type { TrialConfig } from '../config/resolved.js';
 import { seedlessIdentity } from '../sweep/expand.js';
-import type { RunRow } from '../store/run-store.js';
+import type { Run } from '../store/run-store.js';
 
 /** A run's trial identity without the seed, the one the sweep defines, so reports and diffs agree with it on what counts as the same trial. */
-export function configKey(run: RunRow): string {
-  return seedlessIdentity(JSON.parse(run.config_json) as TrialConfig);
+export function configIdentity(run: Run): ReturnType<typeof seedlessIdentity> {
+  return seedlessIdentity(run.config);
+}
+
+/** configIdentity as text, to group runs by. */
+export function configKey(run: Run): string {
+  return stableStringify(configIdentity(run));
 }
 
 /** The sweep parameters of a run without its seed (which configKey ignores too). */
-export function sweepParams(run: RunRow): Record<string, unknown> {
-  return withoutSeed(JSON.parse(run.params_json) as Record<string, unknown>);
+export function sweepParams(run: Run): Record<string, unknown> {
+  return withoutSeed(run.params);
 }
 
 /** Runs recorded before a swept train.seed was folded into `seed` carry it under its own key. */

@@ -1,42 +1,14 @@
 import { FASHION_MNIST_CLASSES } from '../data/classes.js';
-import type { EpochRow, GpuDevice, RunRow, RunStatus } from '../store/run-store.js';
-import type { ClassMetrics } from '../trial/class-metrics.js';
-import type { Mistake } from '../trial/evaluate.js';
-import { sweepParams } from './run-config.js';
+import type { EpochRow, Run } from '../store/run-store.js';
 
-/** Everything `runner show` and `runner compare` say about one run, parsed out of its database row. */
-export interface RunDetails {
-  id: string;
-  experiment: string;
-  file: string;
-  status: RunStatus;
-  error: string | null;
-  git: { branch: string | null; commit: string | null; dirty: boolean | null };
-  backend: string | null;
-  /** The GPU trained on: the WebGPU adapter's device name and driver, when there was one. */
-  device: GpuDevice | null;
-  gpu: boolean | null;
-  startedAt: string;
-  seed: number;
-  params: Record<string, unknown>;
-  config: unknown;
-  metrics: RunMetrics;
+/** Everything `runner show` and `runner compare` say about one run: the run as `list` has it, its epochs and class names. */
+export interface RunDetails extends Run {
   epochs: EpochRow[];
   classes: readonly string[];
-  /** Rows: true class, columns: predicted; null for runs that never finished. */
-  confusion: number[][] | null;
-  classMetrics: ClassMetrics[] | null;
-  mistakes: Mistake[];
 }
 
-export interface RunMetrics {
-  testAccuracy: number | null;
-  testLoss: number | null;
-  epochs: number;
-  bestEpoch: number | null;
-  seconds: number | null;
-  paramCount: number | null;
-}
+/** The run fields `compare` sets side by side. */
+export type RunMetrics = Pick<Run, 'testAccuracy' | 'testLoss' | 'epochsDone' | 'bestEpoch' | 'seconds' | 'paramCount'>;
 
 export interface Confusion {
   trueClass: number;
@@ -46,36 +18,8 @@ export interface Confusion {
   rate: number;
 }
 
-export function runDetails(row: RunRow, epochs: EpochRow[]): RunDetails {
-  const parse = <T>(json: string | null): T | null => (json === null ? null : (JSON.parse(json) as T));
-  return {
-    id: row.id,
-    experiment: row.experiment,
-    file: row.file,
-    status: row.status,
-    error: row.error,
-    git: { branch: row.git_branch, commit: row.git_commit, dirty: row.git_dirty === null ? null : Boolean(row.git_dirty) },
-    backend: row.backend,
-    device: row.device_json ? JSON.parse(row.device_json) : null,
-    gpu: row.gpu === null ? null : Boolean(row.gpu),
-    startedAt: row.started_at,
-    seed: row.seed,
-    params: sweepParams(row),
-    config: JSON.parse(row.config_json),
-    metrics: {
-      testAccuracy: row.test_accuracy,
-      testLoss: row.test_loss,
-      epochs: row.epochs_done,
-      bestEpoch: row.best_epoch,
-      seconds: row.seconds,
-      paramCount: row.param_count,
-    },
-    epochs,
-    classes: FASHION_MNIST_CLASSES,
-    confusion: parse<number[][]>(row.confusion_json),
-    classMetrics: parse<ClassMetrics[]>(row.class_metrics_json),
-    mistakes: parse<Mistake[]>(row.mistakes_json) ?? [],
-  };
+export function runDetails(run: Run, epochs: EpochRow[]): RunDetails {
+  return { ...run, epochs, classes: FASHION_MNIST_CLASSES };
 }
 
 /** The off-diagonal cells of a confusion matrix, most frequent first. */

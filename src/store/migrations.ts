@@ -67,4 +67,15 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE runs ADD COLUMN device_json TEXT;
   `,
+  // Labels and a free-text note that people attach to runs after the fact (runner tag, runner note).
+  `
+  ALTER TABLE runs ADD COLUMN note TEXT;
+  CREATE TABLE run_tags (
+    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (run_id, key)
+  );
+  CREATE INDEX run_tags_by_key ON run_tags(key, value);
+  `,
 ];

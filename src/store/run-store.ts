@@ -2,7 +2,9 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
-import type { EpochRecord } from '../trial/train.js';
+import type { TrialConfig } from '../config/resolved.js';
+import { UserError } from '../errors.js';
+import type { ClassMetrics, EpochRecord, Mistake } from '../trial/records.js';
 import { MIGRATIONS } from './migrations.js';
 
 /** The only module that speaks SQL. Only the parent process writes; workers send their results to it. */
@@ -37,7 +39,7 @@ export interface GpuDevice {
 export interface RunTiming {
   experiment: string;
   configHash: string;
-  config: string;
+  config: TrialConfig;
   backend: string | null;
   /** The GPU's device name for runs on one (webgpu): a SwiftShader run and an H200 run are not the same speed. */
   device: string | null;
@@ -69,12 +71,58 @@ export interface RunOutcome {
   testAccuracy?: number;
   testSeconds?: number;
   confusion?: number[][];
-  classMetrics?: unknown;
-  mistakes?: unknown;
+  classMetrics?: ClassMetrics[];
+  mistakes?: Mistake[];
   modelDir?: string;
 }
 
-export interface RunRow {
+/**
+ * A recorded run as every reader gets it: JSON columns parsed, flags as booleans, camelCase. `--json` prints
+ * this shape as it is, so it is a stable interface (README, "Machine-readable output").
+ */
+export interface Run {
+  id: string;
+  sweepId: number;
+  experiment: string;
+  file: string;
+  /** The resolved trial config as the runner that trained it wrote it: an older runner's may lack newer fields. */
+  config: TrialConfig;
+  configHash: string;
+  /** The swept values that made this trial, `seed` included where repeats or a swept seed tell runs apart. */
+  params: Record<string, unknown>;
+  seed: number;
+  repeatIndex: number;
+  git: { commit: string | null; branch: string | null; dirty: boolean | null };
+  backend: string | null;
+  gpu: boolean | null;
+  tfjsVersion: string | null;
+  device: GpuDevice | null;
+  host: string;
+  pid: number;
+  status: RunStatus;
+  error: string | null;
+  /** Labels and a note people attached after the fact (`runner tag`, `runner note`). */
+  tags: Record<string, string>;
+  note: string | null;
+  startedAt: string;
+  finishedAt: string | null;
+  seconds: number | null;
+  paramCount: number | null;
+  epochsDone: number;
+  bestEpoch: number | null;
+  testLoss: number | null;
+  testAccuracy: number | null;
+  testSeconds: number | null;
+  /** Rows: true class, columns: predicted; null for runs that never finished. */
+  confusion: number[][] | null;
+  classMetrics: ClassMetrics[] | null;
+  /** The first misclassified test images. */
+  mistakes: Mistake[];
+  modelDir: string | null;
+}
+
+/** A row of `runs` as SQLite returns it; it never leaves this module. */
+interface RunRow {
   id: string;
   sweep_id: number;
   experiment: string;
@@ -108,6 +156,8 @@ export interface RunRow {
   class_metrics_json: string | null;
   mistakes_json: string | null;
   model_dir: string | null;
+  note: string | null;
+  tags_json: string;
 }
 
 export interface RunFilter {
@@ -115,14 +165,38 @@ export interface RunFilter {
   branch?: string;
   status?: RunStatus;
   since?: string;
+  /** Every one of these tags, with these values. */
+  tags?: Record<string, string>;
 }
+
+/** A run as `rm` and `gc` remove it: enough to say what went. */
+export interface RemovableRun {
+  id: string;
+  experiment: string;
+  status: RunStatus;
+  startedAt: string;
+}
+
+/** A run's own columns and its tags as one JSON object ('{}' when it has none). */
+const RUN_COLUMNS = `runs.*, (SELECT json_group_object(key, value) FROM run_tags WHERE run_id = runs.id) AS tags_json`;
 
 const now = () => new Date().toISOString();
 
 export class RunStore {
   private readonly db: Database.Database;
 
-  constructor(readonly path: string) {
+  /**
+   * `readonly` is for readers that must never write (`runner ui`): SQLite refuses every write on that connection,
+   * and nothing is migrated or switched to WAL. A file of another schema is refused rather than upgraded behind the
+   * reader's back; any other command upgrades it.
+   */
+  constructor(readonly path: string, options: { readonly?: boolean } = {}) {
+    if (options.readonly) {
+      this.db = new Database(path, { readonly: true, fileMustExist: true });
+      this.db.pragma('busy_timeout = 15000');
+      this.refuseOtherSchema();
+      return;
+    }
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
@@ -130,6 +204,19 @@ export class RunStore {
     this.db.pragma('busy_timeout = 15000');
     this.db.pragma('foreign_keys = ON');
     this.migrate();
+  }
+
+  private refuseOtherSchema(): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    if (version === MIGRATIONS.length) return;
+    this.db.close();
+    const remedy = version > MIGRATIONS.length ? 'it was written by a newer runner: use that one' : `upgrade it once with \`runner list --db ${this.path}\`, which migrates it, then open it read-only again`;
+    throw new UserError(`${this.path} has database schema ${version} and this runner reads schema ${MIGRATIONS.length}: ${remedy}`);
+  }
+
+  /** Changes whenever another connection commits to the database: readers poll it to learn that there is something new. */
+  dataVersion(): number {
+    return this.db.pragma('data_version', { simple: true }) as number;
   }
 
   close(): void {
@@ -257,21 +344,27 @@ export class RunStore {
       });
   }
 
-  runs(filter: RunFilter = {}): RunRow[] {
+  runs(filter: RunFilter = {}): Run[] {
     const where: string[] = [];
     const args: Record<string, unknown> = {};
     if (filter.experiment) (where.push('experiment = @experiment'), (args.experiment = filter.experiment));
     if (filter.branch) (where.push('git_branch = @branch'), (args.branch = filter.branch));
     if (filter.status) (where.push('status = @status'), (args.status = filter.status));
     if (filter.since) (where.push('started_at >= @since'), (args.since = filter.since));
-    const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at, id`;
-    return this.db.prepare(sql).all(args) as RunRow[];
+    Object.entries(filter.tags ?? {}).forEach(([key, value], i) => {
+      where.push(`EXISTS (SELECT 1 FROM run_tags t WHERE t.run_id = runs.id AND t.key = @tagKey${i} AND t.value = @tagValue${i})`);
+      args[`tagKey${i}`] = key;
+      args[`tagValue${i}`] = value;
+    });
+    const sql = `SELECT ${RUN_COLUMNS} FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at, id`;
+    return (this.db.prepare(sql).all(args) as RunRow[]).map(toRun);
   }
 
   /** A run by id or by a unique id prefix. */
-  run(idOrPrefix: string): RunRow | undefined {
-    const rows = this.db.prepare(`SELECT * FROM runs WHERE id LIKE ? ORDER BY id LIMIT 2`).all(`${idOrPrefix.replace(/[%_]/g, '')}%`) as RunRow[];
-    return rows.length === 1 ? rows[0] : rows.find((r) => r.id === idOrPrefix);
+  run(idOrPrefix: string): Run | undefined {
+    const rows = this.db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE id LIKE ? ORDER BY id LIMIT 2`).all(`${idOrPrefix.replace(/[%_]/g, '')}%`) as RunRow[];
+    const row = rows.length === 1 ? rows[0] : rows.find((r) => r.id === idOrPrefix);
+    return row && toRun(row);
   }
 
   /** Ids starting with `prefix`, to explain why `run(prefix)` found nothing (none, or several). */
@@ -288,7 +381,7 @@ export class RunStore {
 
   /** What every completed run cost, for duration estimates. */
   runTimings(): RunTiming[] {
-    return this.db
+    const timings = this.db
       .prepare(
         `SELECT r.experiment, r.config_hash AS configHash, r.config_json AS config, r.backend, json_extract(r.device_json, '$.device') AS device, COUNT(*) AS epochs,
            SUM(e.seconds) AS epochSeconds, SUM(CASE WHEN e.epoch = 1 THEN e.seconds END) AS firstEpochSeconds,
@@ -297,7 +390,48 @@ export class RunStore {
            (julianday(r.finished_at) - julianday(r.started_at)) * 86400 AS wallSeconds
          FROM runs r JOIN epochs e ON e.run_id = r.id WHERE r.status = 'completed' GROUP BY r.id`,
       )
-      .all() as RunTiming[];
+      .all() as (Omit<RunTiming, 'config'> & { config: string })[];
+    return timings.map((t) => ({ ...t, config: JSON.parse(t.config) as TrialConfig }));
+  }
+
+  /** Sets each tag to its value (a tag a run already has is overwritten) and removes the tags named in `remove`. */
+  tagRun(runId: string, tags: Record<string, string>, remove: readonly string[] = []): void {
+    const upsert = this.db.prepare(`INSERT INTO run_tags (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value`);
+    const drop = this.db.prepare(`DELETE FROM run_tags WHERE run_id = ? AND key = ?`);
+    this.db.transaction(() => {
+      remove.forEach((key) => drop.run(runId, key));
+      Object.entries(tags).forEach(([key, value]) => upsert.run(runId, key, value));
+    })();
+  }
+
+  /** Replaces a run's note; null removes it. */
+  noteRun(runId: string, note: string | null): void {
+    this.db.prepare(`UPDATE runs SET note = ? WHERE id = ?`).run(note, runId);
+  }
+
+  tagsOf(runId: string): Record<string, string> {
+    const rows = this.db.prepare(`SELECT key, value FROM run_tags WHERE run_id = ? ORDER BY key`).all(runId) as { key: string; value: string }[];
+    return Object.fromEntries(rows.map((r) => [r.key, r.value]));
+  }
+
+  /** Runs that did not complete (failed, diverged, interrupted), started before `before` when given: what `gc` removes. */
+  unfinishedRuns(before?: string): RemovableRun[] {
+    return this.db
+      .prepare(
+        `SELECT id, experiment, status, started_at AS startedAt FROM runs
+         WHERE status IN ('failed', 'diverged', 'interrupted') AND (@before IS NULL OR started_at < @before) ORDER BY started_at, id`,
+      )
+      .all({ before: before ?? null }) as RemovableRun[];
+  }
+
+  /** Deletes runs with their epochs and tags, in one transaction. A run that is training is never removed. */
+  removeRuns(ids: readonly string[]): void {
+    const remove = this.db.prepare(`DELETE FROM runs WHERE id = ? AND status <> 'running'`);
+    this.db.transaction(() => ids.forEach((id) => remove.run(id)))();
+  }
+
+  runIds(): Set<string> {
+    return new Set((this.db.prepare(`SELECT id FROM runs`).all() as { id: string }[]).map((r) => r.id));
   }
 
   counts(): { runs: number; sweeps: number } {
@@ -306,6 +440,53 @@ export class RunStore {
       sweeps: (this.db.prepare('SELECT COUNT(*) AS n FROM sweeps').get() as { n: number }).n,
     };
   }
+}
+
+function toRun(row: RunRow): Run {
+  return {
+    id: row.id,
+    sweepId: row.sweep_id,
+    experiment: row.experiment,
+    file: row.file,
+    config: JSON.parse(row.config_json) as TrialConfig,
+    configHash: row.config_hash,
+    params: JSON.parse(row.params_json) as Record<string, unknown>,
+    seed: row.seed,
+    repeatIndex: row.repeat_index,
+    git: { commit: row.git_commit, branch: row.git_branch, dirty: flag(row.git_dirty) },
+    backend: row.backend,
+    gpu: flag(row.gpu),
+    tfjsVersion: row.tfjs_version,
+    device: parsed<GpuDevice>(row.device_json),
+    host: row.host,
+    pid: row.pid,
+    status: row.status,
+    error: row.error,
+    tags: JSON.parse(row.tags_json) as Record<string, string>,
+    note: row.note,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    seconds: row.seconds,
+    paramCount: row.param_count,
+    epochsDone: row.epochs_done,
+    bestEpoch: row.best_epoch,
+    testLoss: row.test_loss,
+    testAccuracy: row.test_accuracy,
+    testSeconds: row.test_seconds,
+    confusion: parsed<number[][]>(row.confusion_json),
+    classMetrics: parsed<ClassMetrics[]>(row.class_metrics_json),
+    mistakes: parsed<Mistake[]>(row.mistakes_json) ?? [],
+    modelDir: row.model_dir,
+  };
+}
+
+function parsed<T>(json: string | null): T | null {
+  return json === null ? null : (JSON.parse(json) as T);
+}
+
+/** SQLite has no boolean: 0/1, or NULL where it was not recorded. */
+function flag(value: number | null): boolean | null {
+  return value === null ? null : Boolean(value);
 }
 
 /** SQLite stores NaN as NULL anyway; say so explicitly for diverged runs. */

@@ -2,7 +2,6 @@ import stableStringify from 'fast-json-stable-stringify';
 import { formatPath } from '../config/document-path.js';
 import { modelProblemAt } from '../config/early-model-check.js';
 import { loadExperiment, type LoadedExperiment, type Override } from '../config/load-experiment.js';
-import { positionOf } from '../config/load.js';
 import { checkModel, type LayerSummary } from '../config/model-checks.js';
 import type { TrialConfig } from '../config/resolved.js';
 import { UserError, type Problem } from '../errors.js';
@@ -19,10 +18,10 @@ export interface CheckedTrials {
  * file's own model is reported at its layer; one that only some sweep values cause, at those values.
  */
 export function checkedTrials(loaded: LoadedExperiment, options: { repeat?: number; maxTrials?: number } = {}): CheckedTrials {
-  const { source, file } = loaded;
+  const { sources, file } = loaded;
   const { sweep: _sweep, repeat: _repeat, backend: _backend, ...base } = loaded.resolved;
   const baseCheck = checkModel(base as TrialConfig);
-  const problems: Problem[] = baseCheck.problems.map((p) => modelProblemAt(source, p));
+  const problems: Problem[] = baseCheck.problems.map((p) => modelProblemAt(sources, p));
   let trials: TrialSpec[];
   try {
     trials = expandTrials(loaded, options);
@@ -55,13 +54,13 @@ export function checkedTrials(loaded: LoadedExperiment, options: { repeat?: numb
       const [key0, value] = causes[0] ?? [];
       const values = key0 ? (loaded.resolved.sweep[key0] ?? []) : [];
       const segments = key0 ? ['sweep', key0, values.findIndex((v) => stableStringify(v) === stableStringify(value))] : problem.segments;
-      problems.push({
-        file,
-        ...positionOf(source, segments),
-        path: key0 ? `sweep.${key0}` : formatPath(problem.segments),
-        message: key0 ? `with ${key0} = ${JSON.stringify(value)}: ${problem.message} (${formatPath(problem.segments)})` : problem.message,
-        hint: problem.hint,
-      });
+      problems.push(
+        sources.problem(segments, {
+          path: key0 ? `sweep.${key0}` : formatPath(problem.segments),
+          message: key0 ? `with ${key0} = ${JSON.stringify(value)}: ${problem.message} (${formatPath(problem.segments)})` : problem.message,
+          hint: problem.hint,
+        }),
+      );
     }
   }
   if (problems.length) throw new UserError(`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}`, problems);

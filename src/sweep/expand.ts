@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import stableStringify from 'fast-json-stable-stringify';
 import { resolveDottedPath, setAt } from '../config/config-path.js';
 import type { LoadedExperiment } from '../config/load-experiment.js';
-import { positionOf } from '../config/load.js';
 import type { TrialConfig } from '../config/resolved.js';
 import { UserError } from '../errors.js';
 
@@ -29,13 +28,15 @@ export function expandTrials(loaded: LoadedExperiment, options: { repeat?: numbe
   const combinations = axes.reduce((n, [, values]) => n * values.length, 1) * repeat;
   if (combinations > maxTrials) {
     throw new UserError(`${file}: the sweep grid has ${combinations} trials, over the limit of ${maxTrials}`, [
-      {
-        file,
-        ...positionOf(loaded.source, [], 'sweep'),
-        path: 'sweep',
-        message: `the sweep grid has ${combinations} trials (${axes.map(([k, v]) => `${v.length} × ${k}`).join(', ')}${repeat > 1 ? `, × ${repeat} repeats` : ''}), over the limit of ${maxTrials}`,
-        hint: `shrink the grid, or pass --max-trials ${combinations} if you mean it`,
-      },
+      loaded.sources.problem(
+        [],
+        {
+          path: 'sweep',
+          message: `the sweep grid has ${combinations} trials (${axes.map(([k, v]) => `${v.length} × ${k}`).join(', ')}${repeat > 1 ? `, × ${repeat} repeats` : ''}), over the limit of ${maxTrials}`,
+          hint: `shrink the grid, or pass --max-trials ${combinations} if you mean it`,
+        },
+        'sweep',
+      ),
     ]);
   }
 
@@ -76,10 +77,10 @@ export function trialHash(config: TrialConfig): string {
 }
 
 /** The trial's identity without its seed: repeats of one trial share it, so reports pool them and diffs pair them across branches. */
-export function seedlessIdentity(config: TrialConfig): string {
+export function seedlessIdentity(config: TrialConfig) {
   const identity = trialIdentity(config);
   const { seed: _seed, ...train } = identity.train;
-  return stableStringify({ ...identity, train });
+  return { ...identity, train };
 }
 
 /** Description and data location do not change what a trial computes, so they stay out of its identity. */

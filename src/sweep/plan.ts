@@ -2,6 +2,7 @@ import stableStringify from 'fast-json-stable-stringify';
 import { existsSync } from 'node:fs';
 import { chooseBackend, defaultConcurrency, type BackendChoice, type BackendRequest } from '../backend/select.js';
 import type { Override } from '../config/load-experiment.js';
+import type { SweepFlag } from '../config/sweep-flag.js';
 import type { TrialConfig } from '../config/resolved.js';
 import { gitInfo } from '../git.js';
 import { RunStore, type RunTiming } from '../store/run-store.js';
@@ -13,6 +14,7 @@ import { planSweep, trialLabel } from './run-sweep.js';
 export interface PlanOptions {
   files: string[];
   overrides: Override[];
+  sweeps: SweepFlag[];
   repeat?: number;
   maxTrials?: number;
   backend?: BackendRequest;
@@ -81,9 +83,8 @@ function memoizedCost(): (config: TrialConfig) => ModelCost {
 }
 
 function measuredRun(timing: RunTiming, costOf: (config: TrialConfig) => ModelCost): MeasuredRun[] {
-  const config = JSON.parse(timing.config) as TrialConfig;
   try {
-    return [{ ...timing, config, macsPerSample: costOf(config).macsPerSample }];
+    return [{ ...timing, macsPerSample: costOf(timing.config).macsPerSample }];
   } catch {
     // Recorded by another version of the runner, with a model this one cannot build: it cannot serve as a reference.
     return [];

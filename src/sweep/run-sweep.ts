@@ -1,26 +1,28 @@
 import PQueue from 'p-queue';
-import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { chooseBackend, defaultConcurrency, type BackendChoice, type BackendRequest } from '../backend/select.js';
 import { loadExperiment, type Override } from '../config/load-experiment.js';
+import type { SweepFlag } from '../config/sweep-flag.js';
 import { loadDataset } from '../data/dataset.js';
 import { locateDataset, type DataLocation } from '../data/locate.js';
 import { UserError, type Problem } from '../errors.js';
 import { gitInfo } from '../git.js';
 import { shortKey } from '../ui/format.js';
 import { RunStore } from '../store/run-store.js';
+import { newRunId, removeRunFolder, runFolder } from '../store/run-folders.js';
 import { checkedTrials } from './checked-trials.js';
 import type { TrialSpec } from './expand.js';
 import { runTrialProcess } from './trial-process.js';
 import { runOutcome, type FinalStatus } from './trial-outcome.js';
 export type { FinalStatus } from './trial-outcome.js';
 import type { TrialResult } from '../trial/run-trial.js';
-import type { EpochRecord } from '../trial/train.js';
+import type { EpochRecord } from '../trial/records.js';
 
 export interface SweepOptions {
   files: string[];
   overrides: Override[];
+  /** --sweep axes; none when absent. */
+  sweeps?: SweepFlag[];
   backend?: BackendRequest;
   /** On a machine with several GPUs, the one to train on: part of its adapter name. */
   gpu?: string;
@@ -66,13 +68,13 @@ export interface SweepPlan {
 }
 
 /** Validates every file first (nothing is written if any is bad) and expands each grid. */
-export function planSweep(options: Pick<SweepOptions, 'files' | 'overrides' | 'repeat' | 'maxTrials'>): SweepPlan {
+export function planSweep(options: Pick<SweepOptions, 'files' | 'overrides' | 'sweeps' | 'repeat' | 'maxTrials'>): SweepPlan {
   const problems: Problem[] = [];
   const trials: TrialSpec[] = [];
   const backends = new Set<BackendRequest>();
   for (const file of options.files) {
     try {
-      const loaded = loadExperiment(file, options.overrides);
+      const loaded = loadExperiment(file, options.overrides, options.sweeps);
       backends.add(loaded.resolved.backend);
       trials.push(...checkedTrials(loaded, { repeat: options.repeat, maxTrials: options.maxTrials }).trials);
     } catch (error) {
@@ -94,7 +96,7 @@ export async function runSweep(options: SweepOptions, reporter: SweepReporter, s
   const store = new RunStore(options.dbPath);
   try {
     // A dead runner's unfinished runs may have left a model directory, or half of one: nothing to keep.
-    for (const id of store.recoverAbandoned(isAlive)) removeRunDir(options.runsDir, id);
+    for (const id of store.recoverAbandoned(isAlive)) removeRunFolder(options.runsDir, id);
     const git = gitInfo();
     const done = options.force ? new Set<string>() : store.completedHashes(git.branch);
     const todo = trials.filter((t) => !done.has(t.hash));
@@ -118,8 +120,8 @@ export async function runSweep(options: SweepOptions, reporter: SweepReporter, s
     for (const spec of todo) {
       void queue.add(async () => {
         if (stop.aborted) return;
-        const trial: TrialLabel = { runId: `${spec.hash.slice(0, 8)}-${randomBytes(2).toString('hex')}`, spec, label: trialLabel(spec) };
-        const modelDir = join(options.runsDir, trial.runId, 'model');
+        const trial: TrialLabel = { runId: newRunId(spec.hash), spec, label: trialLabel(spec) };
+        const modelDir = join(runFolder(options.runsDir, trial.runId), 'model');
         const claimed = store.claimRun(
           {
             id: trial.runId,
@@ -156,7 +158,7 @@ export async function runSweep(options: SweepOptions, reporter: SweepReporter, s
         const finished = runOutcome(outcome, modelDir, stop.aborted);
         store.finishRun(trial.runId, finished.record);
         // Only a completed run keeps its weights; a killed worker may have left a half-saved model behind.
-        if (finished.status !== 'completed') removeRunDir(options.runsDir, trial.runId);
+        if (finished.status !== 'completed') removeRunFolder(options.runsDir, trial.runId);
         counts[finished.status]++;
         reporter.trialFinished(trial, finished.status, finished.result, finished.error);
       });
@@ -181,10 +183,6 @@ async function findData(trials: TrialSpec[], dataDir: string | undefined): Promi
     locations.set(experimentPath, found && !('missingExplicit' in found) ? found : (await loadDataset({ experimentPath, dataDir })).location);
   }
   return locations;
-}
-
-function removeRunDir(runsDir: string, runId: string): void {
-  rmSync(join(runsDir, runId), { recursive: true, force: true });
 }
 
 function isAlive(pid: number): boolean {

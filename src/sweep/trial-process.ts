@@ -4,7 +4,7 @@ import type { BackendInfo } from '../backend/select.js';
 import { packageRoot } from '../package-root.js';
 import type { RunTrialMessage, WorkerMessage } from '../trial/protocol.js';
 import type { TrialResult } from '../trial/run-trial.js';
-import type { EpochRecord } from '../trial/train.js';
+import type { EpochRecord } from '../trial/records.js';
 
 export interface TrialProcessEvents {
   onReady?(backend: BackendInfo, loadSeconds: number): void;

@@ -1,11 +1,6 @@
-/** Precision, recall and F1 of one class, from a confusion matrix (rows: true, columns: predicted). */
-export interface ClassMetrics {
-  precision: number;
-  recall: number;
-  f1: number;
-  support: number;
-}
+import type { ClassMetrics } from './records.js';
 
+/** Precision, recall and F1 of each class, from a confusion matrix (rows: true, columns: predicted). */
 export function classMetrics(confusion: number[][]): ClassMetrics[] {
   return confusion.map((row, k) => {
     const truePositives = row[k]!;

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { TrialConfig } from '../config/resolved.js';
 import type { LabelledImages } from '../data/dataset.js';
 import { CLASS_COUNT, gatherPixels, inputTensor } from './batches.js';
+import type { Mistake } from './records.js';
 
 /** How a model did on one set: loss, accuracy, the confusion matrix (rows: true class, columns: predicted). */
 export interface Score {
@@ -10,13 +11,6 @@ export interface Score {
   confusion: number[][];
   /** Misclassified samples, the first few in set order, for the error gallery. */
   mistakes: Mistake[];
-}
-
-export interface Mistake {
-  index: number;
-  label: number;
-  predicted: number;
-  confidence: number;
 }
 
 const CHUNK = 1000;

@@ -2,7 +2,7 @@ import type { BackendInfo, BackendName } from '../backend/select.js';
 import type { TrialConfig } from '../config/resolved.js';
 import type { DataLocation } from '../data/locate.js';
 import type { TrialResult } from './run-trial.js';
-import type { EpochRecord } from './train.js';
+import type { EpochRecord } from './records.js';
 
 /** What the parent sends a trial worker: a finished trial spec, never YAML. */
 export interface RunTrialMessage {

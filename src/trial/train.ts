@@ -6,23 +6,12 @@ import { createOptimizer } from '../model/optimizer.js';
 import { augmentBatch } from './augment.js';
 import { gatherLabels, gatherPixels, inputTensor, targetTensor } from './batches.js';
 import { scoreSet } from './evaluate.js';
+import type { EpochRecord } from './records.js';
 import { SeededRandom } from './random.js';
 import { TrainStep } from './train-step.js';
 
 /** Batches between reads of the loss totals: each read waits for the device, so they are spaced out. */
 const READ_EVERY = 16;
-
-export interface EpochRecord {
-  epoch: number;
-  loss: number;
-  accuracy: number;
-  valLoss: number;
-  valAccuracy: number;
-  /** The whole epoch: training and validation. */
-  seconds: number;
-  /** The validation part of `seconds`, kept apart because it scales with the validation set, not the training set. */
-  validationSeconds: number;
-}
 
 export interface TrainingData {
   train: LabelledImages;

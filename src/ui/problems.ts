@@ -15,6 +15,7 @@ export function formatProblem(problem: Problem): string {
     lines.push(chalk.dim(gutter) + snippet);
     if (problem.column) lines.push(' '.repeat(gutter.length + problem.column - 1) + chalk.red('^'));
   }
+  if (problem.inheritedBy) lines.push(`${chalk.yellow('inherited by')} ${problem.inheritedBy.join(', extended by ')}`);
   if (problem.hint) lines.push(`${chalk.yellow('hint:')} ${problem.hint}`);
   return lines.join('\n');
 }

@@ -1,10 +1,12 @@
 import stableStringify from 'fast-json-stable-stringify';
 import { IMAGE_SIZE } from '../../data/classes.js';
 import { duration } from '../../ui/format.js';
-import type { Stat } from '../leaderboard.js';
+import type { RankMetric, Stat } from '../leaderboard.js';
 import type { HtmlReportData, SweepPlot } from './report-data.js';
 import { greyscalePng, pngDataUri } from './png.js';
 import { confusionHeatmap, escapeHtml as esc, lineChart, niceTicks, sweepChart, type Tick } from './svg.js';
+
+const METRIC_NAMES: Record<RankMetric, string> = { testAccuracy: 'test accuracy', testLoss: 'test loss', seconds: 'seconds' };
 
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf'];
 
@@ -51,7 +53,7 @@ function leaderboardSection(d: HtmlReportData): string {
     ].map((cell) => `<td>${esc(String(cell))}</td>`),
   );
   const table = `<table class="board"><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.join('')}</tr>`).join('')}</tbody></table>`;
-  return section(`Leaderboard (by ${board.metric.replace('_', ' ')})`, table);
+  return section(`Leaderboard (by ${METRIC_NAMES[board.metric]})`, table);
 }
 
 function curvesSection(d: HtmlReportData): string {

@@ -1,8 +1,8 @@
 import stableStringify from 'fast-json-stable-stringify';
 import { FASHION_MNIST_CLASSES, PIXELS } from '../../data/classes.js';
 import type { LabelledImages } from '../../data/dataset.js';
-import type { EpochRow, RunRow } from '../../store/run-store.js';
-import type { Mistake } from '../../trial/evaluate.js';
+import type { EpochRow, Run } from '../../store/run-store.js';
+import type { Mistake } from '../../trial/records.js';
 import { latestPerTrial } from '../latest-runs.js';
 import type { Leaderboard, LeaderboardEntry } from '../leaderboard.js';
 import { sweepParams } from '../run-config.js';
@@ -36,7 +36,7 @@ export interface Gallery {
 }
 
 export interface HtmlReportInput {
-  runs: RunRow[];
+  runs: Run[];
   board: Leaderboard;
   epochs: (runId: string) => EpochRow[];
   /** The Fashion-MNIST test set, or why it could not be read. */
@@ -61,7 +61,7 @@ export function htmlReportData(input: HtmlReportInput): HtmlReportData {
     classes: FASHION_MNIST_CLASSES,
     curves: best(CURVE_ENTRIES).map((e) => ({ label: entryLabel(e), runs: e.runIds.map((id) => ({ id, epochs: input.epochs(id) })) })),
     confusions: best(HEATMAP_ENTRIES).flatMap((e) => {
-      const matrices = e.runIds.map((id) => byId.get(id)?.confusion_json).filter((j): j is string => Boolean(j)).map((j) => JSON.parse(j) as number[][]);
+      const matrices = e.runIds.map((id) => byId.get(id)?.confusion).filter((m): m is number[][] => Boolean(m));
       return matrices.length ? [{ label: entryLabel(e), runIds: e.runIds, matrix: sum(matrices) }] : [];
     }),
     sweeps: sweepPlots(latestPerTrial(runs)),
@@ -76,11 +76,11 @@ function entryLabel(e: LeaderboardEntry): string {
 }
 
 /** One plot per experiment and parameter that takes more than one value among its runs. */
-function sweepPlots(runs: RunRow[]): SweepPlot[] {
-  const byExperiment = new Map<string, RunRow[]>();
-  for (const r of runs) if (r.test_accuracy !== null) byExperiment.set(r.experiment, [...(byExperiment.get(r.experiment) ?? []), r]);
+function sweepPlots(runs: Run[]): SweepPlot[] {
+  const byExperiment = new Map<string, Run[]>();
+  for (const r of runs) if (r.testAccuracy !== null) byExperiment.set(r.experiment, [...(byExperiment.get(r.experiment) ?? []), r]);
   return [...byExperiment].flatMap(([experiment, group]) => {
-    const params = group.map((r) => ({ id: r.id, accuracy: r.test_accuracy!, params: sweepParams(r) }));
+    const params = group.map((r) => ({ id: r.id, accuracy: r.testAccuracy!, params: sweepParams(r) }));
     const keys = [...new Set(params.flatMap((p) => Object.keys(p.params)))];
     return keys
       .filter((key) => new Set(params.map((p) => stableStringify(p.params[key] ?? null))).size > 1)
@@ -88,14 +88,13 @@ function sweepPlots(runs: RunRow[]): SweepPlot[] {
   });
 }
 
-function gallery(entry: LeaderboardEntry | undefined, byId: Map<string, RunRow>, testSet: HtmlReportInput['testSet']): Gallery {
+function gallery(entry: LeaderboardEntry | undefined, byId: Map<string, Run>, testSet: HtmlReportInput['testSet']): Gallery {
   const run = entry && byId.get(entry.runIds[0]!);
   if (!entry || !run) return { label: '', images: [], note: 'no runs to show' };
   const label = `${entryLabel(entry)} (run ${run.id})`;
-  const mistakes = run.mistakes_json ? (JSON.parse(run.mistakes_json) as Mistake[]) : [];
   if ('missing' in testSet) return { label, images: [], note: testSet.missing };
-  if (!mistakes.length) return { label, images: [], note: 'this run misclassified no test image' };
-  const images = mistakes.filter((m) => m.index < testSet.count).map((m) => ({ ...m, pixels: testSet.images.subarray(m.index * PIXELS, (m.index + 1) * PIXELS) }));
+  if (!run.mistakes.length) return { label, images: [], note: 'this run misclassified no test image' };
+  const images = run.mistakes.filter((m) => m.index < testSet.count).map((m) => ({ ...m, pixels: testSet.images.subarray(m.index * PIXELS, (m.index + 1) * PIXELS) }));
   return { label, images, note: null };
 }
 

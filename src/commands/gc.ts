@@ -1,0 +1,53 @@
+import { dirname } from 'node:path';
+import ms from 'ms';
+import prettyBytes from 'pretty-bytes';
+import { UserError } from '../errors.js';
+import { diskUsage, orphanFolders, removeRunFolder, runFolder } from '../store/run-folders.js';
+import { describe, plural, removeRuns } from './remove.js';
+import { openExistingStore } from './report.js';
+
+export interface GcOptions {
+  olderThan?: string;
+  dryRun?: boolean;
+  db?: string;
+}
+
+/**
+ * `runner gc`: removes the runs that did not complete (failed, diverged, interrupted), optionally only those older
+ * than an age, and run folders the database does not know. Completed runs are baselines for `diff`; only `rm` removes them.
+ */
+export function gcCommand(options: GcOptions): number {
+  const before = options.olderThan === undefined ? undefined : cutoff(options.olderThan);
+  const store = openExistingStore(options.db);
+  try {
+    const runsDir = dirname(store.path);
+    const runs = store.unfinishedRuns(before);
+    const orphans = orphanFolders(runsDir, store.runIds());
+    if (runs.length === 0 && orphans.length === 0) {
+      console.log(`Nothing to remove: no failed, diverged or interrupted runs${before ? ` started before ${before.slice(0, 10)}` : ''}, and no orphaned folders in ${runsDir}.`);
+      return 0;
+    }
+    for (const run of runs) console.log(`  ${describe(run)}`);
+    for (const id of orphans) console.log(`  ${runFolder(runsDir, id)}  (folder without a run)`);
+    if (options.dryRun) {
+      console.log(`Would remove ${plural(runs.length, 'run')} and ${plural(orphans.length, 'orphaned folder')} (--dry-run: nothing removed).`);
+      return 0;
+    }
+    const orphanBytes = orphans.reduce((sum, id) => sum + diskUsage(runFolder(runsDir, id)), 0);
+    if (runs.length) console.log(removeRuns(store, runs));
+    orphans.forEach((id) => removeRunFolder(runsDir, id));
+    if (orphans.length) console.log(`Removed ${plural(orphans.length, 'orphaned folder')}, freeing ${prettyBytes(orphanBytes)}.`);
+    return 0;
+  } finally {
+    store.close();
+  }
+}
+
+/** `30d`, `12h`, `2w` → the ISO time that long ago. */
+function cutoff(age: string): string {
+  const millis = ms(age as ms.StringValue);
+  if (typeof millis !== 'number' || !Number.isFinite(millis) || millis <= 0) {
+    throw new UserError(`--older-than ${age}: expected an age such as 30d, 12h or 2w`);
+  }
+  return new Date(Date.now() - millis).toISOString();
+}

@@ -1,0 +1,63 @@
+import { dirname } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import prettyBytes from 'pretty-bytes';
+import { UserError } from '../errors.js';
+import { diskUsage, removeRunFolder, runFolder } from '../store/run-folders.js';
+import type { RemovableRun, RunStore } from '../store/run-store.js';
+import { findRun } from './find-run.js';
+import { openExistingStore } from './report.js';
+
+export interface RemoveOptions {
+  yes?: boolean;
+  db?: string;
+}
+
+/** `runner rm RUN…`: deletes runs, their epochs and tags, and their `runs/<run-id>/` folders, after a confirmation. */
+export async function removeCommand(refs: string[], options: RemoveOptions): Promise<number> {
+  const store = openExistingStore(options.db);
+  try {
+    // Every reference is resolved before anything is deleted: one typo removes nothing.
+    const runs = [...new Map(refs.map((ref) => findRun(store, ref)).map((run) => [run.id, run])).values()];
+    const training = runs.filter((run) => run.status === 'running');
+    if (training.length) {
+      throw new UserError(`${training.map((run) => run.id).join(', ')} ${training.length === 1 ? 'is' : 'are'} still training: stop that sweep first (Ctrl-C), then remove ${training.length === 1 ? 'it' : 'them'}`);
+    }
+    const removable = runs.map((run) => ({ id: run.id, experiment: run.experiment, status: run.status, startedAt: run.startedAt }));
+    for (const run of removable) console.log(`  ${describe(run)}`);
+    if (!options.yes && !(await confirm(`Remove ${plural(removable.length, 'run')} and their folders?`))) {
+      console.log('Nothing removed.');
+      return 0;
+    }
+    console.log(removeRuns(store, removable));
+    return 0;
+  } finally {
+    store.close();
+  }
+}
+
+/** Deletes the rows, then the folders (a folder without its row is an orphan `gc` finds; a row without its folder would be a broken run). */
+export function removeRuns(store: RunStore, runs: readonly RemovableRun[]): string {
+  const runsDir = dirname(store.path);
+  const bytes = runs.reduce((sum, run) => sum + diskUsage(runFolder(runsDir, run.id)), 0);
+  store.removeRuns(runs.map((run) => run.id));
+  runs.forEach((run) => removeRunFolder(runsDir, run.id));
+  return `Removed ${plural(runs.length, 'run')}, freeing ${prettyBytes(bytes)} of run folders.`;
+}
+
+export function describe(run: RemovableRun): string {
+  return `${run.id}  ${run.experiment}  ${run.status}  started ${run.startedAt.replace('T', ' ').slice(0, 19)}`;
+}
+
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+async function confirm(question: string): Promise<boolean> {
+  if (!process.stdin.isTTY) throw new UserError('not removing anything without a confirmation: stdin is not a terminal, so pass --yes');
+  const prompt = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return /^y(es)?$/i.test((await prompt.question(`${question} [y/N] `)).trim());
+  } finally {
+    prompt.close();
+  }
+}

@@ -1,0 +1,23 @@
+import { duration, fixed, percent, shortKey } from '../../ui/format.js';
+
+/** `92.13 ± 0.18%` for repeats, `92.13%` for one run, as `runner report` prints them. */
+export function meanStd(stat: { mean: number | null; std: number | null }, unit: 'percent' | 'loss' | 'seconds'): string {
+  if (stat.mean === null) return '—';
+  if (unit === 'seconds') return duration(stat.mean);
+  if (unit === 'loss') return stat.std === null ? fixed(stat.mean) : `${fixed(stat.mean)} ± ${fixed(stat.std)}`;
+  return stat.std === null ? percent(stat.mean) : `${(stat.mean * 100).toFixed(2)} ± ${(stat.std * 100).toFixed(2)}%`;
+}
+
+export function value(v: unknown): string {
+  return v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+export function paramText(params: Record<string, unknown>): string {
+  return Object.entries(params)
+    .map(([k, v]) => `${shortKey(k)}=${value(v)}`)
+    .join(' ');
+}
+
+export function time(iso: string | null): string {
+  return iso ? iso.replace('T', ' ').slice(0, 19) : '—';
+}

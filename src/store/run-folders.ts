@@ -1,0 +1,42 @@
+import { randomBytes } from 'node:crypto';
+import { readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Each run keeps its files (the saved model) in `<runs dir>/<run id>/`, beside the database. */
+const RUN_ID = /^[0-9a-f]{8}-[0-9a-f]{4}$/;
+
+/** The config hash's first 8 hex digits, so runs of one config sort together, then 4 random ones for repeats and re-runs. */
+export function newRunId(configHash: string): string {
+  return `${configHash.slice(0, 8)}-${randomBytes(2).toString('hex')}`;
+}
+
+export function runFolder(runsDir: string, runId: string): string {
+  return join(runsDir, runId);
+}
+
+export function removeRunFolder(runsDir: string, runId: string): void {
+  rmSync(runFolder(runsDir, runId), { recursive: true, force: true });
+}
+
+/** Folders named like a run that the database no longer knows: left by a deleted database row or a copied folder. */
+export function orphanFolders(runsDir: string, knownIds: ReadonlySet<string>): string[] {
+  let entries;
+  try {
+    entries = readdirSync(runsDir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries.filter((e) => e.isDirectory() && RUN_ID.test(e.name) && !knownIds.has(e.name)).map((e) => e.name);
+}
+
+/** Bytes under a path, 0 when it does not exist. */
+export function diskUsage(path: string): number {
+  let stats;
+  try {
+    stats = statSync(path);
+  } catch {
+    return 0;
+  }
+  if (!stats.isDirectory()) return stats.size;
+  return readdirSync(path).reduce((sum, name) => sum + diskUsage(join(path, name)), 0);
+}
