@@ -98,20 +98,21 @@ describe('--sweep on the command line', () => {
     expect(malformed.stderr).not.toContain('    at ');
   });
 
-  it('pairs in `runner diff` with the same config swept in a file on another branch, since a trial is its resolved config', () => {
+  it('runs a 2×2 grid without a file edit, and pairs in `runner diff` with a child experiment on another branch that overrides a layer by name', () => {
     const repo = tempDir('runner-sweep-flag-diff-');
     const db = join(tempDir('runner-db-'), 'runs.sqlite');
     const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.com', ...args], { cwd: repo, encoding: 'utf8' }).trim();
-    const sweep = (...flags: string[]) => {
-      const result = runCli(['sweep', 'tiny.yaml', '--backend', 'cpu', '--db', db, ...flags], { cwd: repo });
+    const sweep = (file: string, ...flags: string[]) => {
+      const result = runCli(['sweep', file, '--backend', 'cpu', '--db', db, ...flags], { cwd: repo });
       expect(result.status, result.stderr).toBe(0);
+      return result.stdout + result.stderr;
     };
     const tinyDense = (name: string) => `name: ${name}
 data: { trainLimit: 600, testLimit: 300 }
 model:
   layers:
     - { type: flatten }
-    - { type: dense, units: 16, activation: relu }
+    - { type: dense, name: hidden, units: 16, activation: relu }
     - { type: dense, units: 10, activation: softmax }
 train: { optimizer: { name: adam, learningRate: 0.01 }, epochs: 1, batchSize: 50, seed: 1 }
 `;
@@ -119,23 +120,25 @@ train: { optimizer: { name: adam, learningRate: 0.01 }, epochs: 1, batchSize: 50
     writeFileSync(join(repo, 'tiny.yaml'), tinyDense('tiny'));
     git('add', '.');
     git('commit', '--quiet', '-m', 'tiny');
-    sweep('--sweep', 'model.layers.1.units=8,16');
+    expect(sweep('tiny.yaml', '--sweep', 'model.layers.hidden.units=16,32', '--sweep', 'train.optimizer.learningRate=0.01,0.003')).toContain('4 completed');
 
-    // The feature branch moves the experiment into a parent and sweeps in the file: units 16 is the same trial.
+    // The feature branch keeps the file as a parent; a child widens the hidden layer by name and sweeps the rate in the file.
     git('checkout', '--quiet', '-b', 'feature');
-    writeFileSync(join(repo, 'base.yaml'), tinyDense('tiny-base'));
-    writeFileSync(join(repo, 'tiny.yaml'), 'extends: base.yaml\nname: tiny\nsweep:\n  model.layers.1.units: [16, 32]\n');
+    writeFileSync(join(repo, 'wide.yaml'), 'extends: tiny.yaml\nname: tiny\nmodel:\n  layers:\n    - { name: hidden, units: 32 }\nsweep:\n  train.optimizer.learningRate: [0.01, 0.003]\n');
     git('add', '.');
-    git('commit', '--quiet', '-m', 'tiny extends base');
-    sweep();
+    git('commit', '--quiet', '-m', 'a wider child');
+    expect(runCli(['validate', 'wide.yaml'], { cwd: repo }).status).toBe(0);
+    expect(sweep('wide.yaml')).toContain('2 completed');
 
     const diff = runCli(['diff', 'main', 'feature', '--json', '--db', db], { cwd: repo });
     expect(diff.status, diff.stderr).toBe(0);
     const result = JSON.parse(diff.stdout) as DiffResult;
-    expect(result.pairs.map((p) => p.params)).toEqual([{ 'model.layers.1.units': 16 }]);
-    expect(result.pairs[0]!.a.accuracy.n).toBe(1);
-    expect(result.pairs[0]!.b.accuracy.n).toBe(1);
-    expect(result.onlyA.map((p) => p.params)).toEqual([{ 'model.layers.1.units': 8 }]);
-    expect(result.onlyB.map((p) => p.params)).toEqual([{ 'model.layers.1.units': 32 }]);
+    expect(result.pairs).toHaveLength(2);
+    for (const pair of result.pairs) {
+      expect(pair.a.accuracy.n).toBe(1);
+      expect(pair.b.accuracy.n).toBe(1);
+    }
+    expect(result.onlyA.map((p) => p.params['model.layers.hidden.units'])).toEqual([16, 16]);
+    expect(result.onlyB).toEqual([]);
   });
 });
