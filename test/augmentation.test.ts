@@ -25,14 +25,22 @@ describe('training-batch augmentation', () => {
     expect(image.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
   });
 
-  it('translation moves content by at most the given fraction, with zeros coming in', () => {
+  it('translation moves content by at most the given fraction, in both directions, with zeros coming in', () => {
+    const shifts = new Set<string>();
     for (let seed = 0; seed < 20; seed++) {
       const image = dot(14, 14);
       augmentBatch(image, 1, [{ type: 'randomTranslation', height: 0.1, width: 0.1 }], new SeededRandom(seed));
       const { x, y } = brightest(image);
       expect(Math.abs(x - 14)).toBeLessThanOrEqual(3);
       expect(Math.abs(y - 14)).toBeLessThanOrEqual(3);
+      // Whole-pixel shifts move the dot intact: nothing else lights up.
+      expect(image.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+      shifts.add(`${x - 14},${y - 14}`);
     }
+    // A no-op translation would leave every dot at 0,0.
+    expect(shifts.size).toBeGreaterThan(5);
+    expect([...shifts].some((s) => s.startsWith('-'))).toBe(true);
+    expect([...shifts].some((s) => /^[1-9]/.test(s))).toBe(true);
   });
 
   it('the same seed gives the same augmented batch', () => {

@@ -1,12 +1,11 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, runCli } from './helpers/cli.js';
+import { runCli, tempDir } from './helpers/cli.js';
 import { makeBranchRuns, type BranchRuns } from './helpers/branch-runs.js';
 
-const SCREENSHOT = join(ROOT, 'test-output', 'report.png');
 /** Debian's Chromium, as the issue asks and CI installs; playwright-core brings no browser of its own. */
 const CHROMIUM = '/usr/bin/chromium';
 let html: string;
@@ -92,8 +91,7 @@ describe('runner report --html', () => {
       expect(image.caption).toMatch(/^\S.*→ .+ \d+%#\d+$/);
     }
 
-    mkdirSync(join(ROOT, 'test-output'), { recursive: true });
-    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    await page.screenshot({ path: join(tempDir('runner-report-screenshot-'), 'report.png'), fullPage: true });
     expect(problems).toEqual([]);
     await page.close();
   });

@@ -3,6 +3,7 @@ import type { DiffResult } from '../src/report/diff.js';
 import type { RunDetails } from '../src/report/run-details.js';
 import type { Run } from '../src/store/run-store.js';
 import { FASHION_MNIST_CLASSES } from '../src/data/classes.js';
+import { welchTTest } from '../src/report/stats.js';
 import { runCli } from './helpers/cli.js';
 import { makeBranchRuns, type BranchRuns } from './helpers/branch-runs.js';
 
@@ -96,8 +97,11 @@ describe('runner diff', () => {
     expect(pair!.a.runIds.sort()).toEqual(runIds('main', 16).sort());
     expect(pair!.b.runIds.sort()).toEqual(runIds('feature', 16).sort());
     expect(pair!.delta).toBeCloseTo(pair!.b.accuracy.mean! - pair!.a.accuracy.mean!, 12);
-    expect(pair!.test!.p).toBeGreaterThan(0);
-    expect(pair!.test!.p).toBeLessThanOrEqual(1);
+    // The test is Welch's over exactly the paired runs' test accuracies (welchTTest itself is checked against reference values).
+    const accuracies = (ids: string[]) => (JSON.parse(cli('list', '--json').stdout) as Run[]).filter((r) => ids.includes(r.id)).map((r) => r.testAccuracy!);
+    const expected = welchTTest(accuracies(pair!.a.runIds), accuracies(pair!.b.runIds));
+    expect(expected).not.toBeNull();
+    expect(pair!.test).toEqual({ t: expect.closeTo(expected!.t, 9), df: expect.closeTo(expected!.df, 9), p: expect.closeTo(expected!.p, 9) });
   });
 
   it('accepts commit prefixes as refs', () => {
