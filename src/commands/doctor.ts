@@ -4,6 +4,7 @@ import type { Probe } from '../backend/registry.js';
 import { findVulkan } from '../backend/webgpu/vulkan.js';
 import { locateAfter, locateDataset, searchPath } from '../data/locate.js';
 import { databasePath } from './options.js';
+import { plural } from '../ui/format.js';
 
 /** What is installed and usable, and what to do about each missing piece. */
 export async function doctorCommand(options: { db?: string; dataDir?: string; gpu?: string }): Promise<number> {
@@ -51,7 +52,7 @@ export async function doctorCommand(options: { db?: string; dataDir?: string; gp
     const store = new RunStore(db);
     const counts = store.counts();
     store.close();
-    ok(`${db}: ${counts.runs} runs in ${counts.sweeps} sweeps`);
+    ok(`${db}: ${plural(counts.runs, 'run')} in ${plural(counts.sweeps, 'sweep')}`);
   } else missing(`${db} does not exist yet`, 'it is created by the first `runner sweep`; --db PATH or RUNNER_DB choose another');
   return 0;
 }

@@ -3,7 +3,8 @@ import ms from 'ms';
 import prettyBytes from 'pretty-bytes';
 import { UserError } from '../errors.js';
 import { diskUsage, orphanFolders, removeRunFolder, runFolder } from '../store/run-folders.js';
-import { describe, plural, removeRuns } from './remove.js';
+import { plural } from '../ui/format.js';
+import { describe, removeRuns } from './remove.js';
 import { openExistingStore } from './report.js';
 
 export interface GcOptions {

@@ -2,6 +2,7 @@ import { dirname } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import prettyBytes from 'pretty-bytes';
 import { UserError } from '../errors.js';
+import { plural } from '../ui/format.js';
 import { diskUsage, removeRunFolder, runFolder } from '../store/run-folders.js';
 import type { RemovableRun, RunStore } from '../store/run-store.js';
 import { findRun } from './find-run.js';
@@ -46,10 +47,6 @@ export function removeRuns(store: RunStore, runs: readonly RemovableRun[]): stri
 
 export function describe(run: RemovableRun): string {
   return `${run.id}  ${run.experiment}  ${run.status}  started ${run.startedAt.replace('T', ' ').slice(0, 19)}`;
-}
-
-export function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 async function confirm(question: string): Promise<boolean> {

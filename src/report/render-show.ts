@@ -1,7 +1,7 @@
 import chalk from 'chalk';
 import Table from 'cli-table3';
 import { Document, isScalar, isSeq, visit } from 'yaml';
-import { duration, fixed, percent } from '../ui/format.js';
+import { duration, fixed, percent, plural } from '../ui/format.js';
 import { sweepParams } from './run-config.js';
 import { rowRates, topConfusions, type RunDetails } from './run-details.js';
 import { COMPACT_TABLE, heatmap, sparkline } from './terminal-charts.js';
@@ -24,7 +24,7 @@ function header(run: RunDetails): string {
     `${chalk.bold(`Run ${run.id}`)}  ${run.experiment}  ${STATUS_COLOUR[run.status](run.status)}`,
     `  ${facts.join(' · ')}`,
     ...(params.length ? [`  params ${params.join(' ')}`] : []),
-    `  test accuracy ${chalk.bold(percent(run.testAccuracy))}  test loss ${fixed(run.testLoss)}  ${run.epochsDone} epochs` +
+    `  test accuracy ${chalk.bold(percent(run.testAccuracy))}  test loss ${fixed(run.testLoss)}  ${plural(run.epochsDone, 'epoch')}` +
       `${run.bestEpoch ? ` (best ${run.bestEpoch})` : ''}  ${duration(run.seconds)}  ${run.paramCount?.toLocaleString('en') ?? '—'} weights`,
     ...(Object.keys(run.tags).length ? [`  tags ${Object.entries(run.tags).map(([k, v]) => `${k}=${v}`).join(' ')}`] : []),
     ...(run.note ? [`  note ${chalk.italic(run.note)}`] : []),

@@ -1,6 +1,9 @@
 /** Small, shared number formats for the terminal. */
 export const percent = (value: number | null | undefined, digits = 2): string => (value == null ? '—' : `${(value * 100).toFixed(digits)}%`);
 
+/** `1 epoch`, `3 epochs`. */
+export const plural = (count: number, noun: string): string => `${count} ${noun}${count === 1 ? '' : 's'}`;
+
 export const fixed = (value: number | null | undefined, digits = 4): string => (value == null ? '—' : value.toFixed(digits));
 
 export function duration(seconds: number | null | undefined): string {

@@ -1,9 +1,8 @@
 import chalk from 'chalk';
 import Table from 'cli-table3';
 import type { SweepPlanReport } from '../sweep/plan.js';
-import { duration } from './format.js';
+import { duration, plural } from './format.js';
 
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** The plan as a table (one row per trial) and one line of totals. */
 export function renderPlan(plan: SweepPlanReport): string {
