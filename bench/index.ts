@@ -49,6 +49,18 @@ const fmt = (n: number | undefined, digits = 0) => (n === undefined ? '—' : n.
 const machine = `${cpus()[0]?.model.trim()} × ${cpus().length} cores, Node ${process.version}`;
 console.log(`# runner bench — ${new Date().toISOString().slice(0, 10)} — ${machine}\n`);
 
+// `--ui-only`: the dashboard's figures alone, which need no training.
+if (process.argv.includes('--ui-only')) {
+  await (await import('./ui.js')).benchUi();
+  process.exit(0);
+}
+
+// `--validate-only`: validation time of large sweep grids, which needs no training.
+if (process.argv.includes('--validate-only')) {
+  (await import('./validate.js')).benchValidate();
+  process.exit(0);
+}
+
 // On a GPU machine the webgpu rows come first; `--webgpu-only` stops after them.
 const webgpuProbe = await probeBackend('webgpu', { gpu: process.env.RUNNER_GPU });
 if (webgpuProbe.gpu || process.env.BENCH_WEBGPU) {
@@ -136,3 +148,9 @@ const rss = leak.map((l) => l.rssMiB);
 console.log(
   `\n## Leaks\n\n20 trials in one process: live tensors after each trial ${[...new Set(leak.map((l) => l.tensors))].join(', ')}; RSS after trial 1 ${rss[0]!.toFixed(0)} MiB, after trial 10 ${rss[9]!.toFixed(0)} MiB, after trial 20 ${rss[19]!.toFixed(0)} MiB.`,
 );
+
+console.log();
+await (await import('./ui.js')).benchUi();
+
+console.log();
+(await import('./validate.js')).benchValidate();

@@ -35,6 +35,7 @@ const MD_HELP = 'GitHub-flavoured Markdown tables, to paste into a pull-request 
 /** One output format at a time: a second one would otherwise be silently ignored. */
 const jsonOption = (...others: string[]) => new Option('--json', JSON_HELP).conflicts(others);
 const tagFilterOption = ['--tag <key=value>', 'only runs with this tag (repeatable: all must match)', collect] as const;
+const maxMemoryOption = ['--max-memory <size>', 'most memory one trial may need, estimated from its weights and activations (e.g. 8GiB, 512MB; default 4GiB)', memoryArg] as const;
 const intArg = (name: string) => (text: string) => {
   try {
     return positiveInteger(name)(text);
@@ -50,6 +51,7 @@ program
   .option(...setOption)
   .option(...sweepOption)
   .option('--max-trials <n>', 'largest grid allowed', intArg('--max-trials'))
+  .option(...maxMemoryOption)
   .option('--summary', "print each model's layers with output shapes and parameter counts")
   .option('--print', 'print each file fully resolved (extends, --set, --sweep and defaults applied) as YAML')
   .action(exitWith(async (files: string[], options) => (await import('./commands/validate.js')).validateCommand(files, options)));
@@ -66,9 +68,11 @@ program
   .option('--repeat <n>', 'run each combination with n seeds', intArg('--repeat'))
   .option('--force', 're-run trials already completed on this branch')
   .option('--max-trials <n>', 'largest grid allowed (default 1000)', intArg('--max-trials'))
+  .option(...maxMemoryOption)
   .option('--dry-run', 'print the trials and exit without training')
   .option('--db <path>', 'run database (default runs/runs.sqlite, or RUNNER_DB)')
   .option('--data-dir <dir>', 'directory holding Fashion-MNIST')
+  .option('--stall-timeout <duration>', 'stop a trial (recorded interrupted) after this long without batch or epoch progress, e.g. 90s or 10m (default 10m)')
   .action(exitWith(async (files: string[], options) => (await import('./commands/sweep.js')).sweepCommand(files, options)));
 
 program
@@ -79,6 +83,7 @@ program
   .option(...sweepOption)
   .option('--repeat <n>', 'run each combination with n seeds', intArg('--repeat'))
   .option('--max-trials <n>', 'largest grid allowed (default 1000)', intArg('--max-trials'))
+  .option(...maxMemoryOption)
   .addOption(backendOption())
   .option(...gpuOption)
   .option('--concurrency <n>', 'trials at once, for the wall-time total (default as for sweep)', intArg('--concurrency'))
@@ -203,6 +208,15 @@ program
   .option('--data-dir <dir>', 'directory holding Fashion-MNIST, for the misclassified images')
   .action(exitWith(async (options) => (await import('./commands/ui.js')).uiCommand(options)));
 
+/** `8GiB`, `512MB`, `2g`: binary units (KiB, MiB, GiB, TiB, or K, M, G, T) are powers of 1024, decimal ones (KB, MB, GB, TB) of 1000. */
+function memoryArg(text: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(k|m|g|t)(i?b)?\s*$/i.exec(text);
+  if (!match) throw new InvalidArgumentError(`--max-memory must be a size such as 8GiB or 512MB, got ${JSON.stringify(text)}`);
+  const power = 'kmgt'.indexOf(match[2]!.toLowerCase()) + 1;
+  const base = match[3]?.toLowerCase() === 'b' ? 1000 : 1024;
+  return Number(match[1]) * base ** power;
+}
+
 function portArg(text: string): number {
   const port = Number(text);
   if (!/^\d+$/.test(text) || port > 65535) throw new InvalidArgumentError(`--port must be a whole number from 0 to 65535, got ${JSON.stringify(text)}`);
@@ -235,10 +249,12 @@ async function exitCodeFor(error: unknown): Promise<number> {
   return 1;
 }
 
-// `runner list | head` closes the pipe early; that is the reader's choice, not a crash.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') process.exit(0);
-  throw error;
-});
+// `runner list | head` closes the pipe early: that is the reader's choice, not a crash. Writes to it are dropped and the
+// command finishes, exiting with its own code, so that `runner diff … --fail-on-regression 1 | head` still fails.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
 
 process.exitCode = await main();

@@ -104,6 +104,8 @@ function row(branch: string, commit: string, config: object, accuracy: number, s
     classMetrics: null,
     mistakes: [],
     modelDir: null,
+    leaseExpiresAt: null,
+    stale: false,
   };
 }
 

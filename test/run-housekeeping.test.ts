@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { loadExperiment } from '../src/config/load-experiment.js';
+import { runsDirFor } from '../src/store/run-folders.js';
 import { RunStore, type RunOutcome, type RunStatus } from '../src/store/run-store.js';
 import { expandTrials } from '../src/sweep/expand.js';
 import { runCli, tempDir, writeTemp } from './helpers/cli.js';
@@ -26,7 +27,7 @@ const MONTHS_AGO = '2020-01-01T00:00:00.000Z';
 let dir: string;
 let db: string;
 const cli = (...args: string[]) => runCli([...args, '--db', db], { cwd: dir });
-const folder = (id: string) => join(dir, id);
+const folder = (id: string) => join(runsDirFor(db), id);
 const ids = (listJson: string) => (JSON.parse(listJson) as { id: string }[]).map((run) => run.id).sort();
 const [trial] = expandTrials(loadExperiment(writeTemp('tiny.yaml', tinyExperiment('tiny'))));
 
@@ -44,7 +45,7 @@ beforeEach(() => {
   store.close();
   mkdirSync(join(folder(ORPHAN), 'model'), { recursive: true });
   writeFileSync(join(folder(ORPHAN), 'model', 'weights.bin'), Buffer.alloc(8192));
-  mkdirSync(join(dir, 'not-a-run'));
+  mkdirSync(folder('not-a-run'));
   // The failed run is old; everything else started just now.
   const raw = new Database(db);
   raw.prepare(`UPDATE runs SET started_at = ? WHERE id = 'bbbbbbbb-0001'`).run(MONTHS_AGO);
@@ -157,7 +158,7 @@ describe('runner gc', () => {
     expect(ids(cli('list', '--json').stdout)).toEqual(['aaaaaaaa-0001', 'aaaaaaaa-0002', 'eeeeeeee-0001']);
     for (const id of ['bbbbbbbb-0001', 'cccccccc-0001', 'dddddddd-0001', ORPHAN]) expect(existsSync(folder(id))).toBe(false);
     for (const id of ['aaaaaaaa-0001', 'aaaaaaaa-0002', 'eeeeeeee-0001']) expect(existsSync(folder(id))).toBe(true);
-    expect(existsSync(join(dir, 'not-a-run'))).toBe(true);
+    expect(existsSync(folder('not-a-run'))).toBe(true);
     expect(cli('gc').stdout).toContain('Nothing to remove');
   });
 });

@@ -83,16 +83,6 @@ describe('the run database', () => {
     store.close();
   });
 
-  it('marks runs left running by a dead process as interrupted', () => {
-    const store = new RunStore(join(tempDir(), 'runs.sqlite'));
-    store.startSweep('x');
-    store.startRun(run('r1'));
-    expect(store.recoverAbandoned(() => true)).toEqual([]);
-    expect(store.recoverAbandoned(() => false)).toEqual(['r1']);
-    expect(store.run('r1')).toMatchObject({ status: 'interrupted' });
-    store.close();
-  });
-
   it('stores a diverged run without pretending its NaN loss is a number', () => {
     const store = new RunStore(join(tempDir(), 'runs.sqlite'));
     store.startSweep('x');

@@ -89,7 +89,7 @@ const result = (epochs: number) => ({ outcome: 'completed' as const, epochs: [],
 describe('sweep progress on a terminal', () => {
   it('shows the plan lines when every trial was skipped and no bar is ever drawn', () => {
     const { terminal, progress } = ttyProgress();
-    progress.planned({ trials: 0, skipped: 2, backend, concurrency: 2, data });
+    progress.planned({ trials: 0, skipped: 2, runningElsewhere: 0, backend, concurrency: 2, data });
     expect(terminal.screen()).toEqual([
       'backend: wasm (requested)',
       'data: /data/fashion-mnist (--data-dir)',
@@ -100,7 +100,7 @@ describe('sweep progress on a terminal', () => {
   it('keeps the line of the last finished trial after its bar is removed', () => {
     const { terminal, progress } = ttyProgress();
     const [first, second] = trials as [TrialLabel, TrialLabel];
-    progress.planned({ trials: 2, skipped: 0, backend, concurrency: 2, data });
+    progress.planned({ trials: 2, skipped: 0, runningElsewhere: 0, backend, concurrency: 2, data });
     progress.trialBatch(first, 1, 10, 188, 0.9);
     progress.trialBatch(second, 1, 20, 188, 0.8);
     progress.trialFinished(first, 'completed', result(3), undefined);
@@ -116,7 +116,7 @@ describe('sweep progress on a terminal', () => {
   it('keeps the stopping notice and every interrupted line when a sweep is stopped', () => {
     const { terminal, progress } = ttyProgress();
     const [first, second] = trials as [TrialLabel, TrialLabel];
-    progress.planned({ trials: 2, skipped: 0, backend, concurrency: 2, data });
+    progress.planned({ trials: 2, skipped: 0, runningElsewhere: 0, backend, concurrency: 2, data });
     progress.trialBatch(first, 1, 10, 188, 0.9);
     progress.trialBatch(second, 1, 20, 188, 0.8);
     progress.stopping('stopping: 2 running trials will be recorded as interrupted, 0 not started');

@@ -26,7 +26,7 @@ describe('a NaN that the training loss hides still ends training as diverged', (
     expect(Number.isFinite(result.epochs[0]!.loss)).toBe(true);
     expect(result.outcome).toBe('diverged');
     expect(result.divergedAt).toMatchObject({ epoch: 1, metric: 'the validation loss' });
-    const recorded = runOutcome({ kind: 'result', result: { ...result, paramCount: 0, seconds: 1 }, backend: { name: 'wasm', gpu: false, tfjsVersion: tf.version.tfjs } }, '/nowhere', false);
+    const recorded = runOutcome({ kind: 'result', result: { ...result, paramCount: 0, seconds: 1 }, backend: { name: 'wasm', gpu: false, tfjsVersion: tf.version.tfjs } }, '/nowhere', undefined);
     expect(recorded.status).toBe('diverged');
     expect(recorded.error).toBe('the validation loss became NaN at epoch 1');
     model.dispose();

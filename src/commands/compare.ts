@@ -2,7 +2,7 @@ import { compareRuns } from '../report/compare.js';
 import { comparisonMarkdown, renderComparison } from '../report/render-compare.js';
 import { runDetails } from '../report/run-details.js';
 import { findRun } from './find-run.js';
-import { openExistingStore } from './report.js';
+import { openStoreForReading } from './report.js';
 
 export interface CompareOptions {
   json?: boolean;
@@ -12,7 +12,7 @@ export interface CompareOptions {
 
 /** Two runs side by side: config differences, metric deltas, per-class recall deltas. */
 export function compareCommand(refA: string, refB: string, options: CompareOptions): number {
-  const store = openExistingStore(options.db);
+  const store = openStoreForReading(options.db);
   try {
     const [a, b] = [refA, refB].map((ref) => {
       const row = findRun(store, ref);
@@ -21,6 +21,8 @@ export function compareCommand(refA: string, refB: string, options: CompareOptio
     const comparison = compareRuns(a!, b!);
     console.log(options.json ? JSON.stringify(comparison, null, 2) : options.md ? comparisonMarkdown(comparison) : renderComparison(comparison));
     return 0;
+  } catch (error) {
+    throw store.asUserError(error);
   } finally {
     store.close();
   }

@@ -4,7 +4,7 @@ import { diffRuns, regressionGateFailure } from '../report/diff.js';
 import { knownBranches, runsAtRef } from '../report/refs.js';
 import { diffMarkdown, renderDiff } from '../report/render-diff.js';
 import type { Run } from '../store/run-store.js';
-import { openExistingStore } from './report.js';
+import { openStoreForReading } from './report.js';
 
 export interface DiffOptions {
   experiment?: string;
@@ -21,7 +21,7 @@ export function diffCommand(refA: string | undefined, refB: string | undefined, 
   const a = refA ?? 'main';
   const b = refB ?? currentBranch();
   if (a === b) throw new UserError(`both sides of the diff are ${a}: name the refs to compare, e.g. \`runner diff main my-branch\``);
-  const store = openExistingStore(options.db);
+  const store = openStoreForReading(options.db);
   try {
     const runs = store.runs({ experiment: options.experiment });
     const result = diffRuns(a, sideRuns(runs, a), b, sideRuns(runs, b), { threshold });
@@ -31,6 +31,8 @@ export function diffCommand(refA: string | undefined, refB: string | undefined, 
       if (failure) console.error(failure);
     } else console.log(options.md ? diffMarkdown(result) : renderDiff(result));
     return failure ? 1 : 0;
+  } catch (error) {
+    throw store.asUserError(error);
   } finally {
     store.close();
   }

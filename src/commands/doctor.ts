@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import type { Probe } from '../backend/registry.js';
 import { findVulkan } from '../backend/webgpu/vulkan.js';
 import { locateAfter, locateDataset, searchPath } from '../data/locate.js';
+import { UserError } from '../errors.js';
 import { databasePath } from './options.js';
 import { plural } from '../ui/format.js';
 
@@ -47,14 +48,40 @@ export async function doctorCommand(options: { db?: string; dataDir?: string; gp
 
   console.log(chalk.bold('\ndatabase'));
   const db = databasePath(options.db);
-  if (existsSync(db)) {
-    const { RunStore } = await import('../store/run-store.js');
-    const store = new RunStore(db);
+  if (!existsSync(db)) {
+    missing(`${db} does not exist yet`, 'it is created by the first `runner sweep`; --db PATH or RUNNER_DB choose another');
+    return 0;
+  }
+  const problem = await databaseProblem(db, ok);
+  if (!problem) return 0;
+  console.log(`${chalk.red('✗')} ${problem}`);
+  // Unlike a missing backend, an unusable database stops every command that reads runs, so the exit code says so.
+  return 2;
+}
+
+/** Opens the database read-only, as the reading commands do, checks its structure and says what it holds, or what is wrong with it. */
+async function databaseProblem(db: string, ok: Say): Promise<string | undefined> {
+  const { RunStore } = await import('../store/run-store.js');
+  let store: InstanceType<typeof RunStore>;
+  try {
+    store = new RunStore(db, { readonly: true });
+  } catch (error) {
+    if (error instanceof UserError) return error.message;
+    throw error;
+  }
+  try {
+    const damage = store.damage();
+    if (damage.length) return `${db} is damaged; SQLite's check found:\n    ${damage.join('\n    ')}\n    ${chalk.dim(`→ move it away and start a new database, or restore a copy; \`sqlite3 ${db} .recover\` may save what is left of it`)}`;
     const counts = store.counts();
+    ok(`${db}: ${plural(counts.runs, 'run')} in ${plural(counts.sweeps, 'sweep')}, structure checked`);
+    return undefined;
+  } catch (error) {
+    const explained = store.asUserError(error);
+    if (explained instanceof UserError) return explained.message;
+    throw explained;
+  } finally {
     store.close();
-    ok(`${db}: ${plural(counts.runs, 'run')} in ${plural(counts.sweeps, 'sweep')}`);
-  } else missing(`${db} does not exist yet`, 'it is created by the first `runner sweep`; --db PATH or RUNNER_DB choose another');
-  return 0;
+  }
 }
 
 type Say = (text: string) => void;

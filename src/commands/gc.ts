@@ -1,8 +1,7 @@
-import { dirname } from 'node:path';
 import ms from 'ms';
 import prettyBytes from 'pretty-bytes';
 import { UserError } from '../errors.js';
-import { diskUsage, orphanFolders, removeRunFolder, runFolder } from '../store/run-folders.js';
+import { diskUsage, orphanFolders, removeRunFolder, runFolder, runsDirFor } from '../store/run-folders.js';
 import { plural } from '../ui/format.js';
 import { describe, removeRuns } from './remove.js';
 import { openExistingStore } from './report.js';
@@ -21,7 +20,7 @@ export function gcCommand(options: GcOptions): number {
   const before = options.olderThan === undefined ? undefined : cutoff(options.olderThan);
   const store = openExistingStore(options.db);
   try {
-    const runsDir = dirname(store.path);
+    const runsDir = runsDirFor(store.path);
     const runs = store.unfinishedRuns(before);
     const orphans = orphanFolders(runsDir, store.runIds());
     if (runs.length === 0 && orphans.length === 0) {

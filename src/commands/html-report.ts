@@ -1,12 +1,11 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import type { Leaderboard } from '../report/leaderboard.js';
 import { htmlReportData } from '../report/html/report-data.js';
 import { renderHtmlReport } from '../report/html/render-html.js';
 import { reportTestSet } from '../report/html/test-set.js';
 import type { Run, RunFilter, RunStore } from '../store/run-store.js';
+import { writeFileAtomically } from './output-paths.js';
 
-/** `runner report --html FILE`: gathers curves and test images for the ranked runs and writes one self-contained page. */
+/** `runner report --html FILE`: gathers curves and test images for the ranked runs and writes one self-contained page; `file` is checked by `outputFile`. */
 export function writeHtmlReport(store: RunStore, runs: Run[], board: Leaderboard, options: { file: string; dataDir?: string; filter: RunFilter }): string {
   const galleryRun = runs.find((r) => r.id === board.entries[0]?.runIds[0]);
   const data = htmlReportData({
@@ -18,9 +17,7 @@ export function writeHtmlReport(store: RunStore, runs: Run[], board: Leaderboard
     filters: describe(options.filter),
     generatedAt: new Date().toISOString(),
   });
-  const file = resolve(options.file);
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, renderHtmlReport(data));
+  writeFileAtomically(options.file, renderHtmlReport(data));
   const note = data.gallery.note && galleryRun ? ` (no image gallery: ${data.gallery.note})` : '';
   const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
   const contents = [
@@ -29,7 +26,7 @@ export function writeHtmlReport(store: RunStore, runs: Run[], board: Leaderboard
     count(data.sweeps.length, 'sweep plot', 'sweep plots'),
     count(data.gallery.images.length, 'misclassified image', 'misclassified images'),
   ];
-  return `wrote ${file}: ${contents.join(', ')}${note}`;
+  return `wrote ${options.file}: ${contents.join(', ')}${note}`;
 }
 
 function describe(filter: RunFilter): string[] {

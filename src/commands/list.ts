@@ -1,8 +1,8 @@
 import Table from 'cli-table3';
 import chalk from 'chalk';
-import type { RunStatus } from '../store/run-store.js';
-import { duration, percent } from '../ui/format.js';
-import { openExistingStore } from './report.js';
+import type { Run, RunStatus } from '../store/run-store.js';
+import { duration, paramLabels, percent } from '../ui/format.js';
+import { openStoreForReading } from './report.js';
 import { parseTagFilter } from './tag.js';
 
 export interface ListOptions {
@@ -23,7 +23,7 @@ const COLOUR: Record<RunStatus, (s: string) => string> = {
 
 /** Every recorded run, oldest first, whatever its status. */
 export function listCommand(options: ListOptions): number {
-  const store = openExistingStore(options.db);
+  const store = openStoreForReading(options.db);
   try {
     const runs = store.runs({ status: options.status, experiment: options.experiment, tags: parseTagFilter(options.tag) });
     if (options.json) {
@@ -32,12 +32,21 @@ export function listCommand(options: ListOptions): number {
     }
     const table = new Table({ head: ['run', 'experiment', 'params', 'status', 'test acc', 'epochs', 'time', 'backend', 'branch', 'started', 'tags'].map((h) => chalk.bold(h)), style: { head: [], border: [], compact: true } });
     for (const r of runs) {
-      const params = Object.entries(r.params).map(([k, v]) => `${k.split('.').pop()}=${JSON.stringify(v)}`).join(' ');
-      table.push([r.id, r.experiment, params, COLOUR[r.status](r.status), percent(r.testAccuracy), r.epochsDone, duration(r.seconds), r.backend ?? '', r.git.branch ?? '', r.startedAt.replace('T', ' ').slice(0, 19), Object.entries(r.tags).map(([k, v]) => `${k}=${v}`).join(' ')]);
+      const params = paramLabels(r.params).join(' ');
+      table.push([r.id, r.experiment, params, statusCell(r), percent(r.testAccuracy), r.epochsDone, duration(r.seconds), r.backend ?? '', r.git.branch ?? '', r.startedAt.replace('T', ' ').slice(0, 19), Object.entries(r.tags).map(([k, v]) => `${k}=${v}`).join(' ')]);
     }
     console.log(runs.length ? table.toString() : 'No runs recorded yet.');
     return 0;
+  } catch (error) {
+    throw store.asUserError(error);
   } finally {
     store.close();
   }
+}
+
+/** A `running` run nobody renews any more is not training: say so, or it looks like work in progress forever. */
+function statusCell(run: Run): string {
+  if (!run.stale) return COLOUR[run.status](run.status);
+  const why = run.leaseExpiresAt ? `no heartbeat, lease expired ${duration((Date.now() - Date.parse(run.leaseExpiresAt)) / 1000)} ago` : 'left by a runner older than leases';
+  return chalk.yellow(`running (stale: ${why})`);
 }

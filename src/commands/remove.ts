@@ -1,9 +1,8 @@
-import { dirname } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import prettyBytes from 'pretty-bytes';
 import { UserError } from '../errors.js';
 import { plural } from '../ui/format.js';
-import { diskUsage, removeRunFolder, runFolder } from '../store/run-folders.js';
+import { diskUsage, removeRunFolder, runFolder, runsDirFor } from '../store/run-folders.js';
 import type { RemovableRun, RunStore } from '../store/run-store.js';
 import { findRun } from './find-run.js';
 import { openExistingStore } from './report.js';
@@ -38,7 +37,7 @@ export async function removeCommand(refs: string[], options: RemoveOptions): Pro
 
 /** Deletes the rows, then the folders (a folder without its row is an orphan `gc` finds; a row without its folder would be a broken run). */
 export function removeRuns(store: RunStore, runs: readonly RemovableRun[]): string {
-  const runsDir = dirname(store.path);
+  const runsDir = runsDirFor(store.path);
   const bytes = runs.reduce((sum, run) => sum + diskUsage(runFolder(runsDir, run.id)), 0);
   store.removeRuns(runs.map((run) => run.id));
   runs.forEach((run) => removeRunFolder(runsDir, run.id));

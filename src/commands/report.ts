@@ -5,6 +5,7 @@ import { leaderboardMarkdown, renderLeaderboard } from '../report/render-leaderb
 import { RunStore, type RunFilter, type RunStatus } from '../store/run-store.js';
 import { UserError } from '../errors.js';
 import { databasePath } from './options.js';
+import { outputFile } from './output-paths.js';
 import { parseTagFilter } from './tag.js';
 
 export interface ReportOptions {
@@ -25,28 +26,44 @@ export interface ReportOptions {
 
 const METRICS: Record<string, RankMetric> = { accuracy: 'testAccuracy', test_accuracy: 'testAccuracy', loss: 'testLoss', test_loss: 'testLoss', time: 'seconds', seconds: 'seconds' };
 
+/** The database for a command that writes to it (tag, note, rm, gc): it must exist, and it is migrated if older. */
 export function openExistingStore(flag: string | undefined): RunStore {
+  return new RunStore(existingDatabasePath(flag));
+}
+
+/**
+ * The database for a command that only reads: opened read-only, never migrated or written. SQLite's complaints about
+ * the file met later, such as a damaged page, are the user's to fix: `store.asUserError` names the file in them.
+ */
+export function openStoreForReading(flag: string | undefined): RunStore {
+  return new RunStore(existingDatabasePath(flag), { readonly: true });
+}
+
+function existingDatabasePath(flag: string | undefined): string {
   const path = databasePath(flag);
   if (!existsSync(path)) throw new UserError(`no run database at ${path}: run \`runner sweep FILES\` first, or point at one with --db PATH / RUNNER_DB`);
-  return new RunStore(path);
+  return path;
 }
 
 export async function reportCommand(options: ReportOptions): Promise<number> {
   const metric = METRICS[options.metric ?? 'accuracy'];
   if (!metric) throw new UserError(`--metric ${options.metric}: expected one of accuracy, loss, time`);
   const filter: RunFilter = { experiment: options.experiment, branch: options.branch, since: since(options.since), status: options.status ?? 'completed', tags: parseTagFilter(options.tag) };
-  const store = openExistingStore(options.db);
+  const htmlFile = options.html === undefined ? undefined : outputFile(options.html, '--html');
+  const store = openStoreForReading(options.db);
   try {
     const runs = store.runs(filter);
     const board = leaderboard(runs, { top: options.top, metric });
-    if (options.html) {
+    if (htmlFile) {
       const { writeHtmlReport } = await import('./html-report.js');
-      console.log(writeHtmlReport(store, runs, board, { file: options.html, dataDir: options.dataDir, filter }));
+      console.log(writeHtmlReport(store, runs, board, { file: htmlFile, dataDir: options.dataDir, filter }));
     } else if (options.json) console.log(JSON.stringify(board, null, 2));
     else if (options.csv) console.log(leaderboardCsv(board));
     else if (options.md) console.log(leaderboardMarkdown(board));
     else console.log(renderLeaderboard(board));
     return 0;
+  } catch (error) {
+    throw store.asUserError(error);
   } finally {
     store.close();
   }

@@ -1,10 +1,13 @@
 import chalk from 'chalk';
-import { dirname } from 'node:path';
+import ms from 'ms';
 import type { BackendRequest } from '../backend/select.js';
 import { parseOverride } from '../config/load-experiment.js';
 import { parseSweepFlag } from '../config/sweep-flag.js';
 import { planTrials } from '../sweep/plan.js';
-import { runSweep } from '../sweep/run-sweep.js';
+import { UserError } from '../errors.js';
+import { runsDirFor } from '../store/run-folders.js';
+import { LEASE_SECONDS, runSweep, type SweepSummary } from '../sweep/run-sweep.js';
+import { plural } from '../ui/format.js';
 import { renderPlan } from '../ui/render-plan.js';
 import { createSweepProgress } from '../ui/sweep-progress.js';
 import { databasePath } from './options.js';
@@ -18,9 +21,11 @@ export interface SweepCommandOptions {
   repeat?: number;
   force?: boolean;
   maxTrials?: number;
+  maxMemory?: number;
   dryRun?: boolean;
   db?: string;
   dataDir?: string;
+  stallTimeout?: string;
 }
 
 export async function sweepCommand(files: string[], options: SweepCommandOptions): Promise<number> {
@@ -28,12 +33,15 @@ export async function sweepCommand(files: string[], options: SweepCommandOptions
   const overrides = (options.set ?? []).map(parseOverride);
   const sweeps = (options.sweep ?? []).map(parseSweepFlag);
   const dbPath = databasePath(options.db);
+  const stallMs = options.stallTimeout === undefined ? undefined : stallTimeout(options.stallTimeout);
+  const leaseSeconds = leaseSecondsFromEnvironment();
   const stop = new AbortController();
   let signals = 0;
-  const onSignal = () => {
+  const onSignal = (signal: NodeJS.Signals) => {
     // A second Ctrl-C means "now": the children are killed and the runs stay marked interrupted on the next start.
     if (++signals > 1) process.exit(130);
-    stop.abort();
+    // `timeout`, a scheduler or `kill` send SIGTERM; only Ctrl-C is the user at the keyboard.
+    stop.abort(signal === 'SIGINT' ? 'stopped by the user' : `stopped by ${signal}`);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -49,30 +57,65 @@ export async function sweepCommand(files: string[], options: SweepCommandOptions
         force: Boolean(options.force),
         repeat: options.repeat,
         maxTrials: options.maxTrials,
+        maxMemory: options.maxMemory,
         dbPath,
         dataDir: options.dataDir,
-        runsDir: dirname(dbPath),
         command: ['runner', ...process.argv.slice(2)].join(' '),
+        stallMs,
+        leaseSeconds,
       },
       createSweepProgress(),
       stop.signal,
     );
-    const { counts } = summary;
-    const parts = [`${counts.completed} completed`];
-    if (summary.skipped) parts.push(`${summary.skipped} skipped (already completed)`);
-    if (counts.diverged) parts.push(chalk.yellow(`${counts.diverged} diverged`));
-    if (counts.failed) parts.push(chalk.red(`${counts.failed} failed`));
-    if (counts.interrupted) parts.push(chalk.yellow(`${counts.interrupted} interrupted`));
-    if (summary.notStarted) parts.push(`${summary.notStarted} not started`);
-    console.error(`sweep: ${parts.join(', ')}; database ${dbPath}`);
-    if (summary.interrupted || counts.interrupted) console.error('Run the same command again to resume: completed trials are skipped.');
+    console.error(`sweep: ${summaryLine(summary)}; database ${dbPath}, run folders ${runsDirFor(dbPath)}`);
+    if (summary.databaseFailure) {
+      console.error(chalk.red(`error: the run database failed mid-sweep: ${summary.databaseFailure}.`));
+      if (summary.unrecorded) {
+        console.error(`${plural(summary.unrecorded, 'trial')} could not be recorded as interrupted: ${summary.unrecorded === 1 ? 'its row stays' : 'their rows stay'} \`running\` until this runner's lease lapses (${leaseSeconds ?? LEASE_SECONDS} s), and the next sweep runs ${summary.unrecorded === 1 ? 'it' : 'them'} again.`);
+      }
+      console.error('Fix the database (free disk space, or stop whatever holds it locked), then run the same command again to resume: completed trials are skipped.');
+      return 1;
+    }
+    if (summary.interrupted || summary.counts.interrupted) console.error('Run the same command again to resume: completed trials are skipped.');
+    if (summary.runningElsewhere) console.error(`${plural(summary.runningElsewhere, 'trial')} ${summary.runningElsewhere === 1 ? 'is' : 'are'} being trained by another runner; run the same command again once it is done to pick up any it leaves unfinished.`);
     if (summary.interrupted) return 130;
-    // A trial killed from outside left work undone: not a success, though a re-run will finish it.
+    // A trial killed from outside left work undone: not a success, though a re-run will finish it. Trials another
+    // runner is training are its work, and its exit code reports them.
+    const { counts } = summary;
     return counts.failed || counts.diverged || counts.interrupted ? 1 : 0;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+function summaryLine({ counts, skipped, runningElsewhere, notStarted }: SweepSummary): string {
+  const parts = [`${counts.completed} completed`];
+  if (skipped) parts.push(`${skipped} skipped (already completed)`);
+  if (runningElsewhere) parts.push(`${runningElsewhere} running elsewhere`);
+  if (counts.diverged) parts.push(chalk.yellow(`${counts.diverged} diverged`));
+  if (counts.failed) parts.push(chalk.red(`${counts.failed} failed`));
+  if (counts.interrupted) parts.push(chalk.yellow(`${counts.interrupted} interrupted`));
+  if (notStarted) parts.push(`${notStarted} not started`);
+  return parts.join(', ');
+}
+
+/** --stall-timeout 90s, 10m: at least a second, since progress arrives every few batches. */
+function stallTimeout(text: string): number {
+  const millis = ms(text as ms.StringValue);
+  if (typeof millis !== 'number' || !Number.isFinite(millis) || millis < 1000) {
+    throw new UserError(`--stall-timeout ${text}: expected a duration of at least a second, such as 90s or 10m`);
+  }
+  return millis;
+}
+
+/** RUNNER_LEASE_SECONDS shortens the lease, for tests that kill a runner and must not wait half a minute for its rows. */
+function leaseSecondsFromEnvironment(): number | undefined {
+  const text = process.env.RUNNER_LEASE_SECONDS;
+  if (text === undefined || text === '') return undefined;
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new UserError(`RUNNER_LEASE_SECONDS must be a positive number of seconds, got ${JSON.stringify(text)}`);
+  return seconds;
 }
 
 /** `runner plan` and `runner sweep --dry-run`: every trial with its varied parameters, size and expected duration; nothing trained. */
@@ -83,6 +126,7 @@ export async function planCommand(files: string[], options: SweepCommandOptions)
     sweeps: (options.sweep ?? []).map(parseSweepFlag),
     repeat: options.repeat,
     maxTrials: options.maxTrials,
+    maxMemory: options.maxMemory,
     backend: options.backend,
     gpu: options.gpu,
     concurrency: options.concurrency,

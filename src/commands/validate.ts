@@ -13,6 +13,7 @@ export interface ValidateOptions {
   set?: string[];
   sweep?: string[];
   maxTrials?: number;
+  maxMemory?: number;
   summary?: boolean;
   print?: boolean;
 }
@@ -29,7 +30,7 @@ export function validateCommand(files: string[], options: ValidateOptions): numb
   for (const file of files) {
     try {
       const loaded = loadExperiment(file, overrides, sweeps);
-      const checked = checkedTrials(loaded, { maxTrials: options.maxTrials });
+      const checked = checkedTrials(loaded, { maxTrials: options.maxTrials, maxMemory: options.maxMemory });
       valid++;
       report(`${chalk.green('✓')} ${file}: valid, ${checked.trials.length} trial${checked.trials.length === 1 ? '' : 's'}`);
       if (options.summary) report(renderSummaries(checked.summaries));

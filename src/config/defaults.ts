@@ -1,6 +1,6 @@
 import { dirname, resolve as resolvePath } from 'node:path';
 import type { Experiment } from './experiment.types.js';
-import type { ResolvedExperiment } from './resolved.js';
+import type { ResolvedExperiment, TrialConfig } from './resolved.js';
 import { fillSchemaDefaults } from './schema.js';
 
 /** Keras's default learning rate of each optimizer, used when the file gives none. */
@@ -11,14 +11,28 @@ const DEFAULT_LEARNING_RATE: Record<string, number> = { sgd: 0.01, adam: 0.001, 
  * `dataPathFile`: the file that wrote `data.path`, which is relative to it.
  */
 export function resolveDefaults(written: Experiment, dataPathFile: string): ResolvedExperiment {
-  const config = structuredClone(written) as Experiment & Record<string, unknown>;
+  const config = structuredClone(written);
+  fillDefaults(config, dataPathFile);
+  return { ...config, sweep: config.sweep ?? {} } as ResolvedExperiment;
+}
+
+/**
+ * One trial of a sweep, from the experiment with this trial's sweep values written in (and no sweep): its defaults
+ * follow its own values, such as the learning rate of a swept optimizer. Fills `trial` in place.
+ */
+export function resolveTrial(trial: Experiment, dataPathFile: string): TrialConfig {
+  fillDefaults(trial, dataPathFile);
+  const { sweep: _sweep, repeat: _repeat, backend: _backend, ...config } = trial;
+  return config as TrialConfig;
+}
+
+function fillDefaults(config: Experiment, dataPathFile: string): void {
   config.data ??= {};
   config.train ??= {};
   config.train.optimizer ??= { name: 'adam' };
   config.model!.input ??= [28, 28, 1];
   fillSchemaDefaults(config);
-  const optimizer = config.train.optimizer!;
+  const optimizer = config.train.optimizer;
   optimizer.learningRate ??= DEFAULT_LEARNING_RATE[optimizer.name ?? 'adam'];
   if (config.data.path) config.data.path = resolvePath(dirname(dataPathFile), config.data.path);
-  return { ...config, sweep: config.sweep ?? {} } as ResolvedExperiment;
 }

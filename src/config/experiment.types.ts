@@ -436,7 +436,7 @@ export interface TrainConfig {
    */
   batchSize?: number;
   /**
-   * Seeds initializers, dropout, shuffling and augmentation.
+   * Seeds initializers, dropout, shuffling and augmentation: a 32-bit seed, 0 to 4294967295 (2^32 - 1). With repeat N the trials use seed .. seed + N - 1, which must stay in that range.
    */
   seed?: number;
   earlyStopping?: EarlyStoppingConfig;

@@ -1,6 +1,6 @@
 import { dirname, join, resolve } from 'node:path';
 import { UserError, type Problem } from '../errors.js';
-import type { Segments } from './config-path.js';
+import { setOwn, type Segments } from './config-path.js';
 import { mergeLayers } from './layer-edits.js';
 import { readSourceFile, type SourceFile } from './load.js';
 import { ExperimentSources, originBelow, problemAt, writtenIn, type FileOrigin, type Origin, type ProblemDetails } from './sources.js';
@@ -39,18 +39,18 @@ function readChain(file: string, chain: SourceFile[], problems: Problem[], blame
   }
   chain.push(source);
   const own = writtenIn(source);
-  const document: unknown = source.doc.toJS() ?? {};
+  const document: unknown = source.value ?? {};
   if (!isMapping(document)) {
     if (referrer) stop(blame(referrer, { message: `extends \`${file}\`, which is not an experiment: its top level is not a mapping` }, 'extends'));
     stop(blame(own, { message: 'an experiment file must be a YAML mapping (name:, model:, train: ...)' }));
   }
-  if (!('extends' in document)) return { value: document, origin: own };
+  if (!Object.hasOwn(document, 'extends')) return { value: document, origin: own };
 
   const { extends: parentPath, ...fields } = document;
   if (typeof parentPath !== 'string' || parentPath === '') {
     stop(blame(own, { path: 'extends', message: '`extends` must be the path of another experiment file, relative to this one', hint: 'e.g. extends: seed-cnn.yaml' }, 'extends'));
   }
-  if (!('name' in fields)) {
+  if (!Object.hasOwn(fields, 'name')) {
     const hint = "runs are recorded and reported under the name, which would otherwise be the parent's: add e.g. `name: my-variant`";
     problems.push(blame(own, { path: 'extends', message: 'a file that extends another needs its own `name`', hint }, 'extends'));
   }
@@ -86,7 +86,7 @@ export function mergeTrees(parent: Tree | undefined, child: Tree, path: Segments
   const value: Record<string, unknown> = {};
   const entries = new Map<string | number, Origin>();
   for (const [key, inherited] of Object.entries(base?.value ?? {})) {
-    value[key] = inherited;
+    setOwn(value, key, inherited);
     entries.set(key, originBelow(base!.origin, key));
   }
   for (const [key, written] of Object.entries(child.value)) {
@@ -96,8 +96,8 @@ export function mergeTrees(parent: Tree | undefined, child: Tree, path: Segments
       continue;
     }
     const below = (tree: Tree): Tree => ({ value: (tree.value as Record<string, unknown>)[key], origin: originBelow(tree.origin, key) as FileOrigin });
-    const merged = mergeTrees(base && key in base.value ? below(base) : undefined, below(child), [...path, key], context);
-    value[key] = merged.value;
+    const merged = mergeTrees(base && Object.hasOwn(base.value, key) ? below(base) : undefined, below(child), [...path, key], context);
+    setOwn(value, key, merged.value);
     entries.set(key, merged.origin);
   }
   return { value, origin: { ...child.origin, entries } };

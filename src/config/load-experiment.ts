@@ -1,16 +1,17 @@
 import { parse as parseYamlValue } from 'yaml';
 import { UserError, type Problem } from '../errors.js';
-import { isAtOrBelow, resolveDottedPath, setAt, valueAt, type Segments } from './config-path.js';
+import { isAtOrBelow, refusedPath, resolveDottedPath, setAt, valueAt, type Segments } from './config-path.js';
 import { formatPath } from './document-path.js';
 import type { Experiment } from './experiment.types.js';
 import { resolveDefaults } from './defaults.js';
 import { modelProblemsDespite } from './early-model-check.js';
 import { isMapping, readExperiment } from './extends.js';
 import type { ResolvedExperiment } from './resolved.js';
-import { explainSchemaErrors, type SchemaMessage } from './schema-messages.js';
+import { explainSchemaErrors, show, type SchemaMessage } from './schema-messages.js';
 import { schemaErrors } from './schema.js';
 import type { ExperimentSources } from './sources.js';
 import { sweepProblems } from './sweep-checks.js';
+import { duplicateLayerNames } from './trial-checks.js';
 import type { SweepFlag } from './sweep-flag.js';
 
 /** A `--set path=value` from the command line. */
@@ -23,6 +24,9 @@ export interface Override {
 export function parseOverride(text: string): Override {
   const eq = text.indexOf('=');
   if (eq <= 0) throw new UserError(`--set ${text}: expected path=value, e.g. --set train.epochs=1`);
+  const path = text.slice(0, eq).trim();
+  const refused = refusedPath(path);
+  if (refused) throw new UserError(`--set ${text}: ${refused.reason}; ${refused.hint}`);
   const raw = text.slice(eq + 1);
   let value: unknown;
   try {
@@ -30,7 +34,7 @@ export function parseOverride(text: string): Override {
   } catch {
     value = raw;
   }
-  return { path: text.slice(0, eq).trim(), value, text };
+  return { path, value, text };
 }
 
 export interface LoadedExperiment {
@@ -63,6 +67,7 @@ export function loadExperiment(file: string, overrides: readonly Override[] = []
     overridden.push({ segments: target.segments, override });
   }
   dropOverriddenAxes(written, overridden.map((o) => o.segments));
+  problems.push(...setInsideSweptValues(written, sources, overridden));
   problems.push(...addSweepFlags(written, sources, sweeps, overridden));
 
   let messages = explainSchemaErrors(schemaErrors(written), written);
@@ -139,6 +144,42 @@ function dropOverriddenAxes(written: Experiment, overridden: Segments[]): void {
 }
 
 /**
+ * A --set inside a swept field (`--set train.optimizer.momentum=0.9` over a sweep of whole `train.optimizer`
+ * values) would be overwritten by every sweep value, so it is written into each value instead: every trial has it.
+ */
+function setInsideSweptValues(written: Experiment, sources: ExperimentSources, overridden: { segments: Segments; override: Override }[]): Problem[] {
+  const sweep: unknown = written.sweep;
+  if (!isMapping(sweep)) return [];
+  const problems: Problem[] = [];
+  for (const [key, values] of Object.entries(sweep)) {
+    const axis = resolveDottedPath(written, key);
+    if (!axis.ok || !Array.isArray(values)) continue;
+    for (const { segments, override } of overridden) {
+      if (segments.length <= axis.segments.length || !isAtOrBelow(segments, axis.segments)) continue;
+      // A dotted path has one part per segment, so the parts past the axis are the path inside each value.
+      const inner = override.path.split('.').slice(axis.segments.length).join('.');
+      sweep[key] = (sweep[key] as unknown[]).map((value, i) => {
+        const target = value !== null && typeof value === 'object' ? resolveDottedPath(value, inner) : undefined;
+        if (!target?.ok) {
+          problems.push(
+            sources.problem(['sweep', key, i], {
+              path: `sweep.${key}[${i}]`,
+              message: `--set ${override.text} sets \`${inner}\` inside each value of the swept \`${key}\`, but ${show(value)} ${target ? `has no such field: ${target.reason}` : 'is not a mapping'}`,
+              hint: `sweep \`${override.path}\` itself, or write it into each value of \`${key}\``,
+            }),
+          );
+          return value;
+        }
+        const withSet = structuredClone(value) as Record<string, unknown>;
+        setAt(withSet, target.segments, override.value);
+        return withSet;
+      });
+    }
+  }
+  return problems;
+}
+
+/**
  * A field the schema requires may be left to the sweep (`units` of a layer whose `model.layers.1.units` is swept):
  * every trial sets it, so the file is filled with the axis's first value and each value is checked on its own later.
  */
@@ -164,22 +205,6 @@ function invalid(file: string, problems: Problem[]): UserError {
 
 /** Checks that need more than one field: unique layer names, then the sweep's keys and values. */
 function crossFieldProblems(written: Experiment, sources: ExperimentSources, messages: SchemaMessage[]): Problem[] {
-  const problems: Problem[] = [];
-  const seen = new Map<string, number>();
-  const layers: unknown = written.model?.layers;
-  (Array.isArray(layers) ? (layers as unknown[]) : []).forEach((layer, index) => {
-    const name = layer && typeof layer === 'object' ? (layer as { name?: unknown }).name : undefined;
-    if (typeof name !== 'string') return;
-    const first = seen.get(name);
-    if (first !== undefined) {
-      problems.push(
-        sources.problem(['model', 'layers', index, 'name'], {
-          path: formatPath(['model', 'layers', index, 'name']),
-          message: `layer name \`${name}\` is already used by model.layers[${first}]`,
-          hint: 'layer names must be unique so that sweep paths can address them',
-        }),
-      );
-    } else seen.set(name, index);
-  });
-  return [...problems, ...sweepProblems(written, sources, messages)];
+  const names = duplicateLayerNames(written.model?.layers).map(({ segments, message, hint }) => sources.problem(segments, { path: formatPath(segments), message, hint }));
+  return [...names, ...sweepProblems(written, sources, messages)];
 }

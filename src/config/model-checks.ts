@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
+import prettyBytes from 'pretty-bytes';
 import { ensureBackendForShapes } from '../backend/shapes.js';
 import { compileLayer } from '../model/build.js';
+import { DEFAULT_MAX_MEMORY, valuesPerWeight } from '../sweep/model-cost.js';
 import { SeededRandom } from '../trial/random.js';
 import type { Layer } from './experiment.types.js';
 import type { TrialConfig } from './resolved.js';
@@ -34,15 +36,15 @@ const dims = (shape: (number | null)[]) => shape.slice(1).join('×');
  * Checks that need no shapes (argument combinations, the output layer's units and activation) run even
  * when the build stops early, so that one run reports every independent problem.
  */
-export function checkModel(config: TrialConfig): { problems: ModelProblem[]; summary: LayerSummary[] } {
-  const built = buildShapes(config);
+export function checkModel(config: TrialConfig, limits: { maxMemory?: number } = {}): { problems: ModelProblem[]; summary: LayerSummary[] } {
+  const built = buildShapes(config, limits.maxMemory ?? DEFAULT_MAX_MEMORY);
   const problems = [...argumentProblems(config.model.layers), ...built.problems];
   problems.push(...outputProblems(config, built.output, built.problems.length > 0));
   return { problems, summary: built.summary };
 }
 
 /** Output shape is undefined when a problem stopped the build: nothing after it has a shape. */
-function buildShapes(config: TrialConfig): { problems: ModelProblem[]; summary: LayerSummary[]; output?: (number | null)[] } {
+function buildShapes(config: TrialConfig, maxMemory: number): { problems: ModelProblem[]; summary: LayerSummary[]; output?: (number | null)[] } {
   const problems: ModelProblem[] = [];
   const summary: LayerSummary[] = [];
   const input = config.model.input;
@@ -65,7 +67,7 @@ function buildShapes(config: TrialConfig): { problems: ModelProblem[]; summary: 
       const layer = layers[index]!;
       const at: (string | number)[] = ['model', 'layers', index];
       const before = shape;
-      const problem = beforeAdding(layer, before);
+      const problem = beforeAdding(layer, before) ?? tooBigToBuild(layer, before, valuesPerWeight(config.train.optimizer), maxMemory);
       if (problem) {
         problems.push({ segments: at, ...problem });
         return { problems, summary };
@@ -99,6 +101,24 @@ function buildShapes(config: TrialConfig): { problems: ModelProblem[]; summary: 
   } finally {
     model.dispose();
   }
+}
+
+/**
+ * A layer whose weights alone, with their gradients and optimizer slots, pass the memory limit: the shape-only build would allocate them
+ * (gigabytes, for seconds), so it stops here. The weights are counted from the arguments, kernels only: the
+ * layers whose weights grow with their arguments. Below the limit, checked-trials estimates the whole trial.
+ */
+function tooBigToBuild(layer: Layer, input: (number | null)[], perWeight: number, maxMemory: number): { message: string; hint: string } | undefined {
+  const channels = input[input.length - 1] ?? 1;
+  const args = layer as { units?: number; filters?: number; depthMultiplier?: number; kernelSize?: number | number[] };
+  const window = typeof args.kernelSize === 'number' ? args.kernelSize ** 2 : (args.kernelSize ?? [0]).reduce((a, b) => a * b, 1);
+  const weights = layer.type === 'dense' ? channels * (args.units ?? 0) : window * channels * (args.filters ?? args.depthMultiplier ?? 1);
+  const bytes = weights * perWeight * 4;
+  if (bytes <= maxMemory) return undefined;
+  return {
+    message: `this ${layer.type} layer has ${weights.toLocaleString('en-US')} weights: with their gradients and the optimizer's slots (${perWeight} values of 4 bytes each) training needs at least ${prettyBytes(bytes, { binary: true })}, over the memory limit of ${prettyBytes(maxMemory, { binary: true })} per trial`,
+    hint: `make the layer smaller${layer.type === 'dense' ? ' (fewer units, or pool before flattening)' : ''}, or raise the limit with --max-memory if the machine has the memory`,
+  };
 }
 
 /** Argument combinations tfjs accepts when building a layer but rejects at the first training step. */

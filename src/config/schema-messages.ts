@@ -42,7 +42,16 @@ export function explainSchemaErrors(errors: ErrorObject[], document: unknown): S
 /** A message whose target is its segments unless it says otherwise. */
 type Explained = Omit<SchemaMessage, 'target'> & Partial<Pick<SchemaMessage, 'target'>>;
 
+/** YAML reads `.inf`, `.nan` and out-of-range literals as numbers that no field accepts. */
+const NOT_FINITE_HINT = 'numbers must be finite: .inf, .nan and numbers beyond ±1.8e308 (such as 1e309) are not';
+
 function explain(error: ErrorObject, document: unknown): Explained {
+  const explained = explainKeyword(error, document);
+  const value = valueAt(document, pointerSegments(error.instancePath));
+  return typeof value === 'number' && !Number.isFinite(value) ? { ...explained, hint: NOT_FINITE_HINT } : explained;
+}
+
+function explainKeyword(error: ErrorObject, document: unknown): Explained {
   const segments = pointerSegments(error.instancePath);
   const last = segments[segments.length - 1];
   // The full path is printed in front of every message; the message names just the field.
@@ -102,6 +111,9 @@ function explain(error: ErrorObject, document: unknown): Explained {
       }
       return { segments, message: `${field} must be ${describe(schema)}, got ${show(value)}` };
     case 'type':
+      // A field that takes any value (a sweep value) refuses only numbers that are not finite.
+      if (describe(schema) === 'a value') return { segments, message: `${field} must be a finite number, got ${show(value)}` };
+      return { segments, message: `${field} must be ${describe(schema)}, got ${show(value)}` };
     case 'minimum':
     case 'maximum':
     case 'exclusiveMinimum':
@@ -182,8 +194,15 @@ function plural(phrase: string): string {
 
 export function show(value: unknown): string {
   if (value === undefined) return 'nothing';
+  if (typeof value === 'number' && !Number.isFinite(value)) return notFinite(value);
   if (typeof value === 'string') return JSON.stringify(value);
-  return JSON.stringify(value) ?? String(value);
+  // JSON would print a number that is not finite as null, inside a sweep value too.
+  return JSON.stringify(value, (_, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? notFinite(v) : v)) ?? String(value);
+}
+
+/** As YAML spells it. */
+function notFinite(value: number): string {
+  return Number.isNaN(value) ? '.nan' : value > 0 ? '.inf' : '-.inf';
 }
 
 function valueAt(document: unknown, segments: (string | number)[]): unknown {

@@ -28,11 +28,15 @@ export interface JsonSchema {
   $defs?: Record<string, JsonSchema>;
 }
 
+/** The largest train.seed: the runner's generators and tfjs's initializers take 32-bit seeds. */
+export const MAX_SEED = experimentSchema.$defs!.train!.properties!.seed!.maximum!;
+
 let compiled: { strict: ValidateFunction; withDefaults: ValidateFunction } | undefined;
 
 function validators() {
   if (!compiled) {
-    const options = { allErrors: true, discriminator: true, strict: false, verbose: true } as const;
+    // strictNumbers: .inf, .nan and 1e309 are no numbers a trial can use (and would hash as null).
+    const options = { allErrors: true, discriminator: true, strict: false, strictNumbers: true, verbose: true } as const;
     compiled = {
       strict: new Ajv(options).compile(experimentSchema),
       withDefaults: new Ajv({ ...options, useDefaults: true }).compile(experimentSchema),

@@ -1,8 +1,8 @@
 import type { Problem } from '../errors.js';
-import { isAtOrBelow, resolveDottedPath, setAt } from './config-path.js';
+import { isAtOrBelow, resolveDottedPath, setAt, type Segments } from './config-path.js';
 import { formatPath } from './document-path.js';
 import type { Experiment } from './experiment.types.js';
-import { explainSchemaErrors, type SchemaMessage } from './schema-messages.js';
+import { explainSchemaErrors, show, type SchemaMessage } from './schema-messages.js';
 import { experimentSchema, schemaErrors } from './schema.js';
 import type { ExperimentSources } from './sources.js';
 
@@ -17,11 +17,14 @@ export function sweepProblems(written: Experiment, sources: ExperimentSources, m
   const sweep: unknown = written.sweep;
   if (!sweep || typeof sweep !== 'object' || Array.isArray(sweep)) return [];
   const broken = messages.map((m) => m.target).filter((target) => target[0] !== 'sweep');
+  // A value the schema refused already (one that is not a finite number) has its problem; checking it here would repeat it.
+  const refusedValues = new Set(messages.map((m) => formatPath(m.target)).filter((path) => path.startsWith('sweep.')));
   const base = structuredClone(written) as unknown as Record<string, unknown>;
   delete base.sweep;
   // Only the problems a value introduces are its own; the rest belong to the file and are reported once already.
   const baseProblems = new Set(explainSchemaErrors(schemaErrors(base), base).map(identity));
   const problems: Problem[] = [];
+  const axes: { key: string; segments: Segments }[] = [];
   for (const [key, values] of Object.entries(sweep as Record<string, unknown>)) {
     if (!KEY_PATTERN.test(key) || !Array.isArray(values)) continue; // the schema check reports both
     const parts = key.split('.');
@@ -38,7 +41,14 @@ export function sweepProblems(written: Experiment, sources: ExperimentSources, m
       problems.push(atKey({ message: `sweep path \`${key}\` cannot vary \`${root}\``, hint: 'sweep over fields of data, model, train or augment' }));
       continue;
     }
+    const overlapping = axes.find(({ segments }) => isAtOrBelow(segments, target.segments) || isAtOrBelow(target.segments, segments));
+    if (overlapping) {
+      problems.push(atKey(overlap(key, target.segments, overlapping)));
+      continue;
+    }
+    axes.push({ key, segments: target.segments });
     for (const [i, value] of values.entries()) {
+      if (refusedValues.has(formatPath(['sweep', key, i]))) continue;
       const trial = structuredClone(base);
       setAt(trial, target.segments, value);
       const introduced = explainSchemaErrors(schemaErrors(trial), trial).filter((m) => !baseProblems.has(identity(m)));
@@ -53,7 +63,7 @@ export function sweepProblems(written: Experiment, sources: ExperimentSources, m
         problems.push(
           sources.problem(['sweep', key, i], {
             path: `sweep.${key}[${i}]`,
-            message: `sweep value ${JSON.stringify(value)} for \`${key}\` is invalid: ${first.message}`,
+            message: `sweep value ${show(value)} for \`${key}\` is invalid: ${first.message}`,
             hint: first.hint,
           }),
         );
@@ -61,6 +71,21 @@ export function sweepProblems(written: Experiment, sources: ExperimentSources, m
     }
   }
   return problems;
+}
+
+/**
+ * Two axes on one field (by name and by index), or one inside the other's values: a trial would take whichever the
+ * grid set last, and the grid would count trials that differ in nothing.
+ */
+function overlap(key: string, segments: Segments, other: { key: string; segments: Segments }): Pick<Problem, 'message' | 'hint'> {
+  if (segments.length === other.segments.length) {
+    return { message: `sweep keys \`${other.key}\` and \`${key}\` both sweep \`${formatPath(segments)}\``, hint: 'give all its values in one of them' };
+  }
+  const [outer, inner] = segments.length < other.segments.length ? [key, other.key] : [other.key, key];
+  return {
+    message: `sweep keys \`${outer}\` and \`${inner}\` overlap: each value of \`${outer}\` replaces the field \`${inner}\` sweeps`,
+    hint: `sweep one of them: write \`${inner.slice(outer.length + 1)}\` into each value of \`${outer}\`, or sweep only the fields inside it`,
+  };
 }
 
 function identity(m: SchemaMessage): string {

@@ -1,5 +1,6 @@
 import { parse as parseYaml } from 'yaml';
 import { UserError } from '../errors.js';
+import { refusedPath } from './config-path.js';
 
 /** A `--sweep path=values` from the command line: one sweep axis, added to the file's or replacing its axis on that path. */
 export interface SweepFlag {
@@ -31,6 +32,8 @@ export function parseSweepFlag(text: string): SweepFlag {
   const fail = (reason: string): never => {
     throw new UserError(`${flag}: ${reason}`);
   };
+  const refused = refusedPath(path);
+  if (refused) fail(`${refused.reason}; ${refused.hint}`);
   const call = /^(range|logrange)\((.*)\)$/.exec(raw);
   if (call) {
     const args = call[2]!.split(',').map((a) => a.trim());

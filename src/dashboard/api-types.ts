@@ -14,6 +14,8 @@ export const RUN_STATUSES: readonly RunStatus[] = ['running', 'completed', 'fail
 export interface MetaResponse {
   database: string;
   readOnly: true;
+  /** False when the server reads an in-memory copy of the file (an older schema), which later commits do not reach. */
+  live: boolean;
   runs: number;
   experiments: string[];
   branches: { branch: string; runs: number }[];
@@ -45,13 +47,11 @@ export interface RunSummary {
 
 export interface RunsResponse {
   runs: RunSummary[];
+  /** The epochs of the first few runs, the newest: the curves that grow while a sweep runs. */
+  newestCurves: { id: string; epochs: EpochRow[] }[];
 }
 
 export type LeaderboardResponse = Leaderboard;
-
-export interface CurvesResponse {
-  curves: { id: string; epochs: EpochRow[] }[];
-}
 
 export interface RunResponse {
   run: RunDetails;

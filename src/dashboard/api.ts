@@ -1,3 +1,4 @@
+import stableStringify from 'fast-json-stable-stringify';
 import { IMAGE_SIZE, PIXELS } from '../data/classes.js';
 import { compareRuns } from '../report/compare.js';
 import { diffRuns } from '../report/diff.js';
@@ -8,10 +9,12 @@ import { leaderboard } from '../report/leaderboard.js';
 import { knownBranches, runsAtRef } from '../report/refs.js';
 import { flatten } from '../report/run-config.js';
 import { rowRates, runDetails, topConfusions, type RunDetails } from '../report/run-details.js';
-import type { Run, RunStore } from '../store/run-store.js';
-import { RUN_STATUSES, type CompareResponse, type CurvesResponse, type DiffResponse, type LeaderboardResponse, type MetaResponse, type RunResponse, type RunsResponse, type RunSummary } from './api-types.js';
+import type { Run, RunFilter, RunStore } from '../store/run-store.js';
+import { RUN_STATUSES, type CompareResponse, type DiffResponse, type LeaderboardResponse, type MetaResponse, type RunResponse, type RunsResponse, type RunSummary } from './api-types.js';
 import { HttpError } from './http-error.js';
 import { FILTER_PARAMS, Query, checkRunId, rankMetric, runFilter, runIdList } from './query.js';
+
+const NEWEST_CURVES = 8;
 
 /** What one API request answers: JSON, or a PNG of a test image. */
 export type ApiAnswer = { json: unknown } | { png: Buffer };
@@ -29,11 +32,16 @@ interface Route {
 export class DashboardApi {
   /** The test set is read once per location: it is the same 10,000 images for every run that names it. */
   private readonly testSets = new Map<string, HtmlReportInput['testSet']>();
+  /**
+   * Runs, rankings and facets as computed for the database's current data version: reading and parsing a thousand
+   * runs and ranking them takes a tenth of a second here, and a page asks for several views of them at once, every
+   * client again after each commit. Answers are only serialised, never changed, so they can be shared.
+   */
+  private cached: { version: number; answers: Map<string, unknown> } = { version: -1, answers: new Map() };
   private readonly routes: Route[] = [
     { path: /^\/api\/meta$/, query: [], answer: () => ({ json: this.meta() }) },
     { path: /^\/api\/runs$/, query: FILTER_PARAMS, answer: (_, q) => ({ json: this.runs(q) }) },
     { path: /^\/api\/leaderboard$/, query: [...FILTER_PARAMS, 'metric'], answer: (_, q) => ({ json: this.leaderboard(q) }) },
-    { path: /^\/api\/curves$/, query: ['ids'], answer: (_, q) => ({ json: this.curves(q) }) },
     { path: /^\/api\/runs\/([^/]+)$/, query: [], answer: ([id]) => ({ json: this.run(id!) }) },
     { path: /^\/api\/runs\/([^/]+)\/images\/([^/]+)\.png$/, query: [], answer: ([id, index]) => ({ png: this.image(id!, index!) }) },
     { path: /^\/api\/compare$/, query: ['ids'], answer: (_, q) => ({ json: this.compare(q) }) },
@@ -45,6 +53,23 @@ export class DashboardApi {
     private readonly dataDir: string | undefined,
   ) {}
 
+  /**
+   * Computes what the first page asks for, so that its requests find it ready. One step per turn of the event
+   * loop, so that the page's own files are served in between rather than after all of it.
+   */
+  async warm(): Promise<void> {
+    const steps = [() => this.runsWhere({}), () => this.meta(), () => this.leaderboard(new Query(new URLSearchParams(), []))];
+    for (const step of steps) {
+      await new Promise((resolve) => setImmediate(resolve));
+      try {
+        step();
+      } catch {
+        // The request that needs this answer meets the same error and reports it.
+        return;
+      }
+    }
+  }
+
   /** The answer for an API path, or undefined when no route has it. */
   answer(pathname: string, params: URLSearchParams): ApiAnswer | undefined {
     for (const route of this.routes) {
@@ -55,35 +80,37 @@ export class DashboardApi {
   }
 
   private meta(): MetaResponse {
-    const runs = this.store.runs();
+    return this.memo('meta', () => this.facets());
+  }
+
+  private facets(): MetaResponse {
+    const runs = this.runsWhere({});
     const tags = new Map<string, Set<string>>();
     for (const run of runs) for (const [key, value] of Object.entries(run.tags)) tags.set(key, (tags.get(key) ?? new Set()).add(value));
     return {
       database: this.store.path,
       readOnly: true,
+      live: !this.store.isSnapshot,
       runs: runs.length,
       experiments: [...new Set(runs.map((r) => r.experiment))].sort(),
-      branches: knownBranches(runs),
+      branches: knownBranches([...runs]),
       tags: Object.fromEntries([...tags].sort(([a], [b]) => a.localeCompare(b)).map(([key, values]) => [key, [...values].sort()])),
       statuses: RUN_STATUSES,
     };
   }
 
+  /** Newest first, with the learning curves of the newest few, which the page draws at once. */
   private runs(query: Query): RunsResponse {
-    const runs = this.store.runs(runFilter(query));
-    return { runs: runs.reverse().map(summary) };
+    const runs = [...this.runsWhere(runFilter(query))].reverse();
+    return { runs: runs.map(summary), newestCurves: runs.slice(0, NEWEST_CURVES).map((r) => ({ id: r.id, epochs: this.store.epochs(r.id) })) };
   }
 
   /** `runner report --json` with the same filters; without a status, completed runs, as the report ranks by default. */
   private leaderboard(query: Query): LeaderboardResponse {
     const metric = rankMetric(query);
-    const filter = runFilter(query);
-    return leaderboard(this.store.runs({ ...filter, status: filter.status ?? 'completed' }), { metric });
-  }
-
-  private curves(query: Query): CurvesResponse {
-    const ids = runIdList(query, 'ids', { min: 1, max: 50 });
-    return { curves: ids.map((id) => ({ id, epochs: this.store.epochs(this.findRun(id).id) })) };
+    const requested = runFilter(query);
+    const filter: RunFilter = { ...requested, status: requested.status ?? 'completed' };
+    return this.memo(`leaderboard ${metric} ${stableStringify(filter)}`, () => leaderboard([...this.runsWhere(filter)], { metric }));
   }
 
   private run(id: string): RunResponse {
@@ -131,13 +158,24 @@ export class DashboardApi {
     const refA = query.required('a');
     const refB = query.required('b');
     if (refA === refB) throw new HttpError(400, `both sides of the diff are ${refA}: pick two different refs`);
-    const runs = this.store.runs({ experiment: query.text('experiment') });
+    const runs = [...this.runsWhere({ experiment: query.text('experiment') })];
     const side = (ref: string): Run[] => {
       const found = runsAtRef(runs, ref);
       if (found.length) return found;
       throw new HttpError(404, `no runs at ${ref}: it is neither a branch recorded on a run nor a commit of one`);
     };
     return diffRuns(refA, side(refA), refB, side(refB));
+  }
+
+  private runsWhere(filter: RunFilter): readonly Run[] {
+    return this.memo(`runs ${stableStringify(filter)}`, () => this.store.runs(filter));
+  }
+
+  private memo<T>(key: string, compute: () => T): T {
+    const version = this.store.dataVersion();
+    if (version !== this.cached.version) this.cached = { version, answers: new Map() };
+    if (!this.cached.answers.has(key)) this.cached.answers.set(key, compute());
+    return this.cached.answers.get(key) as T;
   }
 
   private findRun(id: string): Run {

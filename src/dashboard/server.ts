@@ -76,6 +76,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       resolve();
     });
   });
+  // While the browser loads the page and its scripts, not when it asks for the data.
+  void api.warm();
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const shownHost = options.host.includes(':') ? `[${options.host}]` : options.host;

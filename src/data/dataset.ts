@@ -6,7 +6,7 @@ import { FASHION_MNIST_CLASSES, PIXELS } from './classes.js';
 import { parseImageCsv } from './csv.js';
 import { downloadDataset } from './download.js';
 import { corruptDataFile, parseIdx } from './idx.js';
-import { cacheDir, CSV_FILES, IDX_FILES, locateDataset, searchPath, type DataLocation, type DataSearch } from './locate.js';
+import { cacheDir, CSV_FILES, DEBIAN_DIR, IDX_FILES, locateDataset, searchPath, type DataLocation, type DataSearch } from './locate.js';
 
 /** Images as bytes (0..255, row-major 28×28) and labels (0..9); converted to floats a batch at a time. */
 export interface LabelledImages {
@@ -31,6 +31,41 @@ export async function loadDataset(search: DataSearch, log: (line: string) => voi
   return { ...readLocation(location), location };
 }
 
+/** What a trial asks of its copy of the dataset: `file` is the experiment that asks. */
+export interface DataNeed {
+  file: string;
+  trainLimit?: number;
+  testLimit?: number;
+}
+
+/**
+ * Finds (or downloads) the copy `search` leads to, reads every file of it and checks it against what the trials
+ * that will read it ask for, so that a bad copy is one user error naming its file before any trial starts rather
+ * than a failed run per trial. A copy with fewer images than a trial's limit (or than Fashion-MNIST's, without a
+ * limit) is refused: the trial would train or score on fewer and be recorded as the full-size one.
+ */
+export async function checkedDataLocation(search: DataSearch, needs: readonly DataNeed[]): Promise<DataLocation> {
+  const { location, train, test } = await loadDataset(search);
+  const files = location.format === 'csv' ? { train: CSV_FILES.train, test: CSV_FILES.test } : { train: IDX_FILES.trainLabels, test: IDX_FILES.testLabels };
+  for (const need of needs) {
+    checkSize(join(location.dir, files.train), train.count, 'training', { limit: need.trainLimit, field: 'data.trainLimit', full: FULL_SIZE.train, file: need.file });
+    checkSize(join(location.dir, files.test), test.count, 'test', { limit: need.testLimit, field: 'data.testLimit', full: FULL_SIZE.test, file: need.file });
+  }
+  return location;
+}
+
+/** Fashion-MNIST's own split. */
+const FULL_SIZE = { train: 60_000, test: 10_000 };
+
+function checkSize(dataFile: string, count: number, set: string, need: { limit?: number; field: string; full: number; file: string }): void {
+  const wanted = need.limit ?? need.full;
+  if (count >= wanted) return;
+  const asks = need.limit === undefined ? `${need.file} sets no ${need.field}, so its trials use all ${need.full} of Fashion-MNIST's` : `${need.field} in ${need.file} asks for ${need.limit}`;
+  throw new UserError(
+    `${dataFile} holds ${count} ${set} images, but ${asks}: a trial would use fewer and be recorded as if it had used them all. Set ${need.field} to ${count} or less, or use a complete copy`,
+  );
+}
+
 /** The last resort when no copy is found: a checked download; its failure tells the user every other way. */
 export async function downloadIntoCache(search: DataSearch, log: (line: string) => void): Promise<DataLocation> {
   try {
@@ -41,16 +76,34 @@ export async function downloadIntoCache(search: DataSearch, log: (line: string) 
   return { dir: cacheDir(), format: 'idx', via: 'download into the user cache' };
 }
 
+/** Every image and label of the copy at `location`; a damaged file is a UserError naming it and how to replace it. */
 export function readLocation(location: DataLocation): Omit<Dataset, 'location'> {
+  try {
+    return readFiles(location);
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    throw new UserError(`${error.message}; ${replacementHint(location)}`);
+  }
+}
+
+function readFiles(location: DataLocation): Omit<Dataset, 'location'> {
+  const path = (name: string) => join(location.dir, name);
   if (location.format === 'csv') {
-    const read = (name: string) => parseImageCsv(readFileSync(join(location.dir, name), 'utf8'), join(location.dir, name));
+    const read = (name: string) => parseImageCsv(readFileSync(path(name), 'utf8'), path(name));
     return { train: read(CSV_FILES.train), test: read(CSV_FILES.test) };
   }
-  const read = (name: string) => parseIdx(gunzip(join(location.dir, name)), join(location.dir, name));
+  const read = (name: string) => ({ ...parseIdx(gunzip(path(name)), path(name)), file: path(name) });
   return {
-    train: pair(read(IDX_FILES.trainImages), read(IDX_FILES.trainLabels), location.dir, IDX_FILES.trainLabels),
-    test: pair(read(IDX_FILES.testImages), read(IDX_FILES.testLabels), location.dir, IDX_FILES.testLabels),
+    train: pair(read(IDX_FILES.trainImages), read(IDX_FILES.trainLabels)),
+    test: pair(read(IDX_FILES.testImages), read(IDX_FILES.testLabels)),
   };
+}
+
+/** Only the runner's own download cache may be deleted to be fetched again; other copies are the user's or a package's. */
+function replacementHint(location: DataLocation): string {
+  if (location.dir === cacheDir()) return 'delete the file, and the runner downloads it again';
+  if (location.dir === DEBIAN_DIR) return 'reinstall the package: apt-get install --reinstall dataset-fashion-mnist';
+  return `replace the file with a good copy (this copy comes from ${location.via})`;
 }
 
 function gunzip(file: string): Uint8Array {
@@ -62,14 +115,16 @@ function gunzip(file: string): Uint8Array {
   }
 }
 
-function pair(images: { dims: number[]; data: Uint8Array }, labels: { dims: number[]; data: Uint8Array }, dir: string, labelFile: string): LabelledImages {
+type IdxFile = { dims: number[]; data: Uint8Array; file: string };
+
+function pair(images: IdxFile, labels: IdxFile): LabelledImages {
   const count = labels.dims[0]!;
   if (images.dims[0] !== count || images.data.length !== count * PIXELS) {
-    throw corruptDataFile(dir, `${images.dims.join('×')} images do not match ${count} labels of 28×28 images`);
+    throw corruptDataFile(labels.file, `${count} labels do not match ${images.file}, which holds ${images.dims.join('×')} images (28×28 each, one per label)`);
   }
   // A label past the last class would only fail later, deep inside one-hot encoding or the confusion matrix.
   const bad = labels.data.findIndex((label) => label >= FASHION_MNIST_CLASSES.length);
-  if (bad >= 0) throw corruptDataFile(join(dir, labelFile), `label ${labels.data[bad]} of item ${bad} is not a class (labels are 0 to ${FASHION_MNIST_CLASSES.length - 1})`);
+  if (bad >= 0) throw corruptDataFile(labels.file, `label ${labels.data[bad]} of item ${bad} is not a class (labels are 0 to ${FASHION_MNIST_CLASSES.length - 1})`);
   return { images: images.data, labels: labels.data, count };
 }
 

@@ -8,9 +8,9 @@ export interface IdxArray {
 
 const UNSIGNED_BYTE = 0x08;
 
-/** A damaged dataset file is the user's to replace, not a bug in the runner. */
+/** A damaged dataset file is the user's to replace, not a bug in the runner; how depends on where the copy came from, which `readLocation` adds. */
 export function corruptDataFile(name: string, problem: string): UserError {
-  return new UserError(`${name}: ${problem}; replace the file (reinstall dataset-fashion-mnist, or delete it so the runner downloads it again)`);
+  return new UserError(`${name}: ${problem}`);
 }
 
 export function parseIdx(buffer: Uint8Array, name: string): IdxArray {

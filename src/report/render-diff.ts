@@ -1,5 +1,5 @@
 import chalk from 'chalk';
-import { shortKey } from '../ui/format.js';
+import { paramLabels } from '../ui/format.js';
 import { regressionGateFailure, type ConfigRef, type DiffPair, type DiffResult, type DiffSide, type OneSided } from './diff.js';
 import { markdownTable, markdownText, terminalTable, type CellTable } from './tables.js';
 
@@ -64,7 +64,7 @@ function summary(d: DiffResult): string {
 }
 
 function label(c: ConfigRef): string {
-  const params = Object.entries(c.params).map(([k, v]) => `${shortKey(k)}=${JSON.stringify(v)}`);
+  const params = paramLabels(c.params);
   return `${params.join(' ') || '(no sweep)'} ${chalk.dim(`#${c.configId}`)}`;
 }
 

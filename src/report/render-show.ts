@@ -1,7 +1,7 @@
 import chalk from 'chalk';
 import Table from 'cli-table3';
 import { Document, isScalar, isSeq, visit } from 'yaml';
-import { duration, fixed, percent, plural } from '../ui/format.js';
+import { duration, fixed, paramLabels, percent, plural } from '../ui/format.js';
 import { sweepParams } from './run-config.js';
 import { rowRates, topConfusions, type RunDetails } from './run-details.js';
 import { COMPACT_TABLE, heatmap, sparkline } from './terminal-charts.js';
@@ -19,7 +19,7 @@ function header(run: RunDetails): string {
   const { git } = run;
   const where = git.branch ? `branch ${git.branch}${git.commit ? ` @ ${git.commit.slice(0, 8)}` : ''}${git.dirty ? ' (uncommitted changes)' : ''}` : 'no git';
   const facts = [run.file, where, `backend ${run.backend ?? '—'}${run.device ? ` on ${run.device.device || run.device.architecture} (${run.device.description})` : run.gpu ? ' (GPU)' : ''}`, `seed ${run.seed}`, `started ${run.startedAt.replace('T', ' ').slice(0, 19)}`];
-  const params = Object.entries(sweepParams(run)).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+  const params = paramLabels(sweepParams(run));
   return [
     `${chalk.bold(`Run ${run.id}`)}  ${run.experiment}  ${STATUS_COLOUR[run.status](run.status)}`,
     `  ${facts.join(' · ')}`,

@@ -78,4 +78,13 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX run_tags_by_key ON run_tags(key, value);
   `,
+  // Leases replace host + pid liveness: the runner holding a running row (or a sweep) renews its expiry, and a row
+  // whose lease lapsed is anyone's to reclaim. Rows left running by an older runner have no lease: they count as lapsed.
+  `
+  ALTER TABLE runs ADD COLUMN lease_owner TEXT;
+  ALTER TABLE runs ADD COLUMN lease_expires_at TEXT;
+  ALTER TABLE sweeps ADD COLUMN lease_owner TEXT;
+  ALTER TABLE sweeps ADD COLUMN lease_expires_at TEXT;
+  CREATE INDEX runs_running_by_lease ON runs(lease_expires_at) WHERE status = 'running';
+  `,
 ];

@@ -1,13 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
-/** Each run keeps its files (the saved model) in `<runs dir>/<run id>/`, beside the database. */
+/** Each run keeps its files (the saved model) in `<runs dir>/<run id>/`, the runs dir being `runsDirFor` its database. */
 const RUN_ID = /^[0-9a-f]{8}-[0-9a-f]{4}$/;
 
 /** The config hash's first 8 hex digits, so runs of one config sort together, then 4 random ones for repeats and re-runs. */
 export function newRunId(configHash: string): string {
   return `${configHash.slice(0, 8)}-${randomBytes(2).toString('hex')}`;
+}
+
+/**
+ * Where a database's run folders are: `runs/` beside it. For the default `runs/runs.sqlite` that is the database's own
+ * folder; `--db ~/x.sqlite` gets `~/runs/`, so run folders never mix with whatever else is beside the database.
+ */
+export function runsDirFor(dbPath: string): string {
+  const dir = dirname(dbPath);
+  return basename(dir) === 'runs' ? dir : join(dir, 'runs');
 }
 
 export function runFolder(runsDir: string, runId: string): string {

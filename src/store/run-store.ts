@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { TrialConfig } from '../config/resolved.js';
 import { UserError } from '../errors.js';
 import type { ClassMetrics, EpochRecord, Mistake } from '../trial/records.js';
@@ -9,6 +9,21 @@ import { MIGRATIONS } from './migrations.js';
 
 /** The only module that speaks SQL. Only the parent process writes; workers send their results to it. */
 export type RunStatus = 'running' | 'completed' | 'failed' | 'diverged' | 'interrupted';
+
+/**
+ * A runner's hold on the rows it works on (its sweep and running trials). It renews them every few seconds; a row
+ * whose lease lapsed (its runner killed, frozen, or cut off from the database) is anyone's to reclaim, whatever host
+ * or pid it names: host names and pids repeat across containers that share a volume, a lease owner does not.
+ */
+export interface Lease {
+  /** Random per runner process. */
+  owner: string;
+  /** How long a row stays held without a renewal. */
+  seconds: number;
+}
+
+/** How a claim ended: the trial is ours to train, already completed, or held by another runner's live lease. */
+export type ClaimOutcome = 'claimed' | 'completed' | 'running-elsewhere';
 
 export interface NewRun {
   id: string;
@@ -119,6 +134,10 @@ export interface Run {
   /** The first misclassified test images. */
   mistakes: Mistake[];
   modelDir: string | null;
+  /** Until when the runner training it holds a `running` run; null for runs of a runner older than leases. */
+  leaseExpiresAt: string | null;
+  /** A `running` run whose lease lapsed: nobody is training it any more, and the next sweep runs it again. */
+  stale: boolean;
 }
 
 /** A row of `runs` as SQLite returns it; it never leaves this module. */
@@ -158,6 +177,8 @@ interface RunRow {
   model_dir: string | null;
   note: string | null;
   tags_json: string;
+  lease_owner: string | null;
+  lease_expires_at: string | null;
 }
 
 export interface RunFilter {
@@ -181,37 +202,41 @@ export interface RemovableRun {
 const RUN_COLUMNS = `runs.*, (SELECT json_group_object(key, value) FROM run_tags WHERE run_id = runs.id) AS tags_json`;
 
 const now = () => new Date().toISOString();
+const leaseExpiry = (lease: Lease) => new Date(Date.now() + lease.seconds * 1000).toISOString();
+/** Rows (runs or sweeps) nobody holds any more; `@now` is the current time. Timestamps are ISO strings in UTC, so they compare as text. */
+const LAPSED = `status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at <= @now)`;
 
 export class RunStore {
   private readonly db: Database.Database;
 
   /**
-   * `readonly` is for readers that must never write (`runner ui`): SQLite refuses every write on that connection,
-   * and nothing is migrated or switched to WAL. A file of another schema is refused rather than upgraded behind the
-   * reader's back; any other command upgrades it.
+   * `readonly` is for the commands that only read (list, report, show, compare, diff, export-model, doctor, ui):
+   * SQLite refuses every write on that connection, and nothing is migrated or switched to WAL, so a database in a
+   * read-only file or directory can be read. An older schema is read from an upgraded in-memory copy, the file left as
+   * it is (such a copy does not see later commits). Anything else opens for writing, migrating the file and checking it
+   * first. A file that cannot serve as the run database is a UserError naming it, not a stack trace.
    */
   constructor(readonly path: string, options: { readonly?: boolean } = {}) {
-    if (options.readonly) {
-      this.db = new Database(path, { readonly: true, fileMustExist: true });
-      this.db.pragma('busy_timeout = 15000');
-      this.refuseOtherSchema();
-      return;
+    try {
+      this.db = options.readonly ? openForReading(path) : openForWriting(path);
+    } catch (error) {
+      throw unusableDatabase(path, error);
     }
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    // Several runner processes may share one database; wait for a writer instead of failing.
-    this.db.pragma('busy_timeout = 15000');
-    this.db.pragma('foreign_keys = ON');
-    this.migrate();
   }
 
-  private refuseOtherSchema(): void {
-    const version = this.db.pragma('user_version', { simple: true }) as number;
-    if (version === MIGRATIONS.length) return;
-    this.db.close();
-    const remedy = version > MIGRATIONS.length ? 'it was written by a newer runner: use that one' : `upgrade it once with \`runner list --db ${this.path}\`, which migrates it, then open it read-only again`;
-    throw new UserError(`${this.path} has database schema ${version} and this runner reads schema ${MIGRATIONS.length}: ${remedy}`);
+  /** SQLite's complaint about this database file (damaged, unreadable) as a UserError naming it; any other error unchanged. */
+  asUserError(error: unknown): unknown {
+    return error instanceof Database.SqliteError ? unusableDatabase(this.path, error) : error;
+  }
+
+  /** What SQLite's structural check finds wrong with the file (at most `limit` problems); empty when it is sound. */
+  damage(limit = 10): string[] {
+    try {
+      const rows = this.db.pragma(`quick_check(${limit})`) as { quick_check: string }[];
+      return rows.map((r) => r.quick_check).filter((problem) => problem !== 'ok');
+    } catch (error) {
+      return [(error as Error).message];
+    }
   }
 
   /** Changes whenever another connection commits to the database: readers poll it to learn that there is something new. */
@@ -219,24 +244,19 @@ export class RunStore {
     return this.db.pragma('data_version', { simple: true }) as number;
   }
 
+  /** Whether this reader holds an in-memory copy of the file (see the constructor), which later commits do not reach. */
+  get isSnapshot(): boolean {
+    return this.db.memory && this.path !== ':memory:';
+  }
+
   close(): void {
     this.db.close();
   }
 
-  private migrate(): void {
-    const apply = this.db.transaction(() => {
-      const version = this.db.pragma('user_version', { simple: true }) as number;
-      if (version > MIGRATIONS.length) {
-        throw new Error(`${this.path} was written by a newer runner (schema ${version}, this one knows ${MIGRATIONS.length})`);
-      }
-      MIGRATIONS.slice(version).forEach((sql) => this.db.exec(sql));
-      this.db.pragma(`user_version = ${MIGRATIONS.length}`);
-    });
-    apply.immediate();
-  }
-
-  startSweep(command: string): number {
-    const info = this.db.prepare(`INSERT INTO sweeps (command, started_at, pid, status) VALUES (?, ?, ?, 'running')`).run(command, now(), process.pid);
+  startSweep(command: string, lease?: Lease): number {
+    const info = this.db
+      .prepare(`INSERT INTO sweeps (command, started_at, pid, status, lease_owner, lease_expires_at) VALUES (?, ?, ?, 'running', ?, ?)`)
+      .run(command, now(), process.pid, lease?.owner ?? null, lease ? leaseExpiry(lease) : null);
     return Number(info.lastInsertRowid);
   }
 
@@ -245,17 +265,33 @@ export class RunStore {
   }
 
   /**
-   * Runs left `running` by a process on this host that no longer exists (kill -9, power loss) become
-   * `interrupted`, so that they are run again. Returns their ids.
+   * Runs and sweeps whose lease lapsed become `interrupted`, so that they are run again. Returns the runs' ids:
+   * their folders hold half a model at most.
    */
-  recoverAbandoned(isAlive: (pid: number) => boolean): string[] {
-    const host = hostname();
-    const stale = (this.db.prepare(`SELECT id, pid FROM runs WHERE status = 'running' AND host = ?`).all(host) as { id: string; pid: number }[]).filter((r) => !isAlive(r.pid));
-    const mark = this.db.prepare(`UPDATE runs SET status = 'interrupted', error = 'the runner process died while this run was training', finished_at = ? WHERE id = ? AND status = 'running'`);
-    this.db.transaction(() => stale.forEach((r) => mark.run(now(), r.id)))();
-    const sweeps = this.db.prepare(`SELECT id, pid FROM sweeps WHERE status = 'running'`).all() as { id: number; pid: number }[];
-    sweeps.filter((s) => !isAlive(s.pid)).forEach((s) => this.finishSweep(s.id, 'interrupted'));
-    return stale.map((r) => r.id);
+  reclaimLapsed(): string[] {
+    return this.db.transaction(() => this.reclaim()).immediate();
+  }
+
+  private reclaim(): string[] {
+    const at = { now: now() };
+    const runs = this.db
+      .prepare(
+        `UPDATE runs SET status = 'interrupted', finished_at = @now,
+           error = 'its lease expired: the runner training it (' || host || ', pid ' || pid || ') stopped renewing it (killed, frozen, or cut off from the database)'
+         WHERE ${LAPSED} RETURNING id`,
+      )
+      .all(at) as { id: string }[];
+    this.db.prepare(`UPDATE sweeps SET status = 'interrupted', finished_at = @now WHERE ${LAPSED}`).run(at);
+    return runs.map((r) => r.id);
+  }
+
+  /** Keeps every row `lease` holds for another `lease.seconds`. */
+  renewLease(lease: Lease): void {
+    const args = { owner: lease.owner, expires: leaseExpiry(lease) };
+    this.db.transaction(() => {
+      this.db.prepare(`UPDATE runs SET lease_expires_at = @expires WHERE lease_owner = @owner AND status = 'running'`).run(args);
+      this.db.prepare(`UPDATE sweeps SET lease_expires_at = @expires WHERE lease_owner = @owner AND status = 'running'`).run(args);
+    })();
   }
 
   /** Config hashes already completed on this branch: a sweep skips them unless forced. */
@@ -264,31 +300,39 @@ export class RunStore {
     return new Set(rows.map((r) => r.config_hash));
   }
 
+  /** Config hashes some runner is training on this branch right now (its lease is live). */
+  leasedHashes(branch: string | undefined): Set<string> {
+    const rows = this.db
+      .prepare(`SELECT DISTINCT config_hash FROM runs WHERE status = 'running' AND git_branch IS ? AND lease_expires_at > ?`)
+      .all(branch ?? null, now()) as { config_hash: string }[];
+    return new Set(rows.map((r) => r.config_hash));
+  }
+
   /**
-   * Records `run` as running unless its config is already completed on its branch (when not forced) or is
-   * being trained right now by a live process. Check and insert happen in one write transaction, so two
-   * sweeps on one database split the work instead of doing it twice.
+   * Records `run` as running under `lease` unless its config is already completed on its branch (when not forced)
+   * or held by a live lease. Lapsed rows are reclaimed first, in the same write transaction as the check and the
+   * insert, so two sweeps on one database split the work instead of doing it twice. Returns the reclaimed runs' ids.
    */
-  claimRun(run: NewRun, options: { force: boolean; isAlive: (pid: number) => boolean }): boolean {
+  claimRun(run: NewRun, options: { force: boolean; lease: Lease }): { outcome: ClaimOutcome; reclaimed: string[] } {
     const claim = this.db.transaction(() => {
+      const reclaimed = this.reclaim();
       const others = this.db
-        .prepare(`SELECT status, pid, host FROM runs WHERE config_hash = ? AND git_branch IS ? AND status IN ('completed', 'running')`)
-        .all(run.configHash, run.git.branch ?? null) as { status: RunStatus; pid: number; host: string }[];
-      const taken = others.some((o) => (o.status === 'completed' && !options.force) || (o.status === 'running' && (o.host !== hostname() || options.isAlive(o.pid))));
-      if (taken) return false;
-      this.startRun(run);
-      return true;
+        .prepare(`SELECT DISTINCT status FROM runs WHERE config_hash = ? AND git_branch IS ? AND status IN ('completed', 'running')`)
+        .all(run.configHash, run.git.branch ?? null) as { status: RunStatus }[];
+      const outcome: ClaimOutcome = others.some((o) => o.status === 'completed') && !options.force ? 'completed' : others.some((o) => o.status === 'running') ? 'running-elsewhere' : 'claimed';
+      if (outcome === 'claimed') this.startRun(run, options.lease);
+      return { outcome, reclaimed };
     });
     return claim.immediate();
   }
 
-  startRun(run: NewRun): void {
+  startRun(run: NewRun, lease?: Lease): void {
     this.db
       .prepare(
         `INSERT INTO runs (id, sweep_id, experiment, file, config_json, config_hash, params_json, seed, repeat_index,
-          git_commit, git_branch, git_dirty, backend, host, pid, status, started_at)
+          git_commit, git_branch, git_dirty, backend, host, pid, status, started_at, lease_owner, lease_expires_at)
          VALUES (@id, @sweepId, @experiment, @file, @config, @configHash, @params, @seed, @repeatIndex,
-          @commit, @branch, @dirty, @backend, @host, @pid, 'running', @startedAt)`,
+          @commit, @branch, @dirty, @backend, @host, @pid, 'running', @startedAt, @leaseOwner, @leaseExpiresAt)`,
       )
       .run({
         ...run,
@@ -300,27 +344,34 @@ export class RunStore {
         host: hostname(),
         pid: process.pid,
         startedAt: now(),
+        leaseOwner: lease?.owner ?? null,
+        leaseExpiresAt: lease ? leaseExpiry(lease) : null,
       });
   }
 
+  /** Like `finishRun`, records nothing on a run that is no longer `running` (reclaimed after its lease lapsed). */
   recordEpoch(runId: string, e: EpochRow): void {
     this.db.transaction(() => {
+      if (this.db.prepare(`UPDATE runs SET epochs_done = ? WHERE id = ? AND status = 'running'`).run(e.epoch, runId).changes === 0) return;
       this.db
         .prepare(`INSERT OR REPLACE INTO epochs (run_id, epoch, loss, accuracy, val_loss, val_accuracy, seconds, val_seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
         .run(runId, e.epoch, finite(e.loss), finite(e.accuracy), finite(e.valLoss), finite(e.valAccuracy), e.seconds, e.validationSeconds);
-      this.db.prepare(`UPDATE runs SET epochs_done = ? WHERE id = ?`).run(e.epoch, runId);
     })();
   }
 
-  /** Everything about a finished run lands in one statement, so a run is never half-recorded. */
-  finishRun(runId: string, o: RunOutcome): void {
-    this.db
+  /**
+   * Everything about a finished run lands in one statement, so a run is never half-recorded. Returns false, recording
+   * nothing, when the run is no longer `running`: its runner lost the lease (frozen longer than it lasts) and another
+   * reclaimed the run, and may be training it again.
+   */
+  finishRun(runId: string, o: RunOutcome): boolean {
+    const { changes } = this.db
       .prepare(
         `UPDATE runs SET status = @status, error = @error, finished_at = @finishedAt, seconds = @seconds, param_count = @paramCount,
           best_epoch = @bestEpoch, gpu = @gpu, tfjs_version = @tfjsVersion, backend = COALESCE(@backend, backend), device_json = @device,
           test_loss = @testLoss, test_accuracy = @testAccuracy, test_seconds = @testSeconds, confusion_json = @confusion, class_metrics_json = @classMetrics,
           mistakes_json = @mistakes, model_dir = @modelDir
-         WHERE id = @runId`,
+         WHERE id = @runId AND status = 'running'`,
       )
       .run({
         runId,
@@ -342,6 +393,7 @@ export class RunStore {
         mistakes: o.mistakes ? JSON.stringify(o.mistakes) : null,
         modelDir: o.modelDir ?? null,
       });
+    return changes > 0;
   }
 
   runs(filter: RunFilter = {}): Run[] {
@@ -442,6 +494,121 @@ export class RunStore {
   }
 }
 
+/** Busy writers hold their lock for milliseconds; wait for them rather than fail. */
+const BUSY_TIMEOUT = 'busy_timeout = 15000';
+
+function openForWriting(path: string): Database.Database {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  try {
+    db.pragma(BUSY_TIMEOUT);
+    // Read before anything is written: a newer runner's file keeps its journal mode and schema.
+    refuseNewerSchema(db, path);
+    // Writing into a damaged file would bury new results in it.
+    const problem = (db.pragma('quick_check(1)') as { quick_check: string }[])[0]?.quick_check;
+    if (problem !== undefined && problem !== 'ok') throw damaged(path, problem);
+    db.pragma('journal_mode = WAL');
+    db.pragma('foreign_keys = ON');
+    migrate(db, path);
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+function openForReading(path: string): Database.Database {
+  const db = connectForReading(path);
+  try {
+    if (refuseNewerSchema(db, path) === MIGRATIONS.length) return db;
+    const copy = new Database(rollbackJournalImage(db.serialize()));
+    db.close();
+    try {
+      migrate(copy, path);
+      return new Database(copy.serialize(), { readonly: true });
+    } finally {
+      copy.close();
+    }
+  } catch (error) {
+    if (db.open) db.close();
+    throw error;
+  }
+}
+
+function connectForReading(path: string): Database.Database {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    db.pragma(BUSY_TIMEOUT);
+    // The first read is where SQLite opens a WAL database's shared lock file (-shm), creating it when it may.
+    db.pragma('user_version');
+    return db;
+  } catch (error) {
+    db.close();
+    if ((error as { code?: string }).code !== 'SQLITE_READONLY_DIRECTORY') throw error;
+    // A WAL database whose directory this user may not write, so no -shm can be created; no writer has made one
+    // either, so none is at work, and the file alone holds the whole database.
+    return new Database(rollbackJournalImage(readFileSync(path)), { readonly: true });
+  }
+}
+
+/**
+ * A database image with its journal mode set to rollback (header bytes 18 and 19, the file format versions: 2 for
+ * WAL, 1 for rollback), since an in-memory copy has no -wal file beside it and SQLite refuses WAL there.
+ */
+function rollbackJournalImage(image: Buffer): Buffer {
+  if (image.length > 19) image.fill(1, 18, 20);
+  return image;
+}
+
+function refuseNewerSchema(db: Database.Database, path: string): number {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > MIGRATIONS.length) {
+    throw new UserError(`${path} was written by a newer runner (database schema ${version}; this runner knows schema ${MIGRATIONS.length} and older): use that runner, or give another database with --db / RUNNER_DB`);
+  }
+  return version;
+}
+
+function migrate(db: Database.Database, path: string): void {
+  const apply = db.transaction(() => {
+    // Read again inside the write lock: another runner may have migrated the file since it was opened.
+    const version = refuseNewerSchema(db, path);
+    MIGRATIONS.slice(version).forEach((sql) => db.exec(sql));
+    db.pragma(`user_version = ${MIGRATIONS.length}`);
+  });
+  apply.immediate();
+}
+
+function damaged(path: string, problem: string): UserError {
+  return new UserError(
+    `${path} is damaged (${problem}): move it away and start a new database, or restore a copy; \`sqlite3 ${path} .recover\` may save what is left of it`,
+  );
+}
+
+/** What SQLite or the file system said about a file that cannot be the run database, turned into a UserError that names it. */
+function unusableDatabase(path: string, error: unknown): unknown {
+  if (error instanceof UserError) return error;
+  const code = (error as { code?: string }).code ?? '';
+  const reason = (error as Error).message;
+  const change = 'point --db or RUNNER_DB at a run database file';
+  if (isDirectory(path)) return new UserError(`${path} is a directory, not a run database: ${change}, e.g. ${join(path, 'runs.sqlite')}`);
+  if (code === 'SQLITE_NOTADB') return new UserError(`${path} is not an SQLite database (${reason}): ${change}`);
+  if (code.startsWith('SQLITE_CORRUPT')) return damaged(path, reason);
+  if (code.startsWith('SQLITE_IOERR')) return new UserError(`cannot read ${path} (${reason}): check the disk it is on, and that the file is whole`);
+  if (code.startsWith('SQLITE_CANTOPEN') && !existsSync(path)) return new UserError(`no run database at ${path}: run \`runner sweep FILES\` first, or ${change}`);
+  if (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_READONLY') || ['EACCES', 'EPERM', 'ENOTDIR', 'EROFS'].includes(code)) {
+    return new UserError(`cannot open ${path} (${reason}): check that its directory exists and that you may write there, or ${change}`);
+  }
+  return error;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 function toRun(row: RunRow): Run {
   return {
     id: row.id,
@@ -477,6 +644,8 @@ function toRun(row: RunRow): Run {
     classMetrics: parsed<ClassMetrics[]>(row.class_metrics_json),
     mistakes: parsed<Mistake[]>(row.mistakes_json) ?? [],
     modelDir: row.model_dir,
+    leaseExpiresAt: row.lease_expires_at,
+    stale: row.status === 'running' && !(row.lease_expires_at !== null && row.lease_expires_at > now()),
   };
 }
 

@@ -1,11 +1,16 @@
 import stableStringify from 'fast-json-stable-stringify';
+import prettyBytes from 'pretty-bytes';
+import type { Segments } from '../config/config-path.js';
 import { formatPath } from '../config/document-path.js';
 import { modelProblemAt } from '../config/early-model-check.js';
 import { loadExperiment, type LoadedExperiment, type Override } from '../config/load-experiment.js';
-import { checkModel, type LayerSummary } from '../config/model-checks.js';
+import { checkModel, type LayerSummary, type ModelProblem } from '../config/model-checks.js';
 import type { TrialConfig } from '../config/resolved.js';
+import { show } from '../config/schema-messages.js';
 import { UserError, type Problem } from '../errors.js';
+import { formatParam } from '../ui/format.js';
 import { expandTrials, type TrialSpec } from './expand.js';
+import { DEFAULT_MAX_MEMORY, trainingMemory, type MemoryEstimate } from './model-cost.js';
 
 export interface CheckedTrials {
   trials: TrialSpec[];
@@ -13,14 +18,23 @@ export interface CheckedTrials {
   summaries: { label: string; layers: LayerSummary[] }[];
 }
 
+export interface TrialLimits {
+  repeat?: number;
+  maxTrials?: number;
+  /** Bytes one trial may use at its peak (see trainingMemory); DEFAULT_MAX_MEMORY when absent. */
+  maxMemory?: number;
+}
+
 /**
- * Expands the grid and builds every distinct model shape-only, before anything trains. A problem of the
- * file's own model is reported at its layer; one that only some sweep values cause, at those values.
+ * Expands the grid and builds every distinct model shape-only, before anything trains: once per model, however many
+ * trials share it. A problem of the file's own model is reported at its layer; one that only some sweep values
+ * cause, at those values. So is a trial whose estimated memory passes the limit.
  */
-export function checkedTrials(loaded: LoadedExperiment, options: { repeat?: number; maxTrials?: number } = {}): CheckedTrials {
+export function checkedTrials(loaded: LoadedExperiment, options: TrialLimits = {}): CheckedTrials {
   const { sources, file } = loaded;
+  const maxMemory = options.maxMemory ?? DEFAULT_MAX_MEMORY;
   const { sweep: _sweep, repeat: _repeat, backend: _backend, ...base } = loaded.resolved;
-  const baseCheck = checkModel(base as TrialConfig);
+  const baseCheck = checkModel(base as TrialConfig, { maxMemory });
   const problems: Problem[] = baseCheck.problems.map((p) => modelProblemAt(sources, p));
   let trials: TrialSpec[];
   try {
@@ -31,44 +45,78 @@ export function checkedTrials(loaded: LoadedExperiment, options: { repeat?: numb
     throw new UserError(error.message, [...error.problems, ...problems]);
   }
   const summaries = [{ label: loaded.resolved.name, layers: baseCheck.summary }];
+  const shapesShown = new Set([JSON.stringify(baseCheck.summary)]);
 
-  const seen = new Set([modelKey(base as TrialConfig)]);
+  const checks = new Map([[modelKey(base as TrialConfig), baseCheck]]);
   const reported = new Set(baseCheck.problems.map((p) => p.message));
+  const memoryChecked = new Set<string>();
   for (const trial of trials) {
     const key = modelKey(trial.config);
-    if (seen.has(key)) continue;
-    seen.add(key);
-    const check = checkModel(trial.config);
     const causes = Object.entries(trial.params).filter(([k]) => k.startsWith('model.') || k === 'train.loss');
-    if (check.problems.length === 0) {
+    const at = (cause: [string, unknown] | undefined, segments: Segments, message: string, hint?: string): Problem => {
+      const [causeKey, value] = cause ?? [];
+      const values = causeKey ? (loaded.resolved.sweep[causeKey] ?? []) : [];
+      return sources.problem(causeKey ? ['sweep', causeKey, values.findIndex((v) => stableStringify(v) === stableStringify(value))] : segments, {
+        path: causeKey ? `sweep.${causeKey}` : formatPath(segments),
+        message: causeKey ? `with ${causeKey} = ${show(value)}: ${message} (${formatPath(segments)})` : message,
+        hint,
+      });
+    };
+    let check = checks.get(key);
+    if (!check) {
+      check = checkModel(trial.config, { maxMemory });
+      checks.set(key, check);
       // Only models whose shapes differ get a table of their own (a swept dropout rate does not).
       const shapes = JSON.stringify(check.summary);
-      if (!summaries.some((s) => JSON.stringify(s.layers) === shapes)) {
-        summaries.push({ label: `${trial.experiment} ${causes.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')}`, layers: check.summary });
+      if (check.problems.length === 0 && !shapesShown.has(shapes)) {
+        shapesShown.add(shapes);
+        summaries.push({ label: `${trial.experiment} ${causes.map(([k, v]) => `${k}=${formatParam(v)}`).join(' ')}`, layers: check.summary });
       }
-      continue;
+      for (const problem of check.problems) {
+        if (reported.has(problem.message)) continue;
+        reported.add(problem.message);
+        problems.push(at(causes[0], problem.segments, problem.message, problem.hint));
+      }
     }
-    for (const problem of check.problems) {
+    if (check.problems.length) continue;
+    // Memory also grows with the batch and the optimizer's slots: checked once per model, batch and optimizer.
+    const memoryKey = `${key}|${trial.config.train.batchSize}|${trial.config.train.optimizer.name}|${Boolean(trial.config.train.optimizer.momentum)}`;
+    if (memoryChecked.has(memoryKey)) continue;
+    memoryChecked.add(memoryKey);
+    const memory = trainingMemory(trial.config, check.summary);
+    if (memory.bytes > maxMemory) {
+      const cause = Object.entries(trial.params).find(([k]) => k.startsWith('model.') || k.startsWith('train.batchSize') || k.startsWith('train.optimizer'));
+      const problem = memoryProblem(memory, maxMemory, trial.config, check.summary);
       if (reported.has(problem.message)) continue;
       reported.add(problem.message);
-      const [key0, value] = causes[0] ?? [];
-      const values = key0 ? (loaded.resolved.sweep[key0] ?? []) : [];
-      const segments = key0 ? ['sweep', key0, values.findIndex((v) => stableStringify(v) === stableStringify(value))] : problem.segments;
-      problems.push(
-        sources.problem(segments, {
-          path: key0 ? `sweep.${key0}` : formatPath(problem.segments),
-          message: key0 ? `with ${key0} = ${JSON.stringify(value)}: ${problem.message} (${formatPath(problem.segments)})` : problem.message,
-          hint: problem.hint,
-        }),
-      );
+      problems.push(at(cause, problem.segments, problem.message, problem.hint));
     }
   }
   if (problems.length) throw new UserError(`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}`, problems);
   return { trials, summaries };
 }
 
+/** At the layer with the most weights when they take most of the memory, else at the batch size. */
+function memoryProblem(memory: MemoryEstimate, maxMemory: number, config: TrialConfig, layers: LayerSummary[]): ModelProblem {
+  const gib = (bytes: number) => prettyBytes(bytes, { binary: true });
+  const weightBytes = 4 * memory.weights * memory.perWeight;
+  const activationBytes = 4 * memory.activationsPerSample * memory.samplesHeld;
+  const largest = layers.reduce((a, b) => (b.parameters > a.parameters ? b : a), layers[0]!);
+  const segments: Segments = weightBytes >= activationBytes ? ['model', 'layers', largest.index] : ['train', 'batchSize'];
+  return {
+    segments,
+    message:
+      `a trial of this model needs about ${gib(memory.bytes)}, over the memory limit of ${gib(maxMemory)} per trial: ` +
+      `${memory.weights.toLocaleString('en-US')} weights × ${memory.perWeight} values (weight, gradient, ${config.train.optimizer.name}'s slots) = ${gib(weightBytes)}, ` +
+      `and ${memory.activationsPerSample.toLocaleString('en-US')} activations per sample × ${memory.samplesHeld} samples = ${gib(activationBytes)}`,
+    hint: weightBytes >= activationBytes
+      ? `shrink the largest layers (${largest.name} has ${largest.parameters.toLocaleString('en-US')} weights), or raise the limit with --max-memory if the machine has the memory`
+      : 'use a smaller batchSize or smaller layer outputs, or raise the limit with --max-memory if the machine has the memory',
+  };
+}
+
 /** What `runner validate` does to one file; a UserError carries every problem found. */
-export function validateExperimentFile(file: string, overrides: readonly Override[] = [], options: { maxTrials?: number } = {}): CheckedTrials {
+export function validateExperimentFile(file: string, overrides: readonly Override[] = [], options: TrialLimits = {}): CheckedTrials {
   return checkedTrials(loadExperiment(file, overrides), options);
 }
 

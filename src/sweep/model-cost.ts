@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { ensureBackendForShapes } from '../backend/shapes.js';
 import type { TrialConfig } from '../config/resolved.js';
 import { buildModel } from '../model/build.js';
+import { SCORING_CHUNK } from '../trial/evaluate.js';
 
 export interface ModelCost {
   /** Trainable and non-trainable weights, as Keras's summary counts them. */
@@ -40,4 +41,42 @@ function layerMacs(layer: tf.layers.Layer): number {
 
 function product(dims: readonly (number | null)[]): number {
   return dims.reduce<number>((a, b) => a * (b ?? 1), 1);
+}
+
+/** What `validate`, `plan` and `sweep` let one trial use unless --max-memory says otherwise: a sixth of a 24 GiB machine. */
+export const DEFAULT_MAX_MEMORY = 4 * 1024 ** 3;
+
+const FLOAT_BYTES = 4;
+
+/** Values tf.train's optimizers keep per weight (moments, accumulators); momentum adds one to sgd and rmsprop. */
+const OPTIMIZER_SLOTS: Record<string, number> = { sgd: 0, adam: 2, adamax: 2, rmsprop: 1, adagrad: 1, adadelta: 2 };
+
+export interface MemoryEstimate {
+  bytes: number;
+  weights: number;
+  /** Values per weight held while training: the weight, its gradient and the optimizer's slots. */
+  perWeight: number;
+  /** Values of one sample's input and every layer's output. */
+  activationsPerSample: number;
+  /** Samples whose activations are held at once: the training batch (twice, for the gradients) or a scoring chunk. */
+  samplesHeld: number;
+}
+
+/** Values held per weight while training: the weight, its gradient and the optimizer's slots. */
+export function valuesPerWeight({ name, momentum }: TrialConfig['train']['optimizer']): number {
+  return 2 + (OPTIMIZER_SLOTS[name] ?? 2) + (momentum && (name === 'sgd' || name === 'rmsprop') ? 1 : 0);
+}
+
+/**
+ * Tensor memory of one trial at its peak, in float32 values × 4 bytes:
+ *   weights × (2 + optimizer slots)  +  activations per sample × max(2 × batchSize, scoring chunk)
+ * A training step holds every layer's output for the batch and as many gradients; scoring holds the outputs of
+ * SCORING_CHUNK samples. The process itself (Node, tfjs, the dataset) adds about 300 MiB, not counted.
+ */
+export function trainingMemory(config: TrialConfig, layers: readonly { outputShape: (number | null)[]; parameters: number }[]): MemoryEstimate {
+  const weights = layers.reduce((sum, layer) => sum + layer.parameters, 0);
+  const perWeight = valuesPerWeight(config.train.optimizer);
+  const activationsPerSample = product([null, ...config.model.input]) + layers.reduce((sum, layer) => sum + product(layer.outputShape.slice(1)), 0);
+  const samplesHeld = Math.max(2 * config.train.batchSize, SCORING_CHUNK);
+  return { bytes: FLOAT_BYTES * (weights * perWeight + activationsPerSample * samplesHeld), weights, perWeight, activationsPerSample, samplesHeld };
 }

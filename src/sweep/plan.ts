@@ -17,6 +17,7 @@ export interface PlanOptions {
   sweeps: SweepFlag[];
   repeat?: number;
   maxTrials?: number;
+  maxMemory?: number;
   backend?: BackendRequest;
   gpu?: string;
   concurrency?: number;
@@ -62,8 +63,10 @@ export async function planTrials(options: PlanOptions): Promise<SweepPlanReport>
   return { backend, concurrency, rows, wallSeconds: wallTime(estimated, concurrency), unmeasured: todo.length - estimated.length };
 }
 
+/** A plan only reads: no database yet means no history, and an existing one is opened read-only. */
 function readHistory(dbPath: string): { timings: RunTiming[]; completed: Set<string> } {
-  const store = new RunStore(dbPath);
+  if (!existsSync(dbPath)) return { timings: [], completed: new Set() };
+  const store = new RunStore(dbPath, { readonly: true });
   try {
     return { timings: store.runTimings(), completed: store.completedHashes(gitInfo().branch) };
   } finally {

@@ -1,15 +1,17 @@
 import PQueue from 'p-queue';
+import { randomUUID } from 'node:crypto';
 import { join, relative } from 'node:path';
 import { chooseBackend, defaultConcurrency, type BackendChoice, type BackendRequest } from '../backend/select.js';
 import { loadExperiment, type Override } from '../config/load-experiment.js';
 import type { SweepFlag } from '../config/sweep-flag.js';
-import { loadDataset } from '../data/dataset.js';
-import { locateDataset, type DataLocation } from '../data/locate.js';
+import { checkedDataLocation } from '../data/dataset.js';
+import type { DataLocation } from '../data/locate.js';
 import { UserError, type Problem } from '../errors.js';
 import { gitInfo } from '../git.js';
-import { shortKey } from '../ui/format.js';
-import { RunStore } from '../store/run-store.js';
-import { newRunId, removeRunFolder, runFolder } from '../store/run-folders.js';
+import { paramLabels, plural } from '../ui/format.js';
+import { databaseFailure } from '../store/database-failure.js';
+import { RunStore, type Lease } from '../store/run-store.js';
+import { newRunId, removeRunFolder, runFolder, runsDirFor } from '../store/run-folders.js';
 import { checkedTrials } from './checked-trials.js';
 import type { TrialSpec } from './expand.js';
 import { runTrialProcess } from './trial-process.js';
@@ -30,12 +32,24 @@ export interface SweepOptions {
   force: boolean;
   repeat?: number;
   maxTrials?: number;
+  /** Bytes one trial may use (see trainingMemory); the default when absent. */
+  maxMemory?: number;
   dbPath: string;
   dataDir?: string;
-  runsDir: string;
   command: string;
+  /** How long a trial may report no batch or epoch progress before its worker is killed as hung; STALL_MS by default. */
+  stallMs?: number;
+  /** How long this runner's hold on its running trials lasts without a renewal; LEASE_SECONDS by default. */
+  leaseSeconds?: number;
 }
 
+/** A worker hung in a deadlock or stopped (SIGSTOP) would otherwise hold its slot forever. */
+export const STALL_MS = 10 * 60_000;
+/** Long enough that a busy database (writes wait up to 15 s) does not cost a live runner its lease. */
+export const LEASE_SECONDS = 30;
+/** Renewals within one lease: a few may fail or wait without the lease lapsing. */
+const RENEWALS_PER_LEASE = 6;
+const LOST_LEASE = 'not recorded: this runner lost its lease (it was frozen or cut off from the database for longer than a lease) and another runner reclaimed the run';
 
 export interface TrialLabel {
   runId: string;
@@ -45,7 +59,7 @@ export interface TrialLabel {
 
 /** What the sweep tells whoever is watching (the terminal UI); it never prints by itself. */
 export interface SweepReporter {
-  planned(info: { trials: number; skipped: number; backend: BackendChoice; concurrency: number; data: DataLocation[] }): void;
+  planned(info: { trials: number; skipped: number; runningElsewhere: number; backend: BackendChoice; concurrency: number; data: DataLocation[] }): void;
   trialStarted(trial: TrialLabel): void;
   trialBatch(trial: TrialLabel, epoch: number, batch: number, batches: number, loss: number): void;
   trialEpoch(trial: TrialLabel, record: EpochRecord): void;
@@ -56,9 +70,17 @@ export interface SweepReporter {
 export interface SweepSummary {
   sweepId: number;
   counts: Record<FinalStatus, number>;
+  /** Already completed on this branch. */
   skipped: number;
+  /** Held by another runner's live lease: being trained right now, not done. */
+  runningElsewhere: number;
   notStarted: number;
+  /** Stopped by the user (Ctrl-C, SIGTERM). */
   interrupted: boolean;
+  /** Why SQLite refused a write, when it did: the sweep stopped there. */
+  databaseFailure?: string;
+  /** Trials whose end the failing database did not take: their rows stay `running` until their lease lapses. */
+  unrecorded: number;
 }
 
 export interface SweepPlan {
@@ -68,7 +90,7 @@ export interface SweepPlan {
 }
 
 /** Validates every file first (nothing is written if any is bad) and expands each grid. */
-export function planSweep(options: Pick<SweepOptions, 'files' | 'overrides' | 'sweeps' | 'repeat' | 'maxTrials'>): SweepPlan {
+export function planSweep(options: Pick<SweepOptions, 'files' | 'overrides' | 'sweeps' | 'repeat' | 'maxTrials' | 'maxMemory'>): SweepPlan {
   const problems: Problem[] = [];
   const trials: TrialSpec[] = [];
   const backends = new Set<BackendRequest>();
@@ -76,7 +98,7 @@ export function planSweep(options: Pick<SweepOptions, 'files' | 'overrides' | 's
     try {
       const loaded = loadExperiment(file, options.overrides, options.sweeps);
       backends.add(loaded.resolved.backend);
-      trials.push(...checkedTrials(loaded, { repeat: options.repeat, maxTrials: options.maxTrials }).trials);
+      trials.push(...checkedTrials(loaded, { repeat: options.repeat, maxTrials: options.maxTrials, maxMemory: options.maxMemory }).trials);
     } catch (error) {
       if (!(error instanceof UserError)) throw error;
       problems.push(...(error.problems.length ? error.problems : [{ file, message: error.message }]));
@@ -92,109 +114,154 @@ export async function runSweep(options: SweepOptions, reporter: SweepReporter, s
   const backend = await chooseBackend(options.backend ?? plan.backend, { gpu: options.gpu });
   const data = await findData(trials, options.dataDir);
   const concurrency = options.concurrency ?? defaultConcurrency(backend);
+  const runsDir = runsDirFor(options.dbPath);
+  const lease: Lease = { owner: randomUUID(), seconds: options.leaseSeconds ?? LEASE_SECONDS };
+  const stallMs = options.stallMs ?? STALL_MS;
+
+  const counts: Record<FinalStatus, number> = { completed: 0, failed: 0, diverged: 0, interrupted: 0 };
+  const summary: SweepSummary = { sweepId: 0, counts, skipped: 0, runningElsewhere: 0, notStarted: 0, interrupted: false, unrecorded: 0 };
+  // Stops the trials, whether the user asked (Ctrl-C, SIGTERM) or the database failed under the sweep; its reason is
+  // what stopped trials are recorded with.
+  const halt = new AbortController();
+  const onStop = () => {
+    summary.interrupted = true;
+    halt.abort(typeof stop.reason === 'string' ? stop.reason : 'stopped by the user');
+  };
+  /**
+   * Runs a database statement; when SQLite refuses it (disk full, a lock held too long), the sweep stops instead of
+   * crashing. Once one failed, only the statements that record how trials and the sweep ended are still tried, since
+   * each may wait out the whole busy timeout.
+   */
+  const write = <T>(action: () => T, { recordsAnEnd = false } = {}): T | undefined => {
+    if (summary.databaseFailure && !recordsAnEnd) return undefined;
+    try {
+      return action();
+    } catch (error) {
+      const failure = databaseFailure(error);
+      if (failure === undefined) throw error;
+      if (!summary.databaseFailure) {
+        summary.databaseFailure = failure;
+        halt.abort(`the run database failed: ${failure}`);
+      }
+      return undefined;
+    }
+  };
 
   const store = new RunStore(options.dbPath);
+  let heartbeat: NodeJS.Timeout | undefined;
   try {
-    // A dead runner's unfinished runs may have left a model directory, or half of one: nothing to keep.
-    for (const id of store.recoverAbandoned(isAlive)) removeRunFolder(options.runsDir, id);
+    // Runs of a runner that stopped renewing its lease may have left a model directory, or half of one: nothing to keep.
+    for (const id of write(() => store.reclaimLapsed()) ?? []) removeRunFolder(runsDir, id);
     const git = gitInfo();
-    const done = options.force ? new Set<string>() : store.completedHashes(git.branch);
-    const todo = trials.filter((t) => !done.has(t.hash));
-    reporter.planned({ trials: todo.length, skipped: trials.length - todo.length, backend, concurrency, data: [...data.values()] });
-    const counts: Record<FinalStatus, number> = { completed: 0, failed: 0, diverged: 0, interrupted: 0 };
-    const summary = { counts, skipped: trials.length - todo.length, notStarted: 0, interrupted: false };
+    const done = options.force ? new Set<string>() : (write(() => store.completedHashes(git.branch)) ?? new Set<string>());
+    const elsewhere = write(() => store.leasedHashes(git.branch)) ?? new Set<string>();
+    const todo = trials.filter((t) => !done.has(t.hash) && !elsewhere.has(t.hash));
+    summary.skipped = trials.filter((t) => done.has(t.hash)).length;
+    summary.runningElsewhere = trials.length - todo.length - summary.skipped;
+    if (summary.databaseFailure) return { ...summary, notStarted: todo.length };
+    reporter.planned({ trials: todo.length, skipped: summary.skipped, runningElsewhere: summary.runningElsewhere, backend, concurrency, data: [...data.values()] });
     // Stopped while choosing the backend or finding the data: nothing started, and the caller must hear so.
-    if (stop.aborted) return { sweepId: 0, ...summary, interrupted: true, notStarted: todo.length };
-    if (todo.length === 0) return { sweepId: 0, ...summary };
+    if (stop.aborted) return { ...summary, interrupted: true, notStarted: todo.length };
+    if (todo.length === 0) return summary;
 
-    const sweepId = store.startSweep(options.command);
+    const sweepId = write(() => store.startSweep(options.command, lease));
+    if (sweepId === undefined) return { ...summary, notStarted: todo.length };
+    summary.sweepId = sweepId;
+    heartbeat = setInterval(() => write(() => store.renewLease(lease)), (lease.seconds * 1000) / RENEWALS_PER_LEASE);
     const queue = new PQueue({ concurrency });
-    const onStop = () => {
-      summary.interrupted = true;
-      summary.notStarted = queue.size;
-      queue.clear();
-      reporter.stopping(`stopping: ${queue.pending} running trial${queue.pending === 1 ? '' : 's'} will be recorded as interrupted, ${summary.notStarted} not started`);
-    };
+    halt.signal.addEventListener(
+      'abort',
+      () => {
+        summary.notStarted += queue.size;
+        queue.clear();
+        const stopping = `stopping: ${plural(queue.pending, 'running trial')} will be recorded as interrupted, ${summary.notStarted} not started`;
+        reporter.stopping(summary.databaseFailure ? `the run database failed: ${summary.databaseFailure}; ${stopping}` : stopping);
+        // Each renewal of a failing database could block for the whole busy timeout; the trials stop within a lease anyway.
+        if (summary.databaseFailure) clearInterval(heartbeat);
+      },
+      { once: true },
+    );
     stop.addEventListener('abort', onStop, { once: true });
 
     for (const spec of todo) {
       void queue.add(async () => {
-        if (stop.aborted) return;
+        if (halt.signal.aborted) return;
         const trial: TrialLabel = { runId: newRunId(spec.hash), spec, label: trialLabel(spec) };
-        const modelDir = join(runFolder(options.runsDir, trial.runId), 'model');
-        const claimed = store.claimRun(
-          {
-            id: trial.runId,
-            sweepId,
-            experiment: spec.experiment,
-            file: relative(process.cwd(), spec.file) || spec.file,
-            config: spec.config,
-            configHash: spec.hash,
-            params: spec.params,
-            seed: spec.config.train.seed,
-            repeatIndex: spec.repeatIndex,
-            git,
-            backend: backend.name,
-          },
-          { force: options.force, isAlive },
+        const modelDir = join(runFolder(runsDir, trial.runId), 'model');
+        const claim = write(() =>
+          store.claimRun(
+            {
+              id: trial.runId,
+              sweepId,
+              experiment: spec.experiment,
+              file: relative(process.cwd(), spec.file) || spec.file,
+              config: spec.config,
+              configHash: spec.hash,
+              params: spec.params,
+              seed: spec.config.train.seed,
+              repeatIndex: spec.repeatIndex,
+              git,
+              backend: backend.name,
+            },
+            { force: options.force, lease },
+          ),
         );
-        if (!claimed) {
-          // Another runner finished or is training this trial since the plan was made.
-          summary.skipped++;
+        if (!claim) {
+          summary.notStarted++;
           return;
         }
+        claim.reclaimed.forEach((id) => removeRunFolder(runsDir, id));
+        // Another runner finished this trial, or holds it, since the plan was made.
+        if (claim.outcome === 'completed') summary.skipped++;
+        if (claim.outcome === 'running-elsewhere') summary.runningElsewhere++;
+        if (claim.outcome !== 'claimed') return;
         reporter.trialStarted(trial);
         const outcome = await runTrialProcess(
           { type: 'run', config: spec.config, backend: backend.name, gpu: options.gpu, data: data.get(spec.config.data.path)!, modelDir },
           {
             onBatch: (epoch, batch, batches, loss) => reporter.trialBatch(trial, epoch, batch, batches, loss),
             onEpoch: (record) => {
-              store.recordEpoch(trial.runId, record);
+              write(() => store.recordEpoch(trial.runId, record));
               reporter.trialEpoch(trial, record);
             },
           },
-          stop,
+          { stop: halt.signal, stallMs },
         );
-        const finished = runOutcome(outcome, modelDir, stop.aborted);
-        store.finishRun(trial.runId, finished.record);
+        const ran = runOutcome(outcome, modelDir, halt.signal.aborted ? String(halt.signal.reason) : undefined);
+        const recorded = write(() => store.finishRun(trial.runId, ran.record), { recordsAnEnd: true });
+        if (recorded === undefined) summary.unrecorded++;
+        const finished = recorded ? ran : { ...ran, status: 'interrupted' as const, error: recorded === undefined ? 'not recorded: the run database failed' : LOST_LEASE };
         // Only a completed run keeps its weights; a killed worker may have left a half-saved model behind.
-        if (finished.status !== 'completed') removeRunFolder(options.runsDir, trial.runId);
+        if (finished.status !== 'completed') removeRunFolder(runsDir, trial.runId);
         counts[finished.status]++;
         reporter.trialFinished(trial, finished.status, finished.result, finished.error);
       });
     }
     await queue.onIdle();
-    stop.removeEventListener('abort', onStop);
-    store.finishSweep(sweepId, summary.interrupted ? 'interrupted' : 'finished');
-    return { sweepId, ...summary };
+    write(() => store.finishSweep(sweepId, summary.databaseFailure ? 'failed' : summary.interrupted ? 'interrupted' : 'finished'), { recordsAnEnd: true });
+    return summary;
   } finally {
+    clearInterval(heartbeat);
+    stop.removeEventListener('abort', onStop);
     store.close();
   }
 }
 
 /**
- * Finds (or downloads) the dataset of every distinct `data.path` once in the parent, so that a missing copy is
- * a clear error before any trial starts; files of one sweep may each name their own copy.
+ * Finds (or downloads) the dataset of every distinct `data.path` once in the parent and reads it, so that a missing
+ * or damaged copy, or one smaller than a trial asks for, is a clear error before any trial starts; files of one sweep
+ * may each name their own copy.
  */
 async function findData(trials: TrialSpec[], dataDir: string | undefined): Promise<Map<string | undefined, DataLocation>> {
   const locations = new Map<string | undefined, DataLocation>();
   for (const experimentPath of new Set(trials.map((t) => t.config.data.path))) {
-    const found = locateDataset({ experimentPath, dataDir });
-    locations.set(experimentPath, found && !('missingExplicit' in found) ? found : (await loadDataset({ experimentPath, dataDir })).location);
+    const needs = trials.filter((t) => t.config.data.path === experimentPath).map((t) => ({ file: t.file, ...t.config.data }));
+    locations.set(experimentPath, await checkedDataLocation({ experimentPath, dataDir }, needs));
   }
   return locations;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 export function trialLabel(spec: TrialSpec): string {
-  const params = Object.entries(spec.params).map(([k, v]) => `${shortKey(k)}=${JSON.stringify(v)}`);
+  const params = paramLabels(spec.params);
   return params.length ? `${spec.experiment} ${params.join(' ')}` : spec.experiment;
 }

@@ -16,7 +16,16 @@ export type TrialProcessOutcome =
   | { kind: 'result'; result: TrialResult; backend: BackendInfo }
   | { kind: 'error'; message: string; backend?: BackendInfo }
   /** Ended by a signal before it could report: the parent stopping it, kill -9, the OOM killer, or a crash. */
-  | { kind: 'killed'; signal: NodeJS.Signals; message: string; backend?: BackendInfo };
+  | { kind: 'killed'; signal: NodeJS.Signals; message: string; backend?: BackendInfo }
+  /** Killed by the parent after reporting no progress for `idleMs`: hung (a deadlock, SIGSTOP). */
+  | { kind: 'stalled'; idleMs: number; backend?: BackendInfo };
+
+export interface TrialProcessControl {
+  /** Aborted when the sweep stops: the worker finishes its batch, reports `interrupted` and exits. */
+  stop: AbortSignal;
+  /** How long the worker may go without a message (ready, batch, epoch) before it is killed as hung. */
+  stallMs: number;
+}
 
 /** How long a stopped worker gets to finish its batch and report before it is killed. */
 const STOP_GRACE_MS = 10_000;
@@ -25,7 +34,7 @@ const STOP_GRACE_MS = 10_000;
 const WORKER = join(packageRoot, 'dist', 'src', 'trial', 'worker.js');
 
 /** Runs one trial in a child process and resolves with what it reported (or how it died). */
-export function runTrialProcess(message: RunTrialMessage, events: TrialProcessEvents, stop: AbortSignal): Promise<TrialProcessOutcome> {
+export function runTrialProcess(message: RunTrialMessage, events: TrialProcessEvents, { stop, stallMs }: TrialProcessControl): Promise<TrialProcessOutcome> {
   return new Promise((resolve) => {
     const child = fork(WORKER, [], {
       // GPU memory is returned when the process ends; growth mode keeps parallel trials from each claiming all of it.
@@ -39,10 +48,26 @@ export function runTrialProcess(message: RunTrialMessage, events: TrialProcessEv
     let outcome: TrialProcessOutcome | undefined;
     let backend: BackendInfo | undefined;
     let stderr = '';
+    let stalled = false;
+    const kill = (graceMs: number) => {
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), graceMs).unref();
+    };
+    let watchdog: NodeJS.Timeout | undefined;
+    const progressed = () => {
+      clearTimeout(watchdog);
+      watchdog = setTimeout(() => {
+        stalled = true;
+        // A worker that made no progress for the whole limit will hardly finish its batch in a longer grace.
+        kill(Math.min(STOP_GRACE_MS, stallMs));
+      }, stallMs);
+    };
+    progressed();
     child.stderr?.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString()).slice(-4000);
     });
     child.on('message', (m: WorkerMessage) => {
+      progressed();
       switch (m.type) {
         case 'ready':
           backend = m.backend;
@@ -62,13 +87,12 @@ export function runTrialProcess(message: RunTrialMessage, events: TrialProcessEv
           break;
       }
     });
-    const onStop = () => {
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS).unref();
-    };
+    const onStop = () => kill(STOP_GRACE_MS);
     stop.addEventListener('abort', onStop, { once: true });
     child.on('exit', (code, signal) => {
+      clearTimeout(watchdog);
       stop.removeEventListener('abort', onStop);
+      if (stalled) return resolve({ kind: 'stalled', idleMs: stallMs, backend });
       if (outcome) return resolve(outcome);
       const detail = stderr.trim().split('\n').slice(-3).join(' | ');
       const message = `trial process ${signal ? `killed by ${signal}` : `exited with code ${code}`}${detail ? `: ${detail}` : ''}`;

@@ -13,7 +13,7 @@ export interface Score {
   mistakes: Mistake[];
 }
 
-const CHUNK = 1000;
+export const SCORING_CHUNK = 1000;
 const MAX_MISTAKES = 48;
 /** Keras clips probabilities to this before taking logs. */
 const EPSILON = 1e-7;
@@ -25,8 +25,8 @@ export async function scoreSet(model: tf.LayersModel, config: TrialConfig, set: 
   const mistakes: Mistake[] = [];
   let lossSum = 0;
   let correct = 0;
-  for (let start = 0; start < order.length; start += CHUNK) {
-    const chunk = Array.prototype.slice.call(order, start, Math.min(start + CHUNK, order.length)) as number[];
+  for (let start = 0; start < order.length; start += SCORING_CHUNK) {
+    const chunk = Array.prototype.slice.call(order, start, Math.min(start + SCORING_CHUNK, order.length)) as number[];
     const predictions = tf.tidy(() => model.predict(inputTensor(gatherPixels(set, chunk), chunk.length, config.model.input)) as tf.Tensor);
     // Read outside tidy: tidy walks whatever it returns looking for tensors, element by element. Asynchronously,
     // because a synchronous read throws on WebGPU in Node.

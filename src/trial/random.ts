@@ -5,6 +5,7 @@
 export class SeededRandom {
   private state: number;
 
+  /** The state is 32 bits: seeds 2^32 apart would be one stream, which is why the schema bounds train.seed to 0..2^32 - 1. */
   constructor(seed: number) {
     this.state = seed >>> 0;
   }

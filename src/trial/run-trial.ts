@@ -1,4 +1,5 @@
 import type { TrialConfig } from '../config/resolved.js';
+import { heldOutCount } from '../config/trial-checks.js';
 import { take, type Dataset } from '../data/dataset.js';
 import { buildModel } from '../model/build.js';
 import { range } from './batches.js';
@@ -50,6 +51,6 @@ function splitValidation(count: number, config: TrialConfig): { train: Uint32Arr
   const fraction = config.data.validation;
   if (fraction === 'test') return { train: range(count) };
   const order = new SeededRandom(config.train.seed ^ 0x7a11d).permutation(count);
-  const held = Math.max(1, Math.round(count * fraction));
+  const held = heldOutCount(count, fraction);
   return { train: order.slice(held), validation: order.slice(0, held) };
 }

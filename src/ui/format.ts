@@ -1,4 +1,4 @@
-/** Small, shared number formats for the terminal. */
+/** Small, shared number formats for the terminal, and for the dashboard's page, which loads this file as it is: so it imports nothing. */
 export const percent = (value: number | null | undefined, digits = 2): string => (value == null ? '—' : `${(value * 100).toFixed(digits)}%`);
 
 /** `1 epoch`, `3 epochs`. */
@@ -19,4 +19,14 @@ export function duration(seconds: number | null | undefined): string {
 export function shortKey(key: string): string {
   const parts = key.split('.');
   return parts.length > 2 && parts[0] === 'model' ? parts.slice(2).join('.') : parts[parts.length - 1]!;
+}
+
+/** A swept value in a label: strings as written (`optimizer=adam`), anything else as JSON (`kernelSize=[2,2]`). */
+export function formatParam(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/** How every view labels a trial's swept values: `learningRate=0.003 drop1.rate=0.2 optimizer=adam`. */
+export function paramLabels(params: Record<string, unknown>): string[] {
+  return Object.entries(params).map(([key, value]) => `${shortKey(key)}=${formatParam(value)}`);
 }

@@ -2,7 +2,7 @@ import chalk from 'chalk';
 import cliProgress from 'cli-progress';
 import type { FinalStatus, SweepReporter } from '../sweep/run-sweep.js';
 import type { TrialResult } from '../trial/run-trial.js';
-import { duration, percent } from './format.js';
+import { duration, percent, plural } from './format.js';
 
 const STATUS_MARK: Record<FinalStatus, string> = {
   completed: chalk.green('✓'),
@@ -36,10 +36,13 @@ export function createSweepProgress(stream: NodeJS.WriteStream = process.stderr)
   const log = (line: string) => (multibar && bars.size > 0 ? multibar.log(`${line}\n`) : stream.write(`${line}\n`));
 
   return {
-    planned({ trials, skipped, backend, concurrency, data }) {
+    planned({ trials, skipped, runningElsewhere, backend, concurrency, data }) {
       log(`backend: ${backend.reason}`);
       for (const location of data) log(`data: ${location.dir} (${location.via})`);
-      log(`${trials} trial${trials === 1 ? '' : 's'} to run${skipped ? `, ${skipped} already completed (skipped; --force re-runs them)` : ''}, ${concurrency} at a time`);
+      const parts = [`${plural(trials, 'trial')} to run`];
+      if (skipped) parts.push(`${skipped} already completed (skipped; --force re-runs them)`);
+      if (runningElsewhere) parts.push(`${runningElsewhere} running elsewhere (another runner holds ${runningElsewhere === 1 ? 'it' : 'them'}; skipped)`);
+      log(`${parts.join(', ')}, ${concurrency} at a time`);
     },
     trialStarted(trial) {
       if (!multibar) log(`▶ ${trial.label} (run ${trial.runId})`);
@@ -82,7 +85,7 @@ function summary(result: TrialResult | undefined): string {
   if (!result) return '';
   const parts = [];
   if (result.test) parts.push(`test acc ${chalk.bold(percent(result.test.accuracy))}`, `loss ${result.test.loss.toFixed(4)}`);
-  parts.push(`${result.epochs.length} epoch${result.epochs.length === 1 ? '' : 's'}${result.stoppedEarly ? ` (early stop, best ${result.bestEpoch})` : ''}`);
+  parts.push(`${plural(result.epochs.length, 'epoch')}${result.stoppedEarly ? ` (early stop, best ${result.bestEpoch})` : ''}`);
   parts.push(duration(result.seconds));
   return parts.join('  ');
 }

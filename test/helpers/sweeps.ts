@@ -1,9 +1,10 @@
 import Database from 'better-sqlite3';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { IDX_FILES, locateDataset } from '../../src/data/locate.js';
+import { runsDirFor } from '../../src/store/run-folders.js';
 import { CLI, ROOT } from './cli.js';
 
 /** A tiny real experiment: a small CNN on a slice of the real dataset, a second or two per trial. */
@@ -26,8 +27,8 @@ export interface RunningCli {
 }
 
 /** Starts the built CLI without waiting for it, for tests that signal or kill it mid-sweep. */
-export function startCli(args: string[], cwd = ROOT): RunningCli {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startCli(args: string[], cwd = ROOT, env: Record<string, string> = {}): RunningCli {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, FORCE_COLOR: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (c) => (stdout += c));
@@ -72,12 +73,13 @@ interface RunState {
 }
 
 /**
- * Everything in the database and the runs directory that is not whole: runs still `running`, finished runs
+ * Everything in the database and its runs directory (`runsDirFor` it) that is not whole: runs still `running`, finished runs
  * without an end time, epoch rows that disagree with `epochs_done`, completed runs without their test score,
  * confusion matrix, class metrics or saved model, and directories on disk that belong to no completed run or
  * hold a half-saved model. Empty when a sweep left nothing half-written.
  */
-export function halfWritten(db: string, runsDir: string): string[] {
+export function halfWritten(db: string): string[] {
+  const runsDir = runsDirFor(db);
   const problems: string[] = [];
   const runs = query<RunState>(db, 'SELECT * FROM runs');
   const epochs = new Map(query<{ run_id: string; n: number }>(db, 'SELECT run_id, COUNT(*) AS n FROM epochs GROUP BY run_id').map((e) => [e.run_id, e.n]));
@@ -97,7 +99,8 @@ export function halfWritten(db: string, runsDir: string): string[] {
     if (!run.model_dir || !['model.json', 'weights.bin'].every((f) => existsSync(join(run.model_dir!, f)))) problems.push(`${at} has no saved model`);
   }
   const completed = new Set(runs.filter((r) => r.status === 'completed').map((r) => r.id));
-  for (const entry of readdirSync(runsDir, { withFileTypes: true }).filter((e) => e.isDirectory())) {
+  const folders = existsSync(runsDir) ? readdirSync(runsDir, { withFileTypes: true }).filter((e) => e.isDirectory()) : [];
+  for (const entry of folders) {
     if (!completed.has(entry.name)) problems.push(`directory ${entry.name} belongs to no completed run`);
     else if (readdirSync(join(runsDir, entry.name)).join() !== 'model') problems.push(`directory ${entry.name} holds ${readdirSync(join(runsDir, entry.name)).join(', ')}`);
   }
@@ -113,11 +116,19 @@ export function datasetCopy(dir: string, options: { truncatedLabels?: boolean } 
   if (!real || 'missingExplicit' in real || real.format !== 'idx') throw new Error('these tests need Fashion-MNIST as IDX files (apt-get install dataset-fashion-mnist)');
   for (const file of Object.values(IDX_FILES)) {
     if (options.truncatedLabels && file === IDX_FILES.trainLabels) {
-      const labels = gunzipSync(readFileSync(join(real.dir, file)));
-      writeFileSync(join(dir, file), gzipSync(labels.subarray(0, labels.length - 1000)));
+      truncateTrainLabels(dir);
     } else {
       symlinkSync(join(real.dir, file), join(dir, file));
     }
   }
   return dir;
+}
+
+/** Replaces a copy's training labels with a gzip holding 1,000 labels fewer than its header promises. */
+export function truncateTrainLabels(dir: string): void {
+  const real = locateDataset({});
+  if (!real || 'missingExplicit' in real) throw new Error('these tests need Fashion-MNIST (apt-get install dataset-fashion-mnist)');
+  const labels = gunzipSync(readFileSync(join(real.dir, IDX_FILES.trainLabels)));
+  rmSync(join(dir, IDX_FILES.trainLabels), { force: true });
+  writeFileSync(join(dir, IDX_FILES.trainLabels), gzipSync(labels.subarray(0, labels.length - 1000)));
 }

@@ -69,8 +69,11 @@ function setLive(state: string, text: string): void {
   liveBadge.textContent = text;
 }
 
-const meta = await getJson<MetaResponse>('/api/meta');
-document.getElementById('database')!.textContent = `${meta.database} (read-only)`;
+const meta = getJson<MetaResponse>('/api/meta');
 window.addEventListener('hashchange', route);
 route();
-listen();
+void meta.then(({ database, live }) => {
+  document.getElementById('database')!.textContent = `${database} (read-only)`;
+  if (live) listen();
+  else setLive('snapshot', 'snapshot taken at start (runner ui says why)');
+});

@@ -1,5 +1,5 @@
 import type { EChartsType } from 'echarts';
-import type { CurvesResponse, LeaderboardResponse, MetaResponse, RunSummary, RunsResponse } from '../api-types.js';
+import type { LeaderboardResponse, MetaResponse, RunSummary, RunsResponse } from '../api-types.js';
 import type { LeaderboardEntry } from '../../report/leaderboard.js';
 import { duration, percent } from '../../ui/format.js';
 import { getJson, query } from './api.js';
@@ -18,7 +18,8 @@ export interface Filters {
 }
 
 const FILTER_KEYS = ['experiment', 'branch', 'status', 'tag', 'metric'] as const;
-const RECENT_CURVES = 8;
+/** A table of thousands of rows takes the browser longer to lay out than everything else on the page together. */
+const RUNS_SHOWN = 100;
 
 interface Column {
   id: string;
@@ -37,6 +38,7 @@ export class OverviewView implements View {
   private readonly runsTable = h('div', { id: 'runs' });
   private readonly compareButton = h('button', { type: 'button', id: 'compare-selected', disabled: '' }, 'Compare selected');
   private readonly selected = new Set<string>();
+  private showAllRuns = false;
   private sort: { column: string; descending: boolean } = { column: 'rank', descending: false };
   private leaderboard: LeaderboardResponse | undefined;
   private plot: ParallelPlot | undefined;
@@ -71,10 +73,11 @@ export class OverviewView implements View {
     ]);
     this.renderFilters(meta);
     this.leaderboard = board;
+    // Charts measure their element, which makes the browser lay out the page: before the long tables are in it.
     this.renderParallel(board);
+    this.renderNewestCurves(runs);
     this.renderBoard();
     this.renderRuns(runs.runs);
-    await this.renderRecentCurves(runs.runs.slice(0, RECENT_CURVES));
   }
 
   private renderFilters(meta: MetaResponse): void {
@@ -164,7 +167,13 @@ export class OverviewView implements View {
   private renderRuns(runs: RunSummary[]): void {
     const known = new Set(runs.map((r) => r.id));
     for (const id of this.selected) if (!known.has(id)) this.selected.delete(id);
-    const rows = runs.map((run) => {
+    const shown = this.showAllRuns ? runs : runs.slice(0, RUNS_SHOWN);
+    const more = h('button', { type: 'button', id: 'show-all-runs' }, `show all ${runs.length} runs`);
+    more.addEventListener('click', () => {
+      this.showAllRuns = true;
+      this.renderRuns(runs);
+    });
+    const rows = shown.map((run) => {
       const box = h('input', { type: 'checkbox', 'aria-label': `select ${run.id}` });
       box.checked = this.selected.has(run.id);
       box.addEventListener('change', () => {
@@ -190,7 +199,11 @@ export class OverviewView implements View {
       );
     });
     const head = ['', 'run', 'experiment', 'status', 'epochs', 'params', 'test acc', 'time', 'branch', 'tags', 'started'];
-    replaceChildren(this.runsTable, runs.length ? h('table', { class: 'runs' }, h('thead', {}, h('tr', {}, ...head.map((t) => h('th', {}, t)))), h('tbody', {}, ...rows)) : h('p', {}, 'No runs match these filters.'));
+    replaceChildren(
+      this.runsTable,
+      runs.length ? h('table', { class: 'runs' }, h('thead', {}, h('tr', {}, ...head.map((t) => h('th', {}, t)))), h('tbody', {}, ...rows)) : h('p', {}, 'No runs match these filters.'),
+      shown.length < runs.length ? h('p', { class: 'note' }, `The newest ${shown.length} of ${runs.length} runs. `, more) : null,
+    );
     this.updateCompareButton();
   }
 
@@ -200,9 +213,8 @@ export class OverviewView implements View {
   }
 
   /** The newest runs' validation accuracy, growing epoch by epoch while they train. */
-  private async renderRecentCurves(runs: RunSummary[]): Promise<void> {
-    if (!runs.length) return;
-    const { curves } = await getJson<CurvesResponse>(`/api/curves${query({ ids: runs.map((r) => r.id).join(',') })}`);
+  private renderNewestCurves({ runs, newestCurves: curves }: RunsResponse): void {
+    if (!curves.length) return;
     const byId = new Map(runs.map((r) => [r.id, r]));
     chartIn(
       this.recent,

@@ -22,10 +22,12 @@ export interface ParallelPlot {
 /** Lines across learning rates a hundredfold apart bunch up on a linear axis. */
 const LOG_SPAN = 50;
 
-/** Swept parameters (and the experiment, when several are ranked) against test accuracy, one line per leaderboard entry. */
+/** Swept parameters (and the experiment and branch, when several are ranked) against test accuracy, one line per leaderboard entry. */
 export function parallelPlot(entries: LeaderboardEntry[], columns: string[]): ParallelPlot {
   const axes: Axis[] = [];
   if (new Set(entries.map((e) => e.experiment)).size > 1) axes.push(categoryAxis('experiment', 'experiment', entries, (e) => e.experiment));
+  // The leaderboard ranks a config once per branch: the same swept values may reach different accuracies.
+  if (new Set(entries.map((e) => e.branch)).size > 1) axes.push(categoryAxis('branch', 'branch', entries, (e) => e.branch ?? ''));
   for (const column of columns) {
     const values = entries.map((e) => e.params[column]).filter((v) => v !== undefined);
     const name = column.split('.').slice(-2).join('.');

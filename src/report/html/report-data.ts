@@ -6,6 +6,7 @@ import type { Mistake } from '../../trial/records.js';
 import { latestPerTrial } from '../latest-runs.js';
 import type { Leaderboard, LeaderboardEntry } from '../leaderboard.js';
 import { sweepParams } from '../run-config.js';
+import { paramLabels } from '../../ui/format.js';
 
 /** Everything the HTML report shows, gathered from the database before any markup is written. */
 export interface HtmlReportData {
@@ -71,7 +72,7 @@ export function htmlReportData(input: HtmlReportInput): HtmlReportData {
 
 /** `quick learningRate=0.003 · main`. */
 function entryLabel(e: LeaderboardEntry): string {
-  const params = Object.entries(e.params).map(([k, v]) => `${k.split('.').pop()}=${JSON.stringify(v)}`);
+  const params = paramLabels(e.params);
   return [e.experiment, ...params].join(' ') + (e.branch ? ` · ${e.branch}` : '');
 }
 
