@@ -75,7 +75,7 @@ describe('runner report --html', () => {
       'Learning curves',
       'Confusion matrices of the best runs',
       'Sweep parameters against test accuracy',
-      expect.stringMatching(/^Misclassified test images — tiny units=32 · feature \(run /),
+      expect.stringMatching(/^Misclassified test images — tiny 1\.units=32 · feature \(run /),
     ]);
     // Two learning-curve charts, one sweep chart, three heatmaps of 100 cells each.
     expect(rendered.charts.filter((c) => !c.heatmap)).toHaveLength(3);

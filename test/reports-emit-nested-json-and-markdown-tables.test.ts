@@ -210,7 +210,7 @@ describe('--md prints Markdown tables for a pull-request comment', () => {
     const [oneSidedHead, ...onlyFeature] = tableAfter(out, '**Only on feature**');
     expect(oneSidedHead).toEqual(['experiment', 'config', 'test accuracy', 'the other side ran this with']);
     expect(onlyFeature).toHaveLength(diff.onlyB.length);
-    expect(onlyFeature[0]![1]).toMatch(/^1\.units=32 1\.name="wide\\\|dense" #[0-9a-f]{8}$/);
+    expect(onlyFeature[0]![1]).toMatch(/^1\.units=32 1\.name=wide\\\|dense #[0-9a-f]{8}$/);
     expect(out.trim().split('\n').pop()).toBe('2 configs on both sides: 1 better, 0 worse, 1 only failed on feature');
   });
 

@@ -71,7 +71,7 @@ describe('--sweep on the command line', () => {
     const labels = labelsOf(fromFlags.stdout);
     // The flag names the layer the file's axis gives by index: one axis, the flag's values.
     expect(labels).toHaveLength(12);
-    expect(labels).toContain('tiny epochs=2 name="sgd" drop1.rate=0.3');
+    expect(labels).toContain('tiny epochs=2 name=sgd drop1.rate=0.3');
     expect(labels.join(' ')).not.toContain('rate=0.5');
 
     const inFile = writeTemp('grid.yaml', `${TINY_CNN}sweep:\n  train.optimizer.name: [adam, sgd]\n  model.layers.2.rate: [0.1, 0.2, 0.3]\n  train.epochs: [1, 2]\n`, dir);

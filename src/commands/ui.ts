@@ -21,7 +21,8 @@ export async function uiCommand(options: UiOptions): Promise<number> {
     const dashboard = await startDashboard({ store, host: options.host, port: options.port, dataDir: options.dataDir }).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE') throw new UserError(`port ${options.port} on ${options.host} is taken: pick another with --port, or --port 0 for any free one`);
       if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') throw new UserError(`--host ${options.host} is not an address of this machine`);
-      throw error;
+      // The first page's answers are computed before listening: a damaged database shows here.
+      throw store.asUserError(error);
     });
     if (store.isSnapshot) {
       console.error(

@@ -69,6 +69,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     throw new HttpError(404, `nothing at ${url.pathname}`);
   }
 
+  api.warm();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {
@@ -76,8 +77,6 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       resolve();
     });
   });
-  // While the browser loads the page and its scripts, not when it asks for the data.
-  void api.warm();
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const shownHost = options.host.includes(':') ? `[${options.host}]` : options.host;

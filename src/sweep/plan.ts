@@ -69,6 +69,8 @@ function readHistory(dbPath: string): { timings: RunTiming[]; completed: Set<str
   const store = new RunStore(dbPath, { readonly: true });
   try {
     return { timings: store.runTimings(), completed: store.completedHashes(gitInfo().branch) };
+  } catch (error) {
+    throw store.asUserError(error);
   } finally {
     store.close();
   }

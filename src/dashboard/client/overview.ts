@@ -20,6 +20,7 @@ export interface Filters {
 const FILTER_KEYS = ['experiment', 'branch', 'status', 'tag', 'metric'] as const;
 /** A table of thousands of rows takes the browser longer to lay out than everything else on the page together. */
 const RUNS_SHOWN = 100;
+const ENTRIES_SHOWN = 50;
 
 interface Column {
   id: string;
@@ -39,6 +40,7 @@ export class OverviewView implements View {
   private readonly compareButton = h('button', { type: 'button', id: 'compare-selected', disabled: '' }, 'Compare selected');
   private readonly selected = new Set<string>();
   private showAllRuns = false;
+  private showAllEntries = false;
   private sort: { column: string; descending: boolean } = { column: 'rank', descending: false };
   private leaderboard: LeaderboardResponse | undefined;
   private plot: ParallelPlot | undefined;
@@ -139,6 +141,12 @@ export class OverviewView implements View {
     const sortColumn = columns.find((c) => c.id === this.sort.column) ?? columns[0]!;
     const shown = board.entries.filter((_, i) => !this.brushed || this.brushed.has(i));
     const sorted = [...shown].sort((a, b) => compareValues(sortColumn.sortValue(a), sortColumn.sortValue(b), this.sort.descending));
+    const listed = this.showAllEntries ? sorted : sorted.slice(0, ENTRIES_SHOWN);
+    const more = h('button', { type: 'button', id: 'show-all-entries' }, `show all ${sorted.length}`);
+    more.addEventListener('click', () => {
+      this.showAllEntries = true;
+      this.renderBoard();
+    });
     const metric = { testAccuracy: 'test accuracy', testLoss: 'test loss', seconds: 'time' }[board.metric];
     const status = this.filters.status ?? 'completed';
     const clear = h('button', { type: 'button', id: 'clear-brush' }, 'clear brushes');
@@ -160,8 +168,12 @@ export class OverviewView implements View {
       });
       return th;
     });
-    const rows = sorted.map((entry) => h('tr', { 'data-rank': String(entry.rank) }, ...columns.map((column) => h('td', {}, column.cell(entry)))));
-    replaceChildren(this.board, board.entries.length ? h('table', { class: 'board' }, h('thead', {}, h('tr', {}, ...head)), h('tbody', {}, ...rows)) : h('p', {}, 'No runs match these filters.'));
+    const rows = listed.map((entry) => h('tr', { 'data-rank': String(entry.rank) }, ...columns.map((column) => h('td', {}, column.cell(entry)))));
+    replaceChildren(
+      this.board,
+      board.entries.length ? h('table', { class: 'board' }, h('thead', {}, h('tr', {}, ...head)), h('tbody', {}, ...rows)) : h('p', {}, 'No runs match these filters.'),
+      listed.length < sorted.length ? h('p', { class: 'note' }, `The first ${listed.length} of ${sorted.length} in this order. `, more) : null,
+    );
   }
 
   private renderRuns(runs: RunSummary[]): void {
