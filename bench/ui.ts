@@ -13,6 +13,7 @@ import { loadExperiment } from '../src/config/load-experiment.js';
 import { parseSweepFlag } from '../src/config/sweep-flag.js';
 import { packageRoot } from '../src/package-root.js';
 import { newRunId } from '../src/store/run-folders.js';
+import { leaderboard } from '../src/report/leaderboard.js';
 import { RunStore, type RunStatus } from '../src/store/run-store.js';
 import { expandTrials, type TrialSpec } from '../src/sweep/expand.js';
 
@@ -79,6 +80,17 @@ function startUi(db: string): Promise<{ url: string; stop: () => Promise<void> }
   });
 }
 
+function rankings(db: string): number[] {
+  const store = new RunStore(db, { readonly: true });
+  const times = Array.from({ length: 5 }, () => {
+    const t = performance.now();
+    leaderboard(store.runs({ status: 'completed' }));
+    return performance.now() - t;
+  });
+  store.close();
+  return times;
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export async function benchUi(): Promise<void> {
@@ -88,16 +100,17 @@ export async function benchUi(): Promise<void> {
     let started = performance.now();
     seedDatabase(db);
     console.log(`## runner ui\n\nSeeded ${RUNS} runs (${EPOCHS} epochs, confusion matrix and 48 mistakes each) through RunStore in ${((performance.now() - started) / 1000).toFixed(1)} s.\n`);
+    console.log(`The leaderboard as the API computes it after each commit (read the completed runs, rank them), median of 5: ${median(rankings(db)).toFixed(0)} ms; the server then answers from memory until the next commit.\n`);
     const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
     const rows: string[] = [];
     for (let attempt = 1; attempt <= 3; attempt++) {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-      started = performance.now();
+      const spawnedAt = Date.now();
       const ui = await startUi(db);
-      const listening = performance.now() - started;
+      const listening = Date.now() - spawnedAt;
       await page.goto(ui.url);
-      await page.waitForSelector('body[data-loaded]', { timeout: 30_000 });
-      const rendered = performance.now() - started;
+      // The page stamps the moment it has drawn everything with its clock, which is this machine's.
+      const rendered = Number(await (await page.waitForSelector('body[data-loaded]', { timeout: 30_000 }))!.getAttribute('data-loaded')) - spawnedAt;
       const shown = await page.evaluate(() => ({ entries: document.querySelectorAll('table.board tbody tr').length, runs: document.querySelectorAll('table.runs tbody tr').length }));
       const api: number[] = [];
       for (let i = 0; i < 5; i++) {
@@ -110,7 +123,7 @@ export async function benchUi(): Promise<void> {
       await ui.stop();
     }
     await browser.close();
-    console.log('| try | process start → listening (ms) | → first page fully rendered in Chromium (ms) | GET /api/leaderboard, median of 5 (ms) | shown |');
+    console.log('| try | process start → listening (ms) | → first page fully rendered in Chromium (ms) | GET /api/leaderboard again, median of 5 (ms) | shown |');
     console.log('| --- | --- | --- | --- | --- |');
     rows.forEach((row) => console.log(row));
   } finally {

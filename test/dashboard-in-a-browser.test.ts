@@ -164,7 +164,7 @@ describe('runner ui', () => {
           .map((row) => ({ id: row.dataset.run!, status: row.dataset.status!, epochs: row.querySelector('.epochs-done')!.textContent! })),
       );
       seen.push(...rows);
-      if (!screenshotTaken && rows.some((r) => r.status === 'running' && r.epochs.startsWith('2/'))) {
+      if (!screenshotTaken && rows.some((r) => r.status === 'running' && r.epochs.startsWith('3/'))) {
         mkdirSync(dirname(resolve(README_SCREENSHOT!)), { recursive: true });
         await page.screenshot({ path: resolve(README_SCREENSHOT!), fullPage: true });
         screenshotTaken = true;

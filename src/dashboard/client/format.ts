@@ -1,4 +1,4 @@
-import { duration, fixed, percent, shortKey } from '../../ui/format.js';
+import { duration, fixed, formatParam, paramLabels, percent } from '../../ui/format.js';
 
 /** `92.13 ± 0.18%` for repeats, `92.13%` for one run, as `runner report` prints them. */
 export function meanStd(stat: { mean: number | null; std: number | null }, unit: 'percent' | 'loss' | 'seconds'): string {
@@ -9,13 +9,11 @@ export function meanStd(stat: { mean: number | null; std: number | null }, unit:
 }
 
 export function value(v: unknown): string {
-  return v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
+  return v === undefined ? '' : formatParam(v);
 }
 
 export function paramText(params: Record<string, unknown>): string {
-  return Object.entries(params)
-    .map(([k, v]) => `${shortKey(k)}=${value(v)}`)
-    .join(' ');
+  return paramLabels(params).join(' ');
 }
 
 export function time(iso: string | null): string {
