@@ -14,7 +14,8 @@ import { parseSweepFlag } from '../src/config/sweep-flag.js';
 import { packageRoot } from '../src/package-root.js';
 import { newRunId } from '../src/store/run-folders.js';
 import { leaderboard } from '../src/report/leaderboard.js';
-import { RunStore, type RunStatus } from '../src/store/run-store.js';
+import type { RunStatus } from '../src/run-status.js';
+import { RunStore } from '../src/store/run-store.js';
 import { expandTrials, type TrialSpec } from '../src/sweep/expand.js';
 
 const CLI = join(packageRoot, 'dist', 'src', 'cli.js');

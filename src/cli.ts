@@ -4,6 +4,7 @@ import chalk from 'chalk';
 import { RuntimeFailure, UserError } from './errors.js';
 import { collect, positiveInteger } from './commands/options.js';
 import { BACKEND_REQUESTS } from './backend/names.js';
+import { RUN_STATUSES } from './run-status.js';
 
 /**
  * The command layer: parse arguments, call one function of the pipeline, map its errors to exit codes.
@@ -34,6 +35,7 @@ const JSON_HELP = 'nested JSON with camelCase fields, a stable interface (README
 const MD_HELP = 'GitHub-flavoured Markdown tables, to paste into a pull-request comment';
 /** One output format at a time: a second one would otherwise be silently ignored. */
 const jsonOption = (...others: string[]) => new Option('--json', JSON_HELP).conflicts(others);
+const statusOption = () => new Option('--status <status>', 'only runs with this status').choices(RUN_STATUSES);
 const tagFilterOption = ['--tag <key=value>', 'only runs with this tag (repeatable: all must match)', collect] as const;
 const maxMemoryOption = ['--max-memory <size>', 'most memory one trial may need, estimated from its weights and activations (e.g. 8GiB, 512MB; default 4GiB)', memoryArg] as const;
 const intArg = (name: string) => (text: string) => {
@@ -43,6 +45,8 @@ const intArg = (name: string) => (text: string) => {
     throw new InvalidArgumentError((error as Error).message);
   }
 };
+const repeatOption = ['--repeat <n>', 'run each combination with n seeds', intArg('--repeat')] as const;
+const maxTrialsOption = ['--max-trials <n>', 'largest grid allowed (default 1000)', intArg('--max-trials')] as const;
 
 program
   .command('validate')
@@ -65,9 +69,9 @@ program
   .addOption(backendOption())
   .option(...gpuOption)
   .option('--concurrency <n>', 'trials at once, each in its own process (default: one per core on CPU backends; on a GPU, what measurement showed best)', intArg('--concurrency'))
-  .option('--repeat <n>', 'run each combination with n seeds', intArg('--repeat'))
+  .option(...repeatOption)
   .option('--force', 're-run trials already completed on this branch')
-  .option('--max-trials <n>', 'largest grid allowed (default 1000)', intArg('--max-trials'))
+  .option(...maxTrialsOption)
   .option(...maxMemoryOption)
   .option('--dry-run', 'print the trials and exit without training')
   .option('--db <path>', 'run database (default runs/runs.sqlite, or RUNNER_DB)')
@@ -81,8 +85,8 @@ program
   .argument('<files...>', 'experiment YAML files')
   .option(...setOption)
   .option(...sweepOption)
-  .option('--repeat <n>', 'run each combination with n seeds', intArg('--repeat'))
-  .option('--max-trials <n>', 'largest grid allowed (default 1000)', intArg('--max-trials'))
+  .option(...repeatOption)
+  .option(...maxTrialsOption)
   .option(...maxMemoryOption)
   .addOption(backendOption())
   .option(...gpuOption)
@@ -98,7 +102,7 @@ program
   .option('--metric <name>', 'accuracy (default), loss or time')
   .option('--experiment <name>', 'only this experiment')
   .option('--branch <name>', 'only runs made on this git branch')
-  .addOption(new Option('--status <status>', 'only runs with this status').choices(['running', 'completed', 'failed', 'diverged', 'interrupted']).default('completed'))
+  .addOption(statusOption().default('completed'))
   .option('--since <date>', 'only runs started on or after this ISO date')
   .option(...tagFilterOption)
   .addOption(jsonOption('csv', 'md', 'html'))
@@ -142,7 +146,7 @@ program
 program
   .command('list')
   .description('every recorded run with its status')
-  .addOption(new Option('--status <status>', 'only runs with this status').choices(['running', 'completed', 'failed', 'diverged', 'interrupted']))
+  .addOption(statusOption())
   .option('--experiment <name>', 'only this experiment')
   .option(...tagFilterOption)
   .addOption(jsonOption())

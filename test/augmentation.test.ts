@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { augmentBatch } from '../src/trial/augment.js';
-import { SeededRandom } from '../src/trial/random.js';
+import { SeededRandom } from '../src/random.js';
 
 /** A 28×28 image with one bright pixel at (x, y). */
 function dot(x: number, y: number): Float32Array {

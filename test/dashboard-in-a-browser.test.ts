@@ -7,7 +7,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LeaderboardResponse, MetaResponse, RunsResponse } from '../src/dashboard/api-types.js';
 import { MIGRATIONS } from '../src/store/migrations.js';
-import { makeBranchRuns, type BranchRuns } from './helpers/branch-runs.js';
+import { branchRunsCopy, type BranchRuns } from './helpers/branch-runs.js';
 import { runCli, tempDir } from './helpers/cli.js';
 import { startDashboard, type RunningDashboard } from './helpers/dashboard.js';
 import { startCli, tinyExperiment } from './helpers/sweeps.js';
@@ -24,7 +24,8 @@ let shots: string;
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: this test opens the dashboard in a real browser; install Debian's chromium package (sudo apt-get install chromium)`);
-  fixture = makeBranchRuns();
+  // A copy: the live-sweep test adds runs to it, which the other files reading the branch runs must not see.
+  fixture = await branchRunsCopy();
   dashboard = await startDashboard(['--db', fixture.db], fixture.repo);
   shots = mkdtempSync(join(tmpdir(), 'runner-dashboard-shots-'));
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
@@ -33,7 +34,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await dashboard?.stop();
-  fixture?.remove();
   if (shots) rmSync(shots, { recursive: true, force: true });
 });
 
@@ -67,7 +67,7 @@ async function api<T>(path: string): Promise<{ status: number; body: T; type: st
 describe('runner ui', () => {
   it('ranks runs exactly as `runner report --json` does', async () => {
     const { body } = await api<LeaderboardResponse>('/api/leaderboard');
-    const report = runCli(['report', '--json', '--db', fixture.db], { cwd: fixture.repo });
+    const report = await runCli(['report', '--json', '--db', fixture.db], { cwd: fixture.repo });
     expect(report.status, report.stderr).toBe(0);
     expect(body).toEqual(JSON.parse(report.stdout));
     expect(body.entries).toHaveLength(4);
@@ -256,9 +256,9 @@ describe('runner ui', () => {
     expect(ended.stderr).toContain(`warning: ${old} is shown as it was at start, without live updates`);
   });
 
-  it('refuses a database that does not exist, naming it', () => {
+  it('refuses a database that does not exist, naming it', async () => {
     const missing = join(tempDir(), 'none.sqlite');
-    const result = runCli(['ui', '--port', '0', '--db', missing]);
+    const result = await runCli(['ui', '--port', '0', '--db', missing]);
     expect(result.status).toBe(2);
     expect(result.stderr).toContain(`no run database at ${missing}`);
   });

@@ -176,9 +176,9 @@ describe('downloading Fashion-MNIST when no copy is found (fetch stubbed: no rea
 });
 
 describe('runner doctor and the dataset', () => {
-  it('with --data-dir naming a directory without the dataset, says that directory lacks it and where it would otherwise be found', () => {
+  it('with --data-dir naming a directory without the dataset, says that directory lacks it and where it would otherwise be found', async () => {
     const empty = tempDir();
-    const result = runCli(['doctor', '--data-dir', empty], { env: { FASHION_MNIST_DIR: '', XDG_CACHE_HOME: tempDir() } });
+    const result = await runCli(['doctor', '--data-dir', empty], { env: { FASHION_MNIST_DIR: '', XDG_CACHE_HOME: tempDir() } });
     expect(result.status).toBe(0);
     expect(result.stdout).toContain(`Fashion-MNIST not found in ${empty} (--data-dir)`);
     expect(result.stdout).toContain(`without --data-dir it would be found in ${DEBIAN_DIR} (Debian's dataset-fashion-mnist package)`);

@@ -67,24 +67,23 @@ describe('every command explains a database it cannot use', () => {
   ];
 
   for (const [what, make, message] of cases) {
-    it(`${what}: exit 2 with the file named, no stack trace`, () => {
+    it(`${what}: exit 2 with the file named, no stack trace`, async () => {
       const { db, env } = make();
       const bytes = db ? readFileSync(db) : undefined;
-      for (const command of [...READERS, ...WRITERS]) {
-        const result = runCli(db ? [...command, '--db', db] : command, { cwd: tempDir(), env });
-        expectClearError(result, message, `${what}, runner ${command[0]}`);
-      }
+      // All at once: each command is a process of its own that spends most of its time starting Node.
+      const commands = [...READERS, ...WRITERS];
+      const results = await Promise.all(commands.map((command) => runCli(db ? [...command, '--db', db] : command, { cwd: tempDir(), env })));
+      results.forEach((result, i) => expectClearError(result, message, `${what}, runner ${commands[i]![0]}`));
       // Nothing tried to repair, migrate or overwrite the file.
       if (db) expect(readFileSync(db).equals(bytes!)).toBe(true);
     });
   }
 
-  it('doctor reports a damaged database as damaged, from SQLite’s own check, and exits 2; a sound one as checked', () => {
-    const bad = runCli(['doctor', '--db', damaged()]);
+  it('doctor reports a damaged database as damaged, from SQLite’s own check, and exits 2; a sound one as checked', async () => {
+    const [bad, good] = await Promise.all([runCli(['doctor', '--db', damaged()]), runCli(['doctor', '--db', runDatabase(RUN_COUNT)])]);
     expect(bad.status).toBe(2);
     expect(bad.stdout).toMatch(/✗ .*runs\.sqlite is damaged/);
     expect(bad.stdout).not.toMatch(/✓ .*runs\.sqlite/);
-    const good = runCli(['doctor', '--db', runDatabase(RUN_COUNT)]);
     expect(good.status).toBe(0);
     expect(good.stdout).toContain(`✓ `);
     expect(good.stdout).toMatch(/runs\.sqlite: 40 runs in 1 sweep, structure checked/);
@@ -117,18 +116,18 @@ describe('reading commands open the database read-only', () => {
       .filter((name) => name.startsWith('runs.sqlite'))
       .map((name) => ({ name, bytes: readFileSync(join(dirname(db), name)).toString('base64'), mtime: statSync(join(dirname(db), name)).mtimeMs }));
 
-  it('reads an older schema as it is: no migration, no switch to WAL, not a byte written', () => {
+  it('reads an older schema as it is: no migration, no switch to WAL, not a byte written', async () => {
     const db = schemaOneDatabase();
     const before = snapshot(db);
     const cli = (...args: string[]) => runCli([...args, '--db', db], { cwd: tempDir() });
-    const listed = cli('list', '--json');
+    const listed = await cli('list', '--json');
     expect(listed.status, listed.stderr).toBe(0);
     expect((JSON.parse(listed.stdout) as Run[]).map((r) => [r.id, r.testAccuracy, r.tags, r.note])).toEqual([
       [runId(1), 0.81, {}, null],
       [runId(2), 0.81, {}, null],
     ]);
     for (const command of [['report'], ['show', runId(1)], ['compare', runId(1), runId(2)]]) {
-      const result = cli(...command);
+      const result = await cli(...command);
       expect(result.status, `${command[0]}: ${result.stderr}`).toBe(0);
     }
     expect(snapshot(db)).toEqual(before);
@@ -160,11 +159,11 @@ describe('reading commands open the database read-only', () => {
     chmodSync(dir, 0o755);
   });
 
-  it('leaves a database another runner may be writing as it was, however many readers come and go', () => {
+  it('leaves a database another runner may be writing as it was, however many readers come and go', async () => {
     const db = runDatabase(RUN_COUNT);
     const copy = join(tempDir(), 'before.sqlite');
     copyFileSync(db, copy);
-    for (const command of READERS.filter(([name]) => name !== 'export-model')) runCli([...command, '--db', db], { cwd: tempDir() });
+    await Promise.all(READERS.filter(([name]) => name !== 'export-model').map((command) => runCli([...command, '--db', db], { cwd: tempDir() })));
     expect(readFileSync(db).equals(readFileSync(copy))).toBe(true);
     // A reader may create SQLite's shared lock files beside a WAL database, but never writes a page into its log.
     if (existsSync(`${db}-wal`)) expect(statSync(`${db}-wal`).size).toBe(0);

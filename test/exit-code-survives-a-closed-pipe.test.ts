@@ -35,7 +35,7 @@ describe('a closed stdout keeps the exit code', () => {
   it('diff --fail-on-regression still exits 1, in every output format', async () => {
     const db = regressedDatabase();
     const cwd = tempDir();
-    expect(runCli(['diff', 'main', 'feature', '--fail-on-regression', '1', '--db', db], { cwd }).status).toBe(1);
+    expect((await runCli(['diff', 'main', 'feature', '--fail-on-regression', '1', '--db', db], { cwd })).status).toBe(1);
     for (const format of [[], ['--json'], ['--md']]) {
       const result = await withClosedStdout(['diff', 'main', 'feature', '--fail-on-regression', '1', ...format, '--db', db], cwd);
       expect(result.status, `diff ${format.join(' ')}: ${result.stderr}`).toBe(1);
@@ -56,8 +56,8 @@ describe('a closed stdout keeps the exit code', () => {
 });
 
 describe('a backend that cannot run here', () => {
-  it('is named once in the message', () => {
-    const result = runCli(['plan', experimentFile, '--backend', 'webgpu', '--gpu', 'NO-SUCH-GPU'], { cwd: tempDir() });
+  it('is named once in the message', async () => {
+    const result = await runCli(['plan', experimentFile, '--backend', 'webgpu', '--gpu', 'NO-SUCH-GPU'], { cwd: tempDir() });
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/^backend webgpu is not available \(no adapter's name contains "NO-SUCH-GPU"/m);
     expect(result.stderr).not.toMatch(/backend backend|--backend backend/);

@@ -95,18 +95,18 @@ const hashesOf = (stdout: string) => [...stdout.matchAll(/│ ([0-9a-f]{16}) │
 const dryRun = (file: string, dir: string) => runCli(['sweep', file, '--dry-run', '--backend', 'cpu', '--db', join(dir, 'none.sqlite')]);
 
 describe('an experiment can extend another', () => {
-  it('gives the same trials (the same hashes) as the experiment written out flat, so moving fields into a parent changes nothing', () => {
+  it('gives the same trials (the same hashes) as the experiment written out flat, so moving fields into a parent changes nothing', async () => {
     const dir = project({ 'parent.yaml': PARENT, 'child.yaml': CHILD, 'flat.yaml': FLAT });
-    const viaExtends = dryRun(join(dir, 'child.yaml'), dir);
-    const flat = dryRun(join(dir, 'flat.yaml'), dir);
+    const viaExtends = await dryRun(join(dir, 'child.yaml'), dir);
+    const flat = await dryRun(join(dir, 'flat.yaml'), dir);
     expect(viaExtends.status, viaExtends.stderr).toBe(0);
     expect(hashesOf(viaExtends.stdout)).toHaveLength(4);
     expect(hashesOf(viaExtends.stdout)).toEqual(hashesOf(flat.stdout));
   });
 
-  it('`validate --print` prints the resolved experiment, which runs the same trials when saved as a file', () => {
+  it('`validate --print` prints the resolved experiment, which runs the same trials when saved as a file', async () => {
     const dir = project({ 'parent.yaml': PARENT, 'child.yaml': CHILD });
-    const printed = runCli(['validate', '--print', join(dir, 'child.yaml')]);
+    const printed = await runCli(['validate', '--print', join(dir, 'child.yaml')]);
     expect(printed.status, printed.stderr).toBe(0);
     const resolved = parseYaml(printed.stdout) as Record<string, any>;
     expect(resolved.extends).toBeUndefined();
@@ -120,7 +120,7 @@ describe('an experiment can extend another', () => {
     expect(printed.stderr).toContain('1 of 1 file valid');
 
     writeFileSync(join(dir, 'saved.yaml'), printed.stdout);
-    expect(hashesOf(dryRun(join(dir, 'saved.yaml'), dir).stdout)).toEqual(hashesOf(dryRun(join(dir, 'child.yaml'), dir).stdout));
+    expect(hashesOf((await dryRun(join(dir, 'saved.yaml'), dir)).stdout)).toEqual(hashesOf((await dryRun(join(dir, 'child.yaml'), dir)).stdout));
   });
 
   it('chains (a extends b extends c), and a child list whose entries name no parent layer replaces the whole model', () => {
@@ -155,13 +155,13 @@ model:
     expect(resolved.data.path).toBe(join(dir, 'data'));
   });
 
-  it('blames a problem on the file that wrote the value: an inherited one on the parent, at its line, with the files that inherit it', () => {
+  it('blames a problem on the file that wrote the value: an inherited one on the parent, at its line, with the files that inherit it', async () => {
     const dir = project({
       'parent.yaml': PARENT.replace('padding: same, activation: relu', 'padding: same, activaton: relu'),
       'mid.yaml': 'extends: parent.yaml\nname: mid\ntrain: { batchSize: 0 }\n',
       'leaf.yaml': 'extends: mid.yaml\nname: leaf\ntrain:\n  epoch: 3\n',
     });
-    const leaf = runCli(['validate', join(dir, 'leaf.yaml')]);
+    const leaf = await runCli(['validate', join(dir, 'leaf.yaml')]);
     expect(leaf.status).toBe(2);
     expect(leaf.stderr).toContain('leaf.yaml: 3 problems');
     const [own, fromMid, fromParent] = leaf.stderr.split(/\n\n/);
@@ -172,7 +172,7 @@ model:
     expect(fromParent).toContain(`inherited by ${join(dir, 'mid.yaml')}, extended by ${join(dir, 'leaf.yaml')}`);
   });
 
-  it('a missing parent, a parent that is no mapping, a cycle and a child without its own name are errors at the `extends:` line', () => {
+  it('a missing parent, a parent that is no mapping, a cycle and a child without its own name are errors at the `extends:` line', async () => {
     const dir = project({
       'parent.yaml': PARENT,
       'missing.yaml': 'name: missing\nextends: nowhere.yaml\n',
@@ -183,7 +183,7 @@ model:
       'nameless.yaml': 'extends: parent.yaml\ntrain: { epochs: 1 }\n',
     });
     const files = ['missing', 'not-a-mapping', 'a', 'nameless'].map((f) => join(dir, `${f}.yaml`));
-    const result = runCli(['validate', ...files]);
+    const result = await runCli(['validate', ...files]);
     expect(result.status).toBe(2);
     expect(result.stdout).toContain('0 of 4 files valid');
     const at = (file: string, line: number) => `${join(dir, file)}:${line}:1 `;

@@ -21,7 +21,7 @@ function blocksByFile(stderr: string): Map<string, string> {
 }
 
 describe('experiment files are bounded: size, aliases, nesting, documents', () => {
-  it('refuses each file that passes a limit with what was exceeded, at its line, exit 2 and no stack trace', () => {
+  it('refuses each file that passes a limit with what was exceeded, at its line, exit 2 and no stack trace', async () => {
     const dir = tempDir();
     const big = `name: big\n${LAYERS}description: "${'x'.repeat(1024 * 1024)}"\n`;
     const cases: [string, string, string][] = [
@@ -36,7 +36,7 @@ describe('experiment files are bounded: size, aliases, nesting, documents', () =
     ];
     const parent = writeTemp('big-parent.yaml', big.replace('name: big', 'name: big-parent'), dir);
     const child = writeTemp('child.yaml', `extends: big-parent.yaml\nname: child\n`, dir);
-    const result = runCli(['validate', ...cases.map(([file]) => file), child]);
+    const result = await runCli(['validate', ...cases.map(([file]) => file), child]);
     expect(result.status).toBe(2);
     expect(result.stdout).toContain(`0 of ${cases.length + 1} files valid`);
     expect(result.stderr).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
@@ -49,9 +49,9 @@ describe('experiment files are bounded: size, aliases, nesting, documents', () =
     expect(blocks.get(child)).toContain(`${child}:1:1 extends \`${parent}\`: the file is larger than 1 MiB`);
   });
 
-  it('counts columns of the first line without the byte order mark', () => {
+  it('counts columns of the first line without the byte order mark', async () => {
     const file = writeTemp('bom.yaml', `\uFEFFname: "bad name!"\n${LAYERS}`);
-    const result = runCli(['validate', file]);
+    const result = await runCli(['validate', file]);
     expect(result.status).toBe(2);
     expect(result.stderr).toContain(`${file}:1:7 name:`);
   });

@@ -194,7 +194,7 @@ model:
     expect(problem).toMatchObject({ line: 5, path: 'model.layers[1]', message: expect.stringContaining('is relu') });
   });
 
-  it('validate --summary prints each distinct model as a layer table with output shapes and parameter counts', () => {
+  it('validate --summary prints each distinct model as a layer table with output shapes and parameter counts', async () => {
     const file = writeTemp(
       'summary.yaml',
       `name: summary
@@ -208,7 +208,7 @@ sweep:
   model.layers.0.filters: [4, 8]
 `,
     );
-    const result = runCli(['validate', '--summary', file]);
+    const result = await runCli(['validate', '--summary', file]);
     expect(result.status).toBe(0);
     const rows = (label: string) => {
       const table = result.stdout.split(/^(?=summary)/m).find((t) => t.startsWith(label))!;
@@ -234,10 +234,10 @@ sweep:
     expect(result.stdout).toContain('total parameters: 13,610');
   });
 
-  it('the CLI exits 2 with file:line and no stack trace, and summarises several files', () => {
+  it('the CLI exits 2 with file:line and no stack trace, and summarises several files', async () => {
     const good = join(ROOT, 'experiments', 'quick.yaml');
     const bad = writeTemp('bad.yaml', `name: t\nmodel:\n  layers:\n    - { type: dense, units: 10, activation: sofmax }\n`);
-    const result = runCli(['validate', good, bad]);
+    const result = await runCli(['validate', good, bad]);
     expect(result.status).toBe(2);
     expect(result.stderr).toContain(`${bad}:4:`);
     expect(result.stderr).toContain('did you mean `softmax`?');

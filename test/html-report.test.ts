@@ -1,25 +1,23 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from './helpers/cli.js';
-import { makeBranchRuns, type BranchRuns } from './helpers/branch-runs.js';
+import { branchRuns } from './helpers/branch-runs.js';
 
 /** Debian's Chromium, as the issue asks and CI installs; playwright-core brings no browser of its own. */
 const CHROMIUM = '/usr/bin/chromium';
 let html: string;
 let browser: BrowserContext;
-let fixture: BranchRuns;
 let profile: string;
 
 beforeAll(async () => {
   // Checked before the sweeps, so a machine without the browser learns why at once rather than after training.
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: this test opens the report in a real browser; install Debian's chromium package (sudo apt-get install chromium)`);
-  fixture = makeBranchRuns();
-  const { db, repo } = fixture;
-  html = join(dirname(db), 'report.html');
-  const result = runCli(['report', '--html', html, '--db', db], { cwd: repo });
+  const { db, repo } = await branchRuns();
+  html = join(tempDir('runner-report-'), 'report.html');
+  const result = await runCli(['report', '--html', html, '--db', db], { cwd: repo });
   expect(result.status, result.stderr).toBe(0);
   expect(result.stdout).toMatch(/wrote .*report\.html: 4 leaderboard entries, 3 confusion matrices, 1 sweep plot, \d+ misclassified images/);
   // A fresh profile each time, so nothing a previous run left behind can change what the page shows.
@@ -34,7 +32,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  fixture?.remove();
   if (profile) rmSync(profile, { recursive: true, force: true });
 });
 

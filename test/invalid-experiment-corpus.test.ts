@@ -65,8 +65,8 @@ describe('every invalid experiment in the corpus is caught before training, at t
     }
   });
 
-  it('`runner validate` counts each file invalid, prints its problems at file:line:column, and no stack trace', () => {
-    const result = runCli(['validate', ...corpus.map((c) => c.file)]);
+  it('`runner validate` counts each file invalid, prints its problems at file:line:column, and no stack trace', async () => {
+    const result = await runCli(['validate', ...corpus.map((c) => c.file)]);
     expect(result.status).toBe(2);
     expect(result.stdout).toContain(`0 of ${corpus.length} files valid`);
     expect(result.stdout).not.toContain('✓');
@@ -83,16 +83,16 @@ describe('every invalid experiment in the corpus is caught before training, at t
     expect(result.stderr).not.toContain('internal error');
   });
 
-  it('a sweep of an invalid file writes nothing: no database, no sweep row', () => {
+  it('a sweep of an invalid file writes nothing: no database, no sweep row', async () => {
     const db = join(tempDir(), 'runs.sqlite');
     const bad = corpus.find((c) => c.name.includes('dense-after-conv'))!;
-    const result = runCli(['sweep', join(ROOT, 'experiments', 'quick.yaml'), bad.file, '--db', db]);
+    const result = await runCli(['sweep', join(ROOT, 'experiments', 'quick.yaml'), bad.file, '--db', db]);
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('nothing was run');
     expect(existsSync(db)).toBe(false);
   });
 
-  it('a sweep that fails validation leaves an existing database exactly as it was', () => {
+  it('a sweep that fails validation leaves an existing database exactly as it was', async () => {
     const db = join(tempDir(), 'runs.sqlite');
     const quick = join(ROOT, 'experiments', 'quick.yaml');
     const [trial] = validateExperimentFile(quick).trials;
@@ -118,7 +118,7 @@ describe('every invalid experiment in the corpus is caught before training, at t
     expect(before).toMatchObject({ sweeps: 1, runs: 1 });
 
     const bad = corpus.find((c) => c.name.includes('dense-after-conv'))!;
-    const result = runCli(['sweep', quick, bad.file, '--db', db]);
+    const result = await runCli(['sweep', quick, bad.file, '--db', db]);
     expect(result.status, result.stderr).toBe(2);
     expect(result.stderr).toContain('nothing was run');
     expect(snapshot(db)).toEqual(before);

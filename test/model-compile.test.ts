@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadExperiment } from '../src/config/load-experiment.js';
 import { expandTrials } from '../src/sweep/expand.js';
 import { buildModel, reseedDropout } from '../src/model/build.js';
-import { SeededRandom } from '../src/trial/random.js';
+import { SeededRandom } from '../src/random.js';
 import { writeTemp } from './helpers/cli.js';
 
 const SEED_CNN = `name: seed-cnn

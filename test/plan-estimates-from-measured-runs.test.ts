@@ -4,7 +4,7 @@ import { loadExperiment, parseOverride } from '../src/config/load-experiment.js'
 import type { TrialConfig } from '../src/config/resolved.js';
 import { estimateDuration, wallTime, type MeasuredRun, type PlannedTrial } from '../src/sweep/estimate.js';
 import { expandTrials } from '../src/sweep/expand.js';
-import { modelCost } from '../src/sweep/model-cost.js';
+import { modelCost } from '../src/model/cost.js';
 import { ROOT, writeTemp } from './helpers/cli.js';
 import { tinyExperiment } from './helpers/sweeps.js';
 

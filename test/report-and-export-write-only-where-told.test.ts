@@ -23,34 +23,34 @@ describe('report --html', () => {
   const db = runDatabase(3);
   const html = (target: string) => runCli(['report', '--html', target, '--db', db], { cwd: tempDir() });
 
-  it('refuses a path under a regular file, a directory, and a directory that does not exist, creating nothing', () => {
+  it('refuses a path under a regular file, a directory, and a directory that does not exist, creating nothing', async () => {
     const dir = tempDir();
     const notes = join(dir, 'notes.txt');
     writeFileSync(notes, 'notes');
-    expectRefused(html(join(notes, 'report.html')), `--html ${join(notes, 'report.html')}: ${notes} is not a directory (a file stands in the path)`);
-    expectRefused(html(join(notes, 'deeper', 'report.html')), `${join(notes, 'deeper')} is not a directory`);
-    expectRefused(html(dir), `--html ${dir}: ${dir} is a directory; give a file name, e.g. ${join(dir, 'report.html')}`);
+    expectRefused(await html(join(notes, 'report.html')), `--html ${join(notes, 'report.html')}: ${notes} is not a directory (a file stands in the path)`);
+    expectRefused(await html(join(notes, 'deeper', 'report.html')), `${join(notes, 'deeper')} is not a directory`);
+    expectRefused(await html(dir), `--html ${dir}: ${dir} is a directory; give a file name, e.g. ${join(dir, 'report.html')}`);
     const missing = join(dir, 'nonexistent', 'dir', 'x.html');
-    expectRefused(html(missing), `--html ${missing}: the directory ${dirname(missing)} does not exist; create it first, or write somewhere else`);
+    expectRefused(await html(missing), `--html ${missing}: the directory ${dirname(missing)} does not exist; create it first, or write somewhere else`);
     expect(existsSync(join(dir, 'nonexistent'))).toBe(false);
     expect(readdirSync(dir)).toEqual(['notes.txt']);
   });
 
-  it('replaces an earlier report whole, leaving no temporary file', () => {
+  it('replaces an earlier report whole, leaving no temporary file', async () => {
     const dir = tempDir();
     const target = join(dir, 'report.html');
     writeFileSync(target, 'an older report');
-    const result = html(target);
+    const result = await html(target);
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toContain(`wrote ${target}: 1 leaderboard entry`);
     expect(readFileSync(target, 'utf8')).toMatch(/^<!doctype html>[\s\S]*<\/html>\s*$/i);
     expect(leftovers(dir)).toEqual([]);
   });
 
-  it('leaves an earlier report as it was when the write fails part way', () => {
+  it('leaves an earlier report as it was when the write fails part way', async () => {
     const dir = tempDir();
     const target = join(dir, 'report.html');
-    expect(html(target).status).toBe(0);
+    expect((await html(target)).status).toBe(0);
     expect(statSync(target).size).toBeGreaterThan(1024);
     writeFileSync(target, 'an older report');
     // A rollback-journal database is read without SQLite's shared-memory file, which a file size limit would break.
@@ -68,33 +68,33 @@ describe('report --html', () => {
 });
 
 describe('export-model', () => {
-  it('finds its run as show does: an ambiguous prefix is called ambiguous, an unknown one unknown', () => {
+  it('finds its run as show does: an ambiguous prefix is called ambiguous, an unknown one unknown', async () => {
     const db = runDatabase(3);
-    const ambiguous = runCli(['export-model', 'aaaaaaaa', '--db', db], { cwd: tempDir() });
+    const ambiguous = await runCli(['export-model', 'aaaaaaaa', '--db', db], { cwd: tempDir() });
     expectRefused(ambiguous, `run id prefix "aaaaaaaa" is ambiguous: it matches ${runId(1)}, ${runId(2)}, ${runId(3)}; give more characters`);
-    expectRefused(runCli(['export-model', 'zzzz', '--db', db], { cwd: tempDir() }), `no run with id "zzzz" in ${db}`);
+    expectRefused(await runCli(['export-model', 'zzzz', '--db', db], { cwd: tempDir() }), `no run with id "zzzz" in ${db}`);
   });
 
-  it('refuses the run’s own folder and a directory that does not exist, then copies the model whole', () => {
+  it('refuses the run’s own folder and a directory that does not exist, then copies the model whole', async () => {
     const dir = tempDir();
     const db = runDatabase(1, dir);
     const runFolder = join(dir, 'runs', runId(1));
     const exportTo = (target: string) => runCli(['export-model', runId(1), target, '--db', db], { cwd: dir });
     for (const inside of [join(runFolder, 'model', 'copy'), join(runFolder, 'copy')]) {
-      expectRefused(exportTo(inside), `export-model ${inside}: ${inside} is inside run ${runId(1)}'s own folder ${runFolder}; export somewhere else`);
+      expectRefused(await exportTo(inside), `export-model ${inside}: ${inside} is inside run ${runId(1)}'s own folder ${runFolder}; export somewhere else`);
     }
     expect(readdirSync(runFolder)).toEqual(['model']);
     const missing = join(dir, 'nonexistent', 'model');
-    expectRefused(exportTo(missing), `the directory ${dirname(missing)} does not exist`);
+    expectRefused(await exportTo(missing), `the directory ${dirname(missing)} does not exist`);
     expect(existsSync(dirname(missing))).toBe(false);
 
     const exportsDir = join(dir, 'exports');
     mkdirSync(exportsDir);
     const target = join(exportsDir, 'tiny');
-    const result = exportTo(target);
+    const result = await exportTo(target);
     expect(result.status, result.stderr).toBe(0);
     expect(readdirSync(target).sort()).toEqual(['model.json', 'weights.bin']);
     expect(leftovers(exportsDir)).toEqual([]);
-    expectRefused(exportTo(target), `export-model ${target}: ${target} already exists; choose another directory`);
+    expectRefused(await exportTo(target), `export-model ${target}: ${target} already exists; choose another directory`);
   });
 });

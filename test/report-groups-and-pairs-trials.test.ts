@@ -67,7 +67,7 @@ function editedRuns(...edits: ((yaml: string) => string)[]) {
 }
 
 describe('runner diff pairs a trial the way the sweep identifies it', () => {
-  it('pairs a config whose branch changed only its description or data path', () => {
+  it('pairs a config whose branch changed only its description or data path', async () => {
     const { record, cli, close } = database();
     const [main] = trials(experiment());
     const [described] = trials(experiment({ description: 'the same model, described better' }));
@@ -80,7 +80,7 @@ describe('runner diff pairs a trial the way the sweep identifies it', () => {
     record(moved!, 'moved', completed(0.79));
     close();
     for (const [branch, delta] of [['docs', 0.01], ['moved', -0.01]] as const) {
-      const diff = JSON.parse(cli('diff', 'main', branch, '--json').stdout) as DiffResult;
+      const diff = JSON.parse((await cli('diff', 'main', branch, '--json')).stdout) as DiffResult;
       expect(diff.pairs).toHaveLength(1);
       expect(diff.pairs[0]!.delta).toBeCloseTo(delta, 12);
       expect(diff.onlyA).toEqual([]);
@@ -90,25 +90,25 @@ describe('runner diff pairs a trial the way the sweep identifies it', () => {
 });
 
 describe('runner diff --fail-on-regression', () => {
-  it('fails with a clear line when no config ran on both refs', () => {
+  it('fails with a clear line when no config ran on both refs', async () => {
     const { record, cli, close } = database();
     const [narrow] = trials(experiment({ units: [8] }));
     const [wide] = trials(experiment({ units: [32] }));
     record(narrow!, 'main', completed(0.8));
     record(wide!, 'feature', completed(0.9));
     close();
-    const gated = cli('diff', 'main', 'feature', '--fail-on-regression', '0.5');
+    const gated = await cli('diff', 'main', 'feature', '--fail-on-regression', '0.5');
     expect(gated.status).toBe(1);
     expect(gated.stdout).toContain('--fail-on-regression: no config has results on both main and feature, so nothing was compared');
-    const json = cli('diff', 'main', 'feature', '--fail-on-regression', '0.5', '--json');
+    const json = await cli('diff', 'main', 'feature', '--fail-on-regression', '0.5', '--json');
     expect(json.status).toBe(1);
     expect(json.stderr).toContain('nothing was compared');
     expect((JSON.parse(json.stdout) as DiffResult).compared).toBe(0);
     // Without the gate there is nothing to fail.
-    expect(cli('diff', 'main', 'feature').status).toBe(0);
+    expect((await cli('diff', 'main', 'feature')).status).toBe(0);
   });
 
-  it('counts a config that completed on A but only failed or diverged on B as a regression', () => {
+  it('counts a config that completed on A but only failed or diverged on B as a regression', async () => {
     const { record, cli, close } = database();
     const [kept, broken] = trials(experiment({ units: [8, 16] }), 1);
     record(kept!, 'main', completed(0.8));
@@ -116,11 +116,11 @@ describe('runner diff --fail-on-regression', () => {
     record(kept!, 'feature', completed(0.8));
     record(broken!, 'feature', { status: 'diverged', error: 'loss became NaN at epoch 1' });
     close();
-    const gated = cli('diff', 'main', 'feature', '--fail-on-regression', '0.5');
+    const gated = await cli('diff', 'main', 'feature', '--fail-on-regression', '0.5');
     expect(gated.status).toBe(1);
     expect(gated.stdout).toMatch(/1\.units=16 learningRate=0\.01 #[0-9a-f]{8}\s+│\s+80\.00%\s+│\s+1 diverged\s+│\s+failed on B ✗/);
     expect(gated.stdout).toContain('--fail-on-regression: 1 config only failed on feature');
-    const diff = JSON.parse(cli('diff', 'main', 'feature', '--fail-on-regression', '0.5', '--json').stdout) as DiffResult;
+    const diff = JSON.parse((await cli('diff', 'main', 'feature', '--fail-on-regression', '0.5', '--json')).stdout) as DiffResult;
     const byUnits = (x: unknown[], y: unknown[]) => (x[0] as number) - (y[0] as number);
     expect(diff.pairs.map((p) => [p.params['model.layers.1.units'], p.brokenOnB, p.regression]).sort(byUnits)).toEqual([
       [8, false, false],
@@ -128,25 +128,25 @@ describe('runner diff --fail-on-regression', () => {
     ]);
     expect(diff).toMatchObject({ compared: 2, regressions: 1 });
     // The other way round, the config was repaired: no regression.
-    expect(cli('diff', 'feature', 'main', '--fail-on-regression', '0.5').status).toBe(0);
+    expect((await cli('diff', 'feature', 'main', '--fail-on-regression', '0.5')).status).toBe(0);
   });
 });
 
 describe('runner report', () => {
-  it('--top keeps the parameter columns that tell the shown rows from the others', () => {
+  it('--top keeps the parameter columns that tell the shown rows from the others', async () => {
     const { record, cli, close } = database();
     const grid = trials(experiment({ units: [8, 16], rates: [0.01, 0.001] }));
     // The two best agree on units=16 and differ in learning rate.
     const accuracy = (t: TrialSpec) => (t.params['model.layers.1.units'] === 16 ? 0.85 : 0.75) + (t.params['train.optimizer.learningRate'] as number);
     grid.forEach((t) => record(t, 'main', completed(accuracy(t))));
     close();
-    const board = JSON.parse(cli('report', '--top', '2', '--json').stdout) as Leaderboard;
+    const board = JSON.parse((await cli('report', '--top', '2', '--json')).stdout) as Leaderboard;
     expect(board.entries.map((e) => e.params['model.layers.1.units'])).toEqual([16, 16]);
     expect(board.columns.sort()).toEqual(['model.layers.1.units', 'train.optimizer.learningRate']);
-    expect(cli('report', '--top', '2').stdout).toMatch(/│ 1\.units\s+│ learningRate\s+│/);
+    expect((await cli('report', '--top', '2')).stdout).toMatch(/│ 1\.units\s+│ learningRate\s+│/);
   });
 
-  it('pools swept seeds into one entry with no seed column, also for runs recorded with the old train.seed label', () => {
+  it('pools swept seeds into one entry with no seed column, also for runs recorded with the old train.seed label', async () => {
     const { record, cli, close } = database();
     const seeds = trials(experiment().replace('train.optimizer.learningRate: [0.01]', 'train.seed: [1, 5]'), 2);
     expect(seeds.map((t) => t.params)).toEqual([{ 'model.layers.1.units': 16, seed: 1 }, { 'model.layers.1.units': 16, seed: 2 }, { 'model.layers.1.units': 16, seed: 5 }, { 'model.layers.1.units': 16, seed: 6 }]);
@@ -154,40 +154,40 @@ describe('runner report', () => {
     record({ ...old!, params: { 'model.layers.1.units': 16, 'train.seed': 1, seed: 1 } }, 'main', completed(0.8));
     current.forEach((t) => record(t, 'main', completed(0.8)));
     close();
-    const board = JSON.parse(cli('report', '--json').stdout) as Leaderboard;
+    const board = JSON.parse((await cli('report', '--json')).stdout) as Leaderboard;
     expect(board.entries).toHaveLength(1);
     expect(board.entries[0]!.accuracy.n).toBe(4);
     expect(board.entries[0]!.params).toEqual({ 'model.layers.1.units': 16 });
   });
 
-  it('tells apart runs of an edited file: the fields that changed become columns, or one config column when many did', () => {
+  it('tells apart runs of an edited file: the fields that changed become columns, or one config column when many did', async () => {
     const cli = editedRuns(
       (yaml) => yaml,
       (yaml) => yaml.replace('activation: relu', 'activation: tanh'),
       (yaml) => yaml.replace('    - { type: flatten }\n', '    - { type: flatten }\n    - { type: dense, units: 32, activation: relu }\n'),
     );
-    const board = JSON.parse(cli('report', '--json').stdout) as Leaderboard;
+    const board = JSON.parse((await cli('report', '--json')).stdout) as Leaderboard;
     // Against the deeper model every layer after the first differs; relu against tanh differs in one field.
     expect(board.entries.map((e) => e.params['model.layers.1.activation'] ?? null)).toEqual([null, null, null]);
     expect(board.entries.map((e) => e.params.config)).toEqual([expect.stringMatching(/^[0-9a-f]{8}$/), expect.stringMatching(/^[0-9a-f]{8}$/), expect.stringMatching(/^[0-9a-f]{8}$/)]);
     expect(new Set(board.entries.map((e) => e.params.config)).size).toBe(3);
   });
 
-  it('tells apart runs of a file edited in one field with that field as a column', () => {
+  it('tells apart runs of a file edited in one field with that field as a column', async () => {
     const cli = editedRuns((yaml) => yaml, (yaml) => yaml.replace('activation: relu', 'activation: tanh'));
-    const board = JSON.parse(cli('report', '--json').stdout) as Leaderboard;
+    const board = JSON.parse((await cli('report', '--json')).stdout) as Leaderboard;
     expect(board.entries.map((e) => e.params['model.layers.1.activation'])).toEqual(['relu', 'tanh']);
     expect(board.columns).toEqual(['model.layers.1.activation']);
-    expect(cli('report').stdout).toMatch(/│ 1\.activation\s+│[\s\S]*"relu"[\s\S]*"tanh"/);
+    expect((await cli('report')).stdout).toMatch(/│ 1\.activation\s+│[\s\S]*"relu"[\s\S]*"tanh"/);
   });
 
-  it('heads a column with its full path where the short name is taken (train.epochs beside the epochs run)', () => {
+  it('heads a column with its full path where the short name is taken (train.epochs beside the epochs run)', async () => {
     const cli = editedRuns((yaml) => yaml, (yaml) => yaml.replace('train: { epochs: 1', 'train: { epochs: 2'));
-    const header = cli('report').stdout.split('\n')[1]!;
+    const header = (await cli('report')).stdout.split('\n')[1]!;
     expect(header).toMatch(/│ train\.epochs\s+│ test acc\s+│ test loss\s+│ epochs\s+│/);
   });
 
-  it('counts a --force re-run of a seed once, the newest completed one, in the report and in the diff', () => {
+  it('counts a --force re-run of a seed once, the newest completed one, in the report and in the diff', async () => {
     const { record, cli, close } = database();
     const [seed1, seed2] = trials(experiment(), 2);
     record(seed1!, 'main', completed(0.6));
@@ -198,12 +198,12 @@ describe('runner report', () => {
     record(seed1!, 'feature', completed(0.82));
     record(seed2!, 'feature', completed(0.84));
     close();
-    const board = JSON.parse(cli('report', '--branch', 'main', '--json').stdout) as Leaderboard;
+    const board = JSON.parse((await cli('report', '--branch', 'main', '--json')).stdout) as Leaderboard;
     expect(board.entries).toHaveLength(1);
     expect(board.entries[0]!.runIds).toEqual(['run-001', rerun]);
     expect(board.entries[0]!.accuracy.mean).toBeCloseTo(0.8, 12);
     expect(board.entries[0]!.accuracy.n).toBe(2);
-    const diff = JSON.parse(cli('diff', 'main', 'feature', '--json').stdout) as DiffResult;
+    const diff = JSON.parse((await cli('diff', 'main', 'feature', '--json')).stdout) as DiffResult;
     expect(diff.pairs[0]!.a.runIds).toEqual(['run-001', rerun]);
     expect(diff.pairs[0]!.a.accuracy).toMatchObject({ mean: expect.closeTo(0.8, 12), n: 2 });
     expect(diff.pairs[0]!.a).toMatchObject({ failed: 0, diverged: 0 });

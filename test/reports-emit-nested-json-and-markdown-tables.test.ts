@@ -42,8 +42,8 @@ const outcome = (accuracy: number): RunOutcome => ({
 
 let db: string;
 const cli = (...args: string[]) => runCli([...args, '--db', db]);
-const json = <T>(...args: string[]): T => {
-  const result = cli(...args, '--json');
+const json = async <T>(...args: string[]): Promise<T> => {
+  const result = await cli(...args, '--json');
   expect(result.status, result.stderr).toBe(0);
   return JSON.parse(result.stdout) as T;
 };
@@ -93,8 +93,8 @@ function expectNestedCamelCase(output: unknown): void {
 const isObject = (value: unknown) => value !== null && typeof value === 'object' && !Array.isArray(value);
 
 describe('--json is nested JSON with camelCase fields', () => {
-  it('list: every field typed, config and params objects, numbers numbers, flags booleans', () => {
-    const runs = json<Run[]>('list');
+  it('list: every field typed, config and params objects, numbers numbers, flags booleans', async () => {
+    const runs = await json<Run[]>('list');
     expect(runs).toHaveLength(9);
     expectNestedCamelCase(runs);
     for (const run of runs) {
@@ -115,9 +115,9 @@ describe('--json is nested JSON with camelCase fields', () => {
     expect(failed).toMatchObject({ error: 'worker crashed', testAccuracy: null, confusion: null, classMetrics: null, mistakes: [], device: null, gpu: null });
   });
 
-  it('show: the run exactly as list has it, plus its epochs and class names', () => {
-    const listed = json<Run[]>('list').find((r) => r.git.branch === 'feature' && r.status === 'completed')!;
-    const { epochs, classes, ...run } = json<RunDetails>('show', listed.id);
+  it('show: the run exactly as list has it, plus its epochs and class names', async () => {
+    const listed = (await json<Run[]>('list')).find((r) => r.git.branch === 'feature' && r.status === 'completed')!;
+    const { epochs, classes, ...run } = await json<RunDetails>('show', listed.id);
     expect(run).toEqual(listed);
     expect(epochs).toEqual([
       { epoch: 1, loss: 0.9, accuracy: 0.7, valLoss: 0.8, valAccuracy: 0.72, seconds: 6, validationSeconds: 1 },
@@ -126,9 +126,9 @@ describe('--json is nested JSON with camelCase fields', () => {
     expect(classes).toHaveLength(10);
   });
 
-  it('compare, diff and report: nested too, with the same run and stat shapes', () => {
-    const [a, b] = json<Run[]>('list');
-    const comparison = json<Comparison>('compare', a!.id, b!.id);
+  it('compare, diff and report: nested too, with the same run and stat shapes', async () => {
+    const [a, b] = await json<Run[]>('list');
+    const comparison = await json<Comparison>('compare', a!.id, b!.id);
     expectNestedCamelCase(comparison);
     expect(comparison.a.config).toEqual(a!.config);
     expect(comparison.configChanges).toEqual([{ path: 'train.seed', a: 1, b: 2 }]);
@@ -136,7 +136,7 @@ describe('--json is nested JSON with camelCase fields', () => {
     expect(comparison.metrics[0]).toEqual({ name: 'testAccuracy', a: a!.testAccuracy, b: b!.testAccuracy, delta: expect.closeTo(b!.testAccuracy! - a!.testAccuracy!, 12), higherIsBetter: true });
     expect(comparison.metrics[2]!.higherIsBetter).toBeNull();
 
-    const diff = json<DiffResult>('diff', 'main', 'feature');
+    const diff = await json<DiffResult>('diff', 'main', 'feature');
     expectNestedCamelCase(diff);
     const pair = (units: number) => diff.pairs.find((p) => p.params['model.layers.1.units'] === units)!;
     expect(diff.pairs.map((p) => p.params).sort((x, y) => Number(x['model.layers.1.units']) - Number(y['model.layers.1.units']))).toEqual([{ 'model.layers.1.units': 8 }, { 'model.layers.1.units': 16 }]);
@@ -144,15 +144,15 @@ describe('--json is nested JSON with camelCase fields', () => {
     expect(pair(16).b).toMatchObject({ failed: 1, accuracy: { mean: null, std: null, n: 0 } });
     expect(pair(16).brokenOnB).toBe(true);
 
-    const board = json<Leaderboard>('report');
+    const board = await json<Leaderboard>('report');
     expectNestedCamelCase(board);
     expect(board.metric).toBe('testAccuracy');
     expect(board.entries[0]).toMatchObject({ rank: 1, experiment: 'tiny', branch: 'feature', backend: 'webgpu', epochs: 2, accuracy: { mean: expect.closeTo(0.845, 12), n: 2 } });
   });
 
-  it('refuses a second output format instead of picking one', () => {
+  it('refuses a second output format instead of picking one', async () => {
     for (const args of [['report', '--json', '--md'], ['report', '--json', '--csv'], ['diff', 'main', 'feature', '--md', '--json'], ['compare', 'run-000', 'run-001', '--json', '--md']]) {
-      const result = cli(...args);
+      const result = await cli(...args);
       expect(result.status).toBe(2);
       expect(result.stderr).toMatch(/option '--(json|md)' cannot be used with option '--(md|csv|json)'/);
       expect(result.stdout).toBe('');
@@ -186,20 +186,20 @@ function tableAfter(text: string, heading: string): string[][] {
 }
 
 describe('--md prints Markdown tables for a pull-request comment', () => {
-  it('report: one row per entry, the very cells of the terminal table, pipes escaped', () => {
-    const board = json<Leaderboard>('report');
-    const [head, ...rows] = markdownTable(cli('report', '--md').stdout);
-    expect(head).toEqual(terminalTable(cli('report').stdout)[0]);
-    expect(rows).toEqual(terminalTable(cli('report').stdout).slice(1).map((row) => row.map((cell) => cell.replace(/\|/g, '\\|'))));
+  it('report: one row per entry, the very cells of the terminal table, pipes escaped', async () => {
+    const board = await json<Leaderboard>('report');
+    const [head, ...rows] = markdownTable((await cli('report', '--md')).stdout);
+    expect(head).toEqual(terminalTable((await cli('report')).stdout)[0]);
+    expect(rows).toEqual(terminalTable((await cli('report')).stdout).slice(1).map((row) => row.map((cell) => cell.replace(/\|/g, '\\|'))));
     expect(rows).toHaveLength(board.entries.length);
     const accuracy = board.entries.map((e) => `${(e.accuracy.mean! * 100).toFixed(2)}${e.accuracy.std === null ? '%' : ` ± ${(e.accuracy.std * 100).toFixed(2)}%`}`);
     expect(rows.map((row) => row[head!.indexOf('test acc')])).toEqual(accuracy);
     expect(rows.map((row) => row[head!.indexOf('1.name')])).toContain('"wide\\|dense"');
   });
 
-  it('diff: the paired configs with both sides and the delta, then the one-sided ones and the summary', () => {
-    const diff = json<DiffResult>('diff', 'main', 'feature');
-    const out = cli('diff', 'main', 'feature', '--md').stdout;
+  it('diff: the paired configs with both sides and the delta, then the one-sided ones and the summary', async () => {
+    const diff = await json<DiffResult>('diff', 'main', 'feature');
+    const out = (await cli('diff', 'main', 'feature', '--md')).stdout;
     const [head, ...rows] = tableAfter(out, 'test accuracy; B − A in percentage points');
     expect(head).toEqual(['experiment', 'config', 'main', 'feature', 'B − A', 'significance']);
     expect(rows).toHaveLength(diff.pairs.length);
@@ -214,9 +214,9 @@ describe('--md prints Markdown tables for a pull-request comment', () => {
     expect(out.trim().split('\n').pop()).toBe('2 configs on both sides: 1 better, 0 worse, 1 only failed on feature');
   });
 
-  it('compare: config differences, metrics and per-class recall, each a table under its heading', () => {
-    const [a, b] = json<Run[]>('list');
-    const out = cli('compare', a!.id, b!.id, '--md').stdout;
+  it('compare: config differences, metrics and per-class recall, each a table under its heading', async () => {
+    const [a, b] = await json<Run[]>('list');
+    const out = (await cli('compare', a!.id, b!.id, '--md')).stdout;
     expect(out.split('\n').slice(0, 2)).toEqual([`**A** ${a!.id} (tiny, main)  `, `**B** ${b!.id} (tiny, main)`]);
     expect(tableAfter(out, '### Config differences (1)')).toEqual([['path', 'A', 'B'], ['train.seed', '1', '2']]);
     const metrics = tableAfter(out, '### Metrics');

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { loadExperiment } from '../src/config/load-experiment.js';
 import { runsDirFor } from '../src/store/run-folders.js';
-import { RunStore, type RunOutcome, type RunStatus } from '../src/store/run-store.js';
+import type { RunStatus } from '../src/run-status.js';
+import { RunStore, type RunOutcome } from '../src/store/run-store.js';
 import { expandTrials } from '../src/sweep/expand.js';
 import { runCli, tempDir, writeTemp } from './helpers/cli.js';
 import { tinyExperiment } from './helpers/sweeps.js';
@@ -53,31 +54,31 @@ beforeEach(() => {
 });
 
 describe('runner tag and runner note', () => {
-  it('label a run, and list, report and show filter on and print the labels', () => {
-    expect(cli('tag', 'aaaaaaaa-0001', 'reviewed=yes', 'baseline=true').status).toBe(0);
-    expect(cli('tag', 'aaaaaaaa-0002', 'reviewed=no').status).toBe(0);
-    expect(cli('note', 'aaaaaaaa-0001', 'the baseline for the dropout sweep').status).toBe(0);
+  it('label a run, and list, report and show filter on and print the labels', async () => {
+    expect((await cli('tag', 'aaaaaaaa-0001', 'reviewed=yes', 'baseline=true')).status).toBe(0);
+    expect((await cli('tag', 'aaaaaaaa-0002', 'reviewed=no')).status).toBe(0);
+    expect((await cli('note', 'aaaaaaaa-0001', 'the baseline for the dropout sweep')).status).toBe(0);
 
-    expect(ids(cli('list', '--tag', 'reviewed=yes', '--json').stdout)).toEqual(['aaaaaaaa-0001']);
-    expect(ids(cli('list', '--tag', 'reviewed=yes', '--tag', 'baseline=false', '--json').stdout)).toEqual([]);
-    const [listed] = JSON.parse(cli('list', '--tag', 'baseline=true', '--json').stdout) as { tags: unknown; note: unknown }[];
+    expect(ids((await cli('list', '--tag', 'reviewed=yes', '--json')).stdout)).toEqual(['aaaaaaaa-0001']);
+    expect(ids((await cli('list', '--tag', 'reviewed=yes', '--tag', 'baseline=false', '--json')).stdout)).toEqual([]);
+    const [listed] = JSON.parse((await cli('list', '--tag', 'baseline=true', '--json')).stdout) as { tags: unknown; note: unknown }[];
     expect(listed).toMatchObject({ tags: { reviewed: 'yes', baseline: 'true' }, note: 'the baseline for the dropout sweep' });
 
-    const board = JSON.parse(cli('report', '--tag', 'reviewed=no', '--json').stdout) as { entries: { runIds: string[] }[] };
+    const board = JSON.parse((await cli('report', '--tag', 'reviewed=no', '--json')).stdout) as { entries: { runIds: string[] }[] };
     expect(board.entries.flatMap((entry) => entry.runIds)).toEqual(['aaaaaaaa-0002']);
 
-    const shown = cli('show', 'aaaaaaaa-0001');
+    const shown = await cli('show', 'aaaaaaaa-0001');
     expect(shown.stdout).toContain('reviewed=yes');
     expect(shown.stdout).toContain('the baseline for the dropout sweep');
-    expect(JSON.parse(cli('show', 'aaaaaaaa-0001', '--json').stdout)).toMatchObject({ tags: { reviewed: 'yes', baseline: 'true' }, note: 'the baseline for the dropout sweep' });
+    expect(JSON.parse((await cli('show', 'aaaaaaaa-0001', '--json')).stdout)).toMatchObject({ tags: { reviewed: 'yes', baseline: 'true' }, note: 'the baseline for the dropout sweep' });
 
     // Overwrite one tag, remove another, clear the note.
-    expect(cli('tag', 'aaaaaaaa-0001', 'reviewed=twice', '--remove', 'baseline').stdout).toContain('aaaaaaaa-0001: reviewed=twice');
-    expect(cli('note', 'aaaaaaaa-0001', '--clear').status).toBe(0);
-    expect(JSON.parse(cli('show', 'aaaaaaaa-0001', '--json').stdout)).toMatchObject({ tags: { reviewed: 'twice' }, note: null });
+    expect((await cli('tag', 'aaaaaaaa-0001', 'reviewed=twice', '--remove', 'baseline')).stdout).toContain('aaaaaaaa-0001: reviewed=twice');
+    expect((await cli('note', 'aaaaaaaa-0001', '--clear')).status).toBe(0);
+    expect(JSON.parse((await cli('show', 'aaaaaaaa-0001', '--json')).stdout)).toMatchObject({ tags: { reviewed: 'twice' }, note: null });
   });
 
-  it('refuse malformed tags, empty notes and unknown runs with exit 2 and a clear message', () => {
+  it('refuse malformed tags, empty notes and unknown runs with exit 2 and a clear message', async () => {
     for (const [args, message] of [
       [['tag', 'aaaaaaaa-0001', 'reviewed'], 'expected key=value'],
       [['tag', 'aaaaaaaa-0001', '1st=yes'], 'a tag name starts with a letter'],
@@ -87,7 +88,7 @@ describe('runner tag and runner note', () => {
       [['note', 'aaaaaaaa-0001', '  '], 'the note is empty'],
       [['list', '--tag', 'reviewed'], 'expected key=value'],
     ] as const) {
-      const result = cli(...args);
+      const result = await cli(...args);
       expect(result.status, args.join(' ')).toBe(2);
       expect(result.stderr).toContain(message);
       expect(result.stderr).not.toMatch(/\n\s+at /);
@@ -96,69 +97,69 @@ describe('runner tag and runner note', () => {
 });
 
 describe('runner rm', () => {
-  it('asks before removing; without a terminal it needs --yes and removes nothing', () => {
-    const refused = cli('rm', 'aaaaaaaa-0001');
+  it('asks before removing; without a terminal it needs --yes and removes nothing', async () => {
+    const refused = await cli('rm', 'aaaaaaaa-0001');
     expect(refused.status).toBe(2);
     expect(refused.stderr).toContain('pass --yes');
     expect(existsSync(folder('aaaaaaaa-0001'))).toBe(true);
-    expect(ids(cli('list', '--json').stdout)).toContain('aaaaaaaa-0001');
+    expect(ids((await cli('list', '--json')).stdout)).toContain('aaaaaaaa-0001');
   });
 
-  it('removes the runs, their epochs and tags, and their folders; other runs stay', () => {
-    cli('tag', 'aaaaaaaa-0001', 'reviewed=yes');
-    const removed = cli('rm', 'aaaaaaaa-0001', 'cccc', '--yes');
+  it('removes the runs, their epochs and tags, and their folders; other runs stay', async () => {
+    await cli('tag', 'aaaaaaaa-0001', 'reviewed=yes');
+    const removed = await cli('rm', 'aaaaaaaa-0001', 'cccc', '--yes');
     expect(removed.status).toBe(0);
     expect(removed.stdout).toContain('Removed 2 runs, freeing 8.19 kB');
     expect(existsSync(folder('aaaaaaaa-0001'))).toBe(false);
     expect(existsSync(folder('cccccccc-0001'))).toBe(false);
     expect(existsSync(folder('aaaaaaaa-0002'))).toBe(true);
-    expect(ids(cli('list', '--json').stdout)).toEqual(RUNS.map(([id]) => id).filter((id) => id !== 'aaaaaaaa-0001' && id !== 'cccccccc-0001'));
+    expect(ids((await cli('list', '--json')).stdout)).toEqual(RUNS.map(([id]) => id).filter((id) => id !== 'aaaaaaaa-0001' && id !== 'cccccccc-0001'));
     const raw = new Database(db, { readonly: true });
     expect(raw.prepare(`SELECT COUNT(*) AS n FROM run_tags`).get()).toEqual({ n: 0 });
     raw.close();
   });
 
-  it('removes nothing when one reference is wrong or a run is still training', () => {
-    const typo = cli('rm', 'aaaaaaaa-0001', 'nope', '--yes');
+  it('removes nothing when one reference is wrong or a run is still training', async () => {
+    const typo = await cli('rm', 'aaaaaaaa-0001', 'nope', '--yes');
     expect(typo.status).toBe(2);
     expect(typo.stderr).toContain('no run with id "nope"');
-    const training = cli('rm', 'aaaaaaaa-0001', 'eeeeeeee-0001', '--yes');
+    const training = await cli('rm', 'aaaaaaaa-0001', 'eeeeeeee-0001', '--yes');
     expect(training.status).toBe(2);
     expect(training.stderr).toContain('eeeeeeee-0001 is still training');
-    expect(ids(cli('list', '--json').stdout)).toHaveLength(RUNS.length);
+    expect(ids((await cli('list', '--json')).stdout)).toHaveLength(RUNS.length);
     expect(existsSync(folder('aaaaaaaa-0001'))).toBe(true);
   });
 });
 
 describe('runner gc', () => {
-  it('--dry-run lists failed, diverged and interrupted runs and orphaned folders, and removes nothing', () => {
-    const dry = cli('gc', '--dry-run');
+  it('--dry-run lists failed, diverged and interrupted runs and orphaned folders, and removes nothing', async () => {
+    const dry = await cli('gc', '--dry-run');
     expect(dry.status).toBe(0);
     for (const id of ['bbbbbbbb-0001', 'cccccccc-0001', 'dddddddd-0001', ORPHAN]) expect(dry.stdout).toContain(id);
     for (const id of ['aaaaaaaa-0001', 'aaaaaaaa-0002', 'eeeeeeee-0001']) expect(dry.stdout).not.toContain(id);
     expect(dry.stdout).toContain('Would remove 3 runs and 1 orphaned folder');
-    expect(ids(cli('list', '--json').stdout)).toHaveLength(RUNS.length);
+    expect(ids((await cli('list', '--json')).stdout)).toHaveLength(RUNS.length);
     expect(existsSync(folder(ORPHAN))).toBe(true);
   });
 
-  it('--older-than removes only the unfinished runs started before that age', () => {
-    const old = cli('gc', '--older-than', '30d');
+  it('--older-than removes only the unfinished runs started before that age', async () => {
+    const old = await cli('gc', '--older-than', '30d');
     expect(old.status).toBe(0);
     expect(old.stdout).toContain('Removed 1 run, freeing 4.1 kB');
-    expect(ids(cli('list', '--json').stdout)).not.toContain('bbbbbbbb-0001');
-    expect(ids(cli('list', '--json').stdout)).toContain('cccccccc-0001');
-    expect(cli('gc', '--older-than', 'soon').stderr).toContain('expected an age such as 30d');
+    expect(ids((await cli('list', '--json')).stdout)).not.toContain('bbbbbbbb-0001');
+    expect(ids((await cli('list', '--json')).stdout)).toContain('cccccccc-0001');
+    expect((await cli('gc', '--older-than', 'soon')).stderr).toContain('expected an age such as 30d');
   });
 
-  it('removes unfinished runs and orphaned folders and prints what it freed; completed and training runs and other folders stay', () => {
-    const gc = cli('gc');
+  it('removes unfinished runs and orphaned folders and prints what it freed; completed and training runs and other folders stay', async () => {
+    const gc = await cli('gc');
     expect(gc.status).toBe(0);
     expect(gc.stdout).toContain('Removed 3 runs, freeing 12.3 kB');
     expect(gc.stdout).toContain('Removed 1 orphaned folder, freeing 8.19 kB');
-    expect(ids(cli('list', '--json').stdout)).toEqual(['aaaaaaaa-0001', 'aaaaaaaa-0002', 'eeeeeeee-0001']);
+    expect(ids((await cli('list', '--json')).stdout)).toEqual(['aaaaaaaa-0001', 'aaaaaaaa-0002', 'eeeeeeee-0001']);
     for (const id of ['bbbbbbbb-0001', 'cccccccc-0001', 'dddddddd-0001', ORPHAN]) expect(existsSync(folder(id))).toBe(false);
     for (const id of ['aaaaaaaa-0001', 'aaaaaaaa-0002', 'eeeeeeee-0001']) expect(existsSync(folder(id))).toBe(true);
     expect(existsSync(folder('not-a-run'))).toBe(true);
-    expect(cli('gc').stdout).toContain('Nothing to remove');
+    expect((await cli('gc')).stdout).toContain('Nothing to remove');
   });
 });

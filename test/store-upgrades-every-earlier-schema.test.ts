@@ -23,17 +23,17 @@ function databaseAtSchema(version: number): string {
 
 describe('a database from every earlier schema version', () => {
   for (let version = 0; version < MIGRATIONS.length; version++) {
-    it(`upgrades in place from schema ${version}, keeps its runs, and takes tags and notes`, () => {
+    it(`upgrades in place from schema ${version}, keeps its runs, and takes tags and notes`, async () => {
       const db = databaseAtSchema(version);
       const cli = (...args: string[]) => runCli([...args, '--db', db]);
       if (version === 0) {
-        expect(JSON.parse(cli('list', '--json').stdout)).toEqual([]);
+        expect(JSON.parse((await cli('list', '--json')).stdout)).toEqual([]);
         // list only reads, from an upgraded copy in memory; a command that writes upgrades the file.
-        expect(cli('gc', '--dry-run').status).toBe(0);
+        expect((await cli('gc', '--dry-run')).status).toBe(0);
       } else {
-        expect(cli('tag', 'abcdef12', 'reviewed=yes').status).toBe(0);
-        expect(cli('note', 'abcdef12', 'from an old database').status).toBe(0);
-        const [run] = JSON.parse(cli('list', '--json', '--tag', 'reviewed=yes').stdout) as Record<string, unknown>[];
+        expect((await cli('tag', 'abcdef12', 'reviewed=yes')).status).toBe(0);
+        expect((await cli('note', 'abcdef12', 'from an old database')).status).toBe(0);
+        const [run] = JSON.parse((await cli('list', '--json', '--tag', 'reviewed=yes')).stdout) as Record<string, unknown>[];
         expect(run).toMatchObject({ id: 'abcdef12-0001', testAccuracy: 0.8, params: { 'train.optimizer.learningRate': 0.01 }, tags: { reviewed: 'yes' }, note: 'from an old database' });
       }
       const upgraded = new Database(db, { readonly: true });

@@ -11,7 +11,7 @@ import { datasetCopy, tinyExperiment } from './helpers/sweeps.js';
  */
 const experiment = (dir: string, data = 'trainLimit: 600, testLimit: 300') => writeTemp('tiny.yaml', tinyExperiment('tiny', '', 'epochs: 1', data), dir);
 
-function sweep(dir: string, args: string[], env?: Record<string, string>): CliResult {
+function sweep(dir: string, args: string[], env?: Record<string, string>): Promise<CliResult> {
   return runCli(['sweep', ...args, '--backend', 'cpu', '--db', join(dir, 'runs.sqlite')], { cwd: dir, env });
 }
 
@@ -34,17 +34,17 @@ function csvCopy(train: number, test: number, extra = ''): string {
 }
 
 describe('a sweep checks its data before any trial starts', () => {
-  it('a copy whose labels were cut short (data.path): exit 2 naming the labels file, and no download hint for a copy that is the user’s', () => {
+  it('a copy whose labels were cut short (data.path): exit 2 naming the labels file, and no download hint for a copy that is the user’s', async () => {
     const dir = tempDir();
     const cut = datasetCopy(tempDir('runner-data-'), { truncatedLabels: true });
     const file = experiment(dir, `path: ${JSON.stringify(cut)}, trainLimit: 600, testLimit: 300`);
-    const result = sweep(dir, [file]);
+    const result = await sweep(dir, [file]);
     expectRefused(result, dir, `${join(cut, IDX_FILES.trainLabels)}: IDX header says 60000 values, file has 59000`);
     expect(result.stderr).toContain('replace the file with a good copy (this copy comes from data.path in the experiment file)');
     expect(result.stderr).not.toContain('downloads it again');
   });
 
-  it('a truncated .gz (--data-dir): exit 2 naming the file', () => {
+  it('a truncated .gz (--data-dir): exit 2 naming the file', async () => {
     const dir = tempDir();
     const copy = datasetCopy(tempDir('runner-data-'));
     const target = join(copy, IDX_FILES.testImages);
@@ -52,38 +52,38 @@ describe('a sweep checks its data before any trial starts', () => {
     // datasetCopy links to the real files: rename() replaces the link, leaving the dataset it points at untouched.
     writeFileSync(`${target}.cut`, whole.subarray(0, whole.length / 2));
     renameSync(`${target}.cut`, target);
-    const result = sweep(dir, [experiment(dir), '--data-dir', copy]);
+    const result = await sweep(dir, [experiment(dir), '--data-dir', copy]);
     expectRefused(result, dir, `${target}: not a complete gzip file (unexpected end of file); replace the file with a good copy (this copy comes from --data-dir)`);
   });
 
-  it('a malformed CSV: exit 2 at its file:line', () => {
+  it('a malformed CSV: exit 2 at its file:line', async () => {
     const dir = tempDir();
     const copy = csvCopy(700, 400, '3,1,2\n');
-    const result = sweep(dir, [experiment(dir), '--data-dir', copy]);
+    const result = await sweep(dir, [experiment(dir), '--data-dir', copy]);
     expectRefused(result, dir, `${join(copy, CSV_FILES.train)}:702: expected a label and 784 pixels, found 3 columns; replace the file with a good copy (this copy comes from --data-dir)`);
   });
 
-  it('a copy smaller than data.trainLimit asks for, or than Fashion-MNIST without a limit, is refused rather than trained on and recorded as full-size', () => {
+  it('a copy smaller than data.trainLimit asks for, or than Fashion-MNIST without a limit, is refused rather than trained on and recorded as full-size', async () => {
     const copy = csvCopy(500, 400);
     const dir = tempDir();
     const file = experiment(dir);
     expectRefused(
-      sweep(dir, [file, '--data-dir', copy]),
+      await sweep(dir, [file, '--data-dir', copy]),
       dir,
       `${join(copy, CSV_FILES.train)} holds 500 training images, but data.trainLimit in ${file} asks for 600: a trial would use fewer and be recorded as if it had used them all. Set data.trainLimit to 500 or less, or use a complete copy`,
     );
     const unlimited = tempDir();
-    const result = sweep(unlimited, [experiment(unlimited, 'trainLimit: 500'), '--data-dir', copy]);
+    const result = await sweep(unlimited, [experiment(unlimited, 'trainLimit: 500'), '--data-dir', copy]);
     expectRefused(result, unlimited, `${join(copy, CSV_FILES.test)} holds 400 test images, but ${join(unlimited, 'tiny.yaml')} sets no data.testLimit, so its trials use all 10000 of Fashion-MNIST's`);
   });
 
-  it('a damaged copy in the runner’s own download cache says to delete it so that it is downloaded again', () => {
+  it('a damaged copy in the runner’s own download cache says to delete it so that it is downloaded again', async () => {
     const dir = tempDir();
     const cache = tempDir('runner-cache-');
     const cached = join(cache, 'runner', 'fashion-mnist');
     mkdirSync(cached, { recursive: true });
     datasetCopy(cached, { truncatedLabels: true });
-    const result = sweep(dir, [experiment(dir)], { XDG_CACHE_HOME: cache, FASHION_MNIST_DIR: '' });
+    const result = await sweep(dir, [experiment(dir)], { XDG_CACHE_HOME: cache, FASHION_MNIST_DIR: '' });
     expectRefused(result, dir, `${join(cached, IDX_FILES.trainLabels)}: IDX header says 60000 values, file has 59000`);
     expect(result.stderr).toContain('delete the file, and the runner downloads it again');
   });

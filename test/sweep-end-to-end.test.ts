@@ -21,12 +21,12 @@ interface Run {
 }
 
 describe('runner sweep, end to end on the real dataset', () => {
-  it('trains every trial of a grid and records runs, epochs and confusion matrices; a re-run skips them', () => {
+  it('trains every trial of a grid and records runs, epochs and confusion matrices; a re-run skips them', async () => {
     const dir = tempDir();
     const file = writeTemp('tiny.yaml', tinyExperiment('tiny', 'sweep:\n  train.optimizer.learningRate: [0.01, 0.003]\n'), dir);
     const db = join(dir, 'runs.sqlite');
     // --backend wasm: `auto` would pick tfjs-node(-gpu) where it installs, and this test checks the backend recorded.
-    const first = runCli(['sweep', file, '--db', db, '--backend', 'wasm']);
+    const first = await runCli(['sweep', file, '--db', db, '--backend', 'wasm']);
     expect(first.stderr).toContain('sweep: 2 completed');
     expect(first.status).toBe(0);
 
@@ -53,19 +53,19 @@ describe('runner sweep, end to end on the real dataset', () => {
     expect(epochs).toHaveLength(4);
     expect(epochs.every((e) => Number.isFinite(e.loss) && e.val_accuracy > 0)).toBe(true);
 
-    const again = runCli(['sweep', file, '--db', db, '--backend', 'wasm']);
+    const again = await runCli(['sweep', file, '--db', db, '--backend', 'wasm']);
     expect(again.status).toBe(0);
     expect(again.stderr).toContain('2 already completed');
     expect(query(db, 'SELECT id FROM runs')).toHaveLength(2);
 
-    const report = runCli(['report', '--top', '5', '--json', '--db', db]);
+    const report = await runCli(['report', '--top', '5', '--json', '--db', db]);
     expect(report.status).toBe(0);
     const board = JSON.parse(report.stdout) as { entries: { runIds: string[]; accuracy: { mean: number } }[] };
     expect(board.entries).toHaveLength(2);
     expect(board.entries[0]!.accuracy.mean).toBeGreaterThanOrEqual(board.entries[1]!.accuracy.mean);
   });
 
-  it('records a trial whose loss explodes as diverged, and the sweep goes on and says so', () => {
+  it('records a trial whose loss explodes as diverged, and the sweep goes on and says so', async () => {
     const dir = tempDir();
     // A linear output with squared error and an absurd learning rate overflows to Infinity within a few steps.
     const yaml = tinyExperiment('wild', 'sweep:\n  train.optimizer.learningRate: [1.0e+12, 0.003]\n', 'epochs: 2, loss: meanSquaredError, optimizer: { name: sgd }').replace(
@@ -74,7 +74,7 @@ describe('runner sweep, end to end on the real dataset', () => {
     );
     const file = writeTemp('wild.yaml', yaml, dir);
     const db = join(dir, 'runs.sqlite');
-    const result = runCli(['sweep', file, '--db', db, '--concurrency', '1']);
+    const result = await runCli(['sweep', file, '--db', db, '--concurrency', '1']);
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/1 completed.*1 diverged/);
     const runs = query<Run>(db, 'SELECT * FROM runs ORDER BY started_at');
@@ -82,7 +82,7 @@ describe('runner sweep, end to end on the real dataset', () => {
     expect(runs[0]!.error).toMatch(/loss became (NaN|Infinity)/);
   });
 
-  it('stops early when the monitored metric stops improving and keeps the best epoch', () => {
+  it('stops early when the monitored metric stops improving and keeps the best epoch', async () => {
     const dir = tempDir();
     const file = writeTemp(
       'early.yaml',
@@ -90,7 +90,7 @@ describe('runner sweep, end to end on the real dataset', () => {
       dir,
     );
     const db = join(dir, 'runs.sqlite');
-    expect(runCli(['sweep', file, '--db', db]).status).toBe(0);
+    expect((await runCli(['sweep', file, '--db', db])).status).toBe(0);
     const [run] = query<Run>(db, 'SELECT * FROM runs');
     // Epoch 1 sets the best; epoch 2 cannot improve on it by 10, and one epoch without improvement is
     // Keras's patience 1 used up, so training ends after epoch 2 with epoch 1's weights.
@@ -98,14 +98,14 @@ describe('runner sweep, end to end on the real dataset', () => {
     expect(query(db, 'SELECT epoch FROM epochs')).toHaveLength(2);
   });
 
-  it('plan shows each trial\'s size, says when nothing is measured, and estimates from the runs a sweep recorded', () => {
+  it('plan shows each trial\'s size, says when nothing is measured, and estimates from the runs a sweep recorded', async () => {
     const dir = tempDir();
     const file = writeTemp('tiny.yaml', tinyExperiment('tiny', 'sweep:\n  train.optimizer.learningRate: [0.01, 0.003]\n'), dir);
     const db = join(dir, 'runs.sqlite');
     const plan = (...args: string[]) => runCli(['plan', file, '--db', db, '--backend', 'wasm', '--concurrency', '2', ...args]);
     const rowsOf = (stdout: string) => stdout.split('\n').filter((l) => l.includes('tiny learningRate='));
 
-    const before = plan();
+    const before = await plan();
     expect(before.status, before.stderr).toBe(0);
     // conv 3×3×1→4 (36 weights + 4 biases) and dense 784→10 (7,840 + 10): 7,890 parameters.
     expect(rowsOf(before.stdout).map((l) => l.split('│').map((c) => c.trim()).slice(3, 5))).toEqual([['7,890', '39,200'], ['7,890', '39,200']]);
@@ -113,37 +113,37 @@ describe('runner sweep, end to end on the real dataset', () => {
     expect(before.stdout).toContain('2 trials on wasm, 2 at a time; 2 not measured yet');
     expect(existsSync(db)).toBe(false);
 
-    expect(runCli(['sweep', file, '--db', db, '--backend', 'wasm']).status).toBe(0);
-    expect(plan().stdout).toContain('2 already completed (skipped)');
-    const forced = plan('--force');
+    expect((await runCli(['sweep', file, '--db', db, '--backend', 'wasm'])).status).toBe(0);
+    expect((await plan()).stdout).toContain('2 already completed (skipped)');
+    const forced = await plan('--force');
     expect(rowsOf(forced.stdout).every((l) => /\d+(\.\d)?s \(same config\)/.test(l))).toBe(true);
     expect(forced.stdout).toMatch(/about \S+ of wall time for all to run/);
     // Twice the training images: no run of this config, but the experiment's runs lend their throughput.
-    const larger = plan('--set', 'data.trainLimit=1200');
+    const larger = await plan('--set', 'data.trainLimit=1200');
     expect(rowsOf(larger.stdout).every((l) => l.includes('(same experiment)'))).toBe(true);
     // Another experiment never run on this database is scaled from these runs by its multiply-adds.
-    const other = runCli(['plan', join(ROOT, 'experiments', 'quick.yaml'), '--db', db, '--backend', 'wasm']);
+    const other = await runCli(['plan', join(ROOT, 'experiments', 'quick.yaml'), '--db', db, '--backend', 'wasm']);
     expect(other.stdout).toContain('(other experiments)');
   });
 
-  it('--set overrides fields and --dry-run trains nothing', () => {
+  it('--set overrides fields and --dry-run trains nothing', async () => {
     const dir = tempDir();
     const file = writeTemp('tiny.yaml', tinyExperiment('tiny'), dir);
     const db = join(dir, 'runs.sqlite');
-    const plan = runCli(['sweep', file, '--db', db, '--dry-run', '--set', 'train.epochs=1', '--repeat', '3']);
+    const plan = await runCli(['sweep', file, '--db', db, '--dry-run', '--set', 'train.epochs=1', '--repeat', '3']);
     expect(plan.status).toBe(0);
     expect(plan.stdout).toContain('3 trials');
     expect(existsSync(db)).toBe(false);
-    const result = runCli(['sweep', file, '--db', db, '--set', 'train.epochs=1']);
+    const result = await runCli(['sweep', file, '--db', db, '--set', 'train.epochs=1']);
     expect(result.status).toBe(0);
     expect(query<Run>(db, 'SELECT * FROM runs')[0]).toMatchObject({ epochs_done: 1 });
   });
 
-  it('every file in experiments/ trains on the default backend (one short epoch each)', () => {
+  it('every file in experiments/ trains on the default backend (one short epoch each)', async () => {
     const dir = tempDir();
     const db = join(dir, 'runs.sqlite');
     const files = readdirSync(join(ROOT, 'experiments')).filter((f) => f.endsWith('.yaml')).map((f) => join(ROOT, 'experiments', f));
-    const result = runCli(['sweep', ...files, '--db', db, '--repeat', '1', '--set', 'train.epochs=1', '--set', 'data.trainLimit=200', '--set', 'data.testLimit=200']);
+    const result = await runCli(['sweep', ...files, '--db', db, '--repeat', '1', '--set', 'train.epochs=1', '--set', 'data.trainLimit=200', '--set', 'data.testLimit=200']);
     expect(result.status, result.stderr).toBe(0);
     const runs = query<Run & { experiment: string }>(db, 'SELECT * FROM runs');
     expect(new Set(runs.map((r) => r.experiment)).size).toBe(files.length);
@@ -153,7 +153,7 @@ describe('runner sweep, end to end on the real dataset', () => {
     expect(runs.every((r) => r.status === 'completed' && r.backend === chosen)).toBe(true);
   });
 
-  it('a sweep of several files reads each file\'s own data.path', () => {
+  it('a sweep of several files reads each file\'s own data.path', async () => {
     const dir = tempDir();
     const good = datasetCopy(tempDir('runner-data-'));
     const cut = datasetCopy(tempDir('runner-data-'), { truncatedLabels: true });
@@ -162,11 +162,11 @@ describe('runner sweep, end to end on the real dataset', () => {
     const b = writeTemp('b.yaml', withData('b', cut), dir);
     const db = join(dir, 'runs.sqlite');
     // The parent reads both copies before any trial starts: b's cut-short one stops the sweep, a's passed.
-    const refused = runCli(['sweep', a, b, '--db', db, '--concurrency', '1']);
+    const refused = await runCli(['sweep', a, b, '--db', db, '--concurrency', '1']);
     expect(refused.status).toBe(2);
     expect(refused.stderr).toContain(join(cut, 'train-labels-idx1-ubyte.gz'));
     expect(existsSync(db)).toBe(false);
-    const result = runCli(['sweep', a, '--db', db]);
+    const result = await runCli(['sweep', a, '--db', db]);
     expect(result.stderr).toContain(`data: ${good} (data.path in the experiment file)`);
     expect(query<Run & { experiment: string }>(db, 'SELECT * FROM runs').map((r) => [r.experiment, r.status])).toEqual([['a', 'completed']]);
     expect(result.status).toBe(0);
@@ -177,10 +177,10 @@ describe('runner sweep, end to end on the real dataset', () => {
     const dir = tempDir();
     const file = writeTemp('tiny.yaml', tinyExperiment('tiny', '', 'epochs: 1'), dir);
     const db = join(dir, 'runs.sqlite');
-    expect(runCli(['sweep', file, '--db', db]).status).toBe(0);
+    expect((await runCli(['sweep', file, '--db', db])).status).toBe(0);
     const [run] = query<Run>(db, 'SELECT * FROM runs');
     const target = join(dir, 'exported');
-    const exported = runCli(['export-model', run!.id.slice(0, 6), target, '--db', db]);
+    const exported = await runCli(['export-model', run!.id.slice(0, 6), target, '--db', db]);
     expect(exported.status).toBe(0);
     const manifest = JSON.parse(readFileSync(join(target, 'model.json'), 'utf8'));
     const weights = readFileSync(join(target, 'weights.bin'));
@@ -189,6 +189,6 @@ describe('runner sweep, end to end on the real dataset', () => {
     );
     const probabilities = tf.tidy(() => (model.predict(tf.zeros([2, 28, 28, 1])) as tf.Tensor).sum(1).arraySync() as number[]);
     expect(probabilities.map((p) => Number(p.toFixed(4)))).toEqual([1, 1]);
-    expect(runCli(['export-model', run!.id, target, '--db', db]).status).toBe(2);
+    expect((await runCli(['export-model', run!.id, target, '--db', db])).status).toBe(2);
   });
 });

@@ -62,11 +62,11 @@ describe('--sweep values', () => {
 });
 
 describe('--sweep on the command line', () => {
-  it('adds axes to the file\'s sweep, or replaces its axis on the same field, and runs the same trials as a file sweeping them', () => {
+  it('adds axes to the file\'s sweep, or replaces its axis on the same field, and runs the same trials as a file sweeping them', async () => {
     const dir = tempDir();
     const file = writeTemp('tiny.yaml', `${TINY_CNN}sweep:\n  model.layers.2.rate: [0.5]\n  train.epochs: [1, 2]\n`, dir);
     const db = join(dir, 'none.sqlite');
-    const fromFlags = runCli(['plan', file, '--sweep', 'train.optimizer.name=adam,sgd', '--sweep', 'model.layers.drop1.rate=range(0.1,0.3,0.1)', '--backend', 'cpu', '--db', db]);
+    const fromFlags = await runCli(['plan', file, '--sweep', 'train.optimizer.name=adam,sgd', '--sweep', 'model.layers.drop1.rate=range(0.1,0.3,0.1)', '--backend', 'cpu', '--db', db]);
     expect(fromFlags.status, fromFlags.stderr).toBe(0);
     const labels = labelsOf(fromFlags.stdout);
     // The flag names the layer the file's axis gives by index: one axis, the flag's values.
@@ -75,13 +75,13 @@ describe('--sweep on the command line', () => {
     expect(labels.join(' ')).not.toContain('rate=0.5');
 
     const inFile = writeTemp('grid.yaml', `${TINY_CNN}sweep:\n  train.optimizer.name: [adam, sgd]\n  model.layers.2.rate: [0.1, 0.2, 0.3]\n  train.epochs: [1, 2]\n`, dir);
-    const fromFile = runCli(['sweep', inFile, '--dry-run', '--backend', 'cpu', '--db', db]);
+    const fromFile = await runCli(['sweep', inFile, '--dry-run', '--backend', 'cpu', '--db', db]);
     expect(hashesOf(fromFlags.stdout).sort()).toEqual(hashesOf(fromFile.stdout).sort());
   });
 
-  it('is checked like a sweep in the file, with problems that name the flag instead of a line', () => {
+  it('is checked like a sweep in the file, with problems that name the flag instead of a line', async () => {
     const file = writeTemp('tiny.yaml', TINY_CNN);
-    const result = runCli(['validate', file, '--sweep', 'model.layers.drop1.rat=0.1,0.2', '--sweep', 'train.optimizer.name=adam,sgdd', '--sweep', 'train.epochs=1,2', '--set', 'train.epochs=3']);
+    const result = await runCli(['validate', file, '--sweep', 'model.layers.drop1.rat=0.1,0.2', '--sweep', 'train.optimizer.name=adam,sgdd', '--sweep', 'train.epochs=1,2', '--set', 'train.epochs=3']);
     expect(result.status).toBe(2);
     expect(result.stderr).toContain(`${file} sweep.model.layers.drop1.rat: --sweep model.layers.drop1.rat=0.1,0.2: sweep path \`model.layers.drop1.rat\` points at nothing: \`model.layers.drop1\` has no field \`rat\`; did you mean \`model.layers.drop1.rate\`?`);
     expect(result.stderr).toContain('--sweep train.optimizer.name=adam,sgdd: sweep value "sgdd" for `train.optimizer.name` is invalid: `name` must be one of sgd, adam, rmsprop, adagrad, adadelta, adamax; got "sgdd"; did you mean `sgd`?');
@@ -89,21 +89,21 @@ describe('--sweep on the command line', () => {
     expect(result.stderr).toContain('tiny.yaml: 3 problems');
     expect(result.stderr).not.toMatch(/tiny\.yaml:\d/);
 
-    const tooMany = runCli(['validate', file, '--sweep', 'train.batchSize=range(10,100,10)', '--max-trials', '5']);
+    const tooMany = await runCli(['validate', file, '--sweep', 'train.batchSize=range(10,100,10)', '--max-trials', '5']);
     expect(tooMany.stderr).toContain('--sweep train.batchSize=range(10,100,10): the sweep grid has 10 trials (10 × train.batchSize), over the limit of 5');
 
-    const malformed = runCli(['validate', file, '--sweep', 'train.epochs=range(1,2)']);
+    const malformed = await runCli(['validate', file, '--sweep', 'train.epochs=range(1,2)']);
     expect(malformed.status).toBe(2);
     expect(malformed.stderr).toContain('error: --sweep train.epochs=range(1,2): range takes three numbers');
     expect(malformed.stderr).not.toContain('    at ');
   });
 
-  it('runs a 2×2 grid without a file edit, and pairs in `runner diff` with a child experiment on another branch that overrides a layer by name', () => {
+  it('runs a 2×2 grid without a file edit, and pairs in `runner diff` with a child experiment on another branch that overrides a layer by name', async () => {
     const repo = tempDir('runner-sweep-flag-diff-');
     const db = join(tempDir('runner-db-'), 'runs.sqlite');
     const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.com', ...args], { cwd: repo, encoding: 'utf8' }).trim();
-    const sweep = (file: string, ...flags: string[]) => {
-      const result = runCli(['sweep', file, '--backend', 'cpu', '--db', db, ...flags], { cwd: repo });
+    const sweep = async (file: string, ...flags: string[]) => {
+      const result = await runCli(['sweep', file, '--backend', 'cpu', '--db', db, ...flags], { cwd: repo });
       expect(result.status, result.stderr).toBe(0);
       return result.stdout + result.stderr;
     };
@@ -120,17 +120,17 @@ train: { optimizer: { name: adam, learningRate: 0.01 }, epochs: 1, batchSize: 50
     writeFileSync(join(repo, 'tiny.yaml'), tinyDense('tiny'));
     git('add', '.');
     git('commit', '--quiet', '-m', 'tiny');
-    expect(sweep('tiny.yaml', '--sweep', 'model.layers.hidden.units=16,32', '--sweep', 'train.optimizer.learningRate=0.01,0.003')).toContain('4 completed');
+    expect(await sweep('tiny.yaml', '--sweep', 'model.layers.hidden.units=16,32', '--sweep', 'train.optimizer.learningRate=0.01,0.003')).toContain('4 completed');
 
     // The feature branch keeps the file as a parent; a child widens the hidden layer by name and sweeps the rate in the file.
     git('checkout', '--quiet', '-b', 'feature');
     writeFileSync(join(repo, 'wide.yaml'), 'extends: tiny.yaml\nname: tiny\nmodel:\n  layers:\n    - { name: hidden, units: 32 }\nsweep:\n  train.optimizer.learningRate: [0.01, 0.003]\n');
     git('add', '.');
     git('commit', '--quiet', '-m', 'a wider child');
-    expect(runCli(['validate', 'wide.yaml'], { cwd: repo }).status).toBe(0);
-    expect(sweep('wide.yaml')).toContain('2 completed');
+    expect((await runCli(['validate', 'wide.yaml'], { cwd: repo })).status).toBe(0);
+    expect(await sweep('wide.yaml')).toContain('2 completed');
 
-    const diff = runCli(['diff', 'main', 'feature', '--json', '--db', db], { cwd: repo });
+    const diff = await runCli(['diff', 'main', 'feature', '--json', '--db', db], { cwd: repo });
     expect(diff.status, diff.stderr).toBe(0);
     const result = JSON.parse(diff.stdout) as DiffResult;
     expect(result.pairs).toHaveLength(2);

@@ -2,9 +2,9 @@ import { Writable } from 'node:stream';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadExperiment } from '../src/config/load-experiment.js';
-import { expandTrials } from '../src/sweep/expand.js';
-import { trialLabel, type TrialLabel } from '../src/sweep/run-sweep.js';
-import { createSweepProgress } from '../src/ui/sweep-progress.js';
+import { expandTrials, trialLabel } from '../src/sweep/expand.js';
+import { createSweepProgress } from '../src/sweep/progress.js';
+import type { TrialLabel } from '../src/sweep/run-sweep.js';
 import { ROOT } from './helpers/cli.js';
 
 /**

@@ -123,10 +123,10 @@ describe('values no trial can honour are refused at validation', () => {
 });
 
 describe('paths cannot reach a prototype', () => {
-  it('--set, --sweep and sweep keys naming __proto__, constructor or prototype exit 2 without a trace, and Object.prototype stays clean', () => {
+  it('--set, --sweep and sweep keys naming __proto__, constructor or prototype exit 2 without a trace, and Object.prototype stays clean', async () => {
     const file = writeTemp('t.yaml', `name: t\n${LAYERS}`);
     for (const args of [['--set', '__proto__.polluted=1'], ['--set', 'train.__proto__.epochs=5'], ['--sweep', 'constructor.prototype.polluted=1,2']]) {
-      const result = runCli(['validate', file, ...args]);
+      const result = await runCli(['validate', file, ...args]);
       expect(result.status, args.join(' ')).toBe(2);
       expect(result.stderr).toMatch(/`(__proto__|constructor)` cannot be part of a path/);
       noStackTrace(result.stderr);
@@ -156,11 +156,11 @@ describe('paths cannot reach a prototype', () => {
 });
 
 describe('limits of `runner validate` and `runner plan`', () => {
-  it('refuses a model that cannot fit in the memory limit before allocating it, in validate and plan; --max-memory raises the limit', () => {
+  it('refuses a model that cannot fit in the memory limit before allocating it, in validate and plan; --max-memory raises the limit', async () => {
     const huge = writeTemp('huge.yaml', `name: huge\nmodel:\n  layers:\n    - { type: flatten }\n    - { type: dense, units: 1000000, activation: relu }\n    - { type: dense, units: 10, activation: softmax }\n`);
     for (const command of ['validate', 'plan']) {
       const started = Date.now();
-      const result = runCli([command, huge, '--max-memory', '8GiB', ...(command === 'plan' ? ['--db', `${huge}.sqlite`] : [])]);
+      const result = await runCli([command, huge, '--max-memory', '8GiB', ...(command === 'plan' ? ['--db', `${huge}.sqlite`] : [])]);
       expect(result.status, result.stderr).toBe(2);
       expect(Date.now() - started).toBeLessThan(10_000);
       expect(result.stderr).toContain(`${huge}:5:7 model.layers[1]: this dense layer has 784,000,000 weights: with their gradients and the optimizer's slots (4 values of 4 bytes each) training needs at least 11.7 GiB, over the memory limit of 8 GiB per trial`);
@@ -182,9 +182,9 @@ describe('limits of `runner validate` and `runner plan`', () => {
     expect(Date.now() - started).toBeLessThan(8_000);
   });
 
-  it('labels string parameters as written, not JSON-quoted', () => {
+  it('labels string parameters as written, not JSON-quoted', async () => {
     const file = writeTemp('t.yaml', `name: t\nmodel:\n  layers:\n    - { type: conv2d, filters: 2, kernelSize: 3 }\n    - { type: flatten }\n    - { type: dense, units: 10, activation: softmax }\nsweep:\n  model.layers.0.padding: [same, valid]\n`);
-    const result = runCli(['validate', file, '--summary']);
+    const result = await runCli(['validate', file, '--summary']);
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toContain('t model.layers.0.padding=same\n');
   });

@@ -21,8 +21,8 @@ process.env.VK_ICD_FILENAMES ??= '/usr/lib/chromium/vk_swiftshader_icd.json';
  */
 const seedCnn = expandTrials(loadExperiment(join(ROOT, 'experiments', 'seed-cnn.yaml')))[0]!.config;
 // SwiftShader runs the seed CNN at a few samples a second: small batches, few steps.
-const BATCH = 4;
-const STEPS = 3;
+const BATCH = 2;
+const STEPS = 2;
 
 function withOptimizer(optimizer: TrialConfig['train']['optimizer']): TrialConfig {
   return { ...seedCnn, train: { ...seedCnn.train, optimizer } };

@@ -2,7 +2,7 @@ import { compareRuns } from '../report/compare.js';
 import { comparisonMarkdown, renderComparison } from '../report/render-compare.js';
 import { runDetails } from '../report/run-details.js';
 import { findRun } from './find-run.js';
-import { openStoreForReading } from './report.js';
+import { openStoreForReading } from './run-database.js';
 
 export interface CompareOptions {
   json?: boolean;

@@ -4,7 +4,7 @@ import { diffRuns, regressionGateFailure } from '../report/diff.js';
 import { knownBranches, runsAtRef } from '../report/refs.js';
 import { diffMarkdown, renderDiff } from '../report/render-diff.js';
 import type { Run } from '../store/run-store.js';
-import { openStoreForReading } from './report.js';
+import { openStoreForReading } from './run-database.js';
 
 export interface DiffOptions {
   experiment?: string;

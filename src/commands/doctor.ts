@@ -4,7 +4,7 @@ import type { Probe } from '../backend/registry.js';
 import { findVulkan } from '../backend/webgpu/vulkan.js';
 import { locateAfter, locateDataset, searchPath } from '../data/locate.js';
 import { UserError } from '../errors.js';
-import { databasePath } from './options.js';
+import { databasePath } from './run-database.js';
 import { plural } from '../ui/format.js';
 
 /** What is installed and usable, and what to do about each missing piece. */

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { UserError } from '../errors.js';
 import { findRun } from './find-run.js';
 import { copyDirectoryAtomically, isInside, outputDirectory } from './output-paths.js';
-import { openStoreForReading } from './report.js';
+import { openStoreForReading } from './run-database.js';
 
 /** Copies a run's saved model (tfjs layers format: model.json + weights.bin) to `target`, loadable with tf.loadLayersModel. */
 export function exportModelCommand(runId: string, target: string | undefined, options: { db?: string }): number {

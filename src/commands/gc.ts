@@ -4,7 +4,7 @@ import { UserError } from '../errors.js';
 import { diskUsage, orphanFolders, removeRunFolder, runFolder, runsDirFor } from '../store/run-folders.js';
 import { plural } from '../ui/format.js';
 import { describe, removeRuns } from './remove.js';
-import { openExistingStore } from './report.js';
+import { openExistingStore } from './run-database.js';
 
 export interface GcOptions {
   olderThan?: string;

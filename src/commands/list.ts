@@ -1,8 +1,10 @@
 import Table from 'cli-table3';
 import chalk from 'chalk';
-import type { Run, RunStatus } from '../store/run-store.js';
+import type { RunStatus } from '../run-status.js';
+import type { Run } from '../store/run-store.js';
 import { duration, paramLabels, percent } from '../ui/format.js';
-import { openStoreForReading } from './report.js';
+import { COMPACT_TABLE, STATUS_COLOUR } from '../ui/terminal-style.js';
+import { openStoreForReading } from './run-database.js';
 import { parseTagFilter } from './tag.js';
 
 export interface ListOptions {
@@ -13,14 +15,6 @@ export interface ListOptions {
   db?: string;
 }
 
-const COLOUR: Record<RunStatus, (s: string) => string> = {
-  completed: chalk.green,
-  running: chalk.cyan,
-  failed: chalk.red,
-  diverged: chalk.yellow,
-  interrupted: chalk.yellow,
-};
-
 /** Every recorded run, oldest first, whatever its status. */
 export function listCommand(options: ListOptions): number {
   const store = openStoreForReading(options.db);
@@ -30,7 +24,7 @@ export function listCommand(options: ListOptions): number {
       console.log(JSON.stringify(runs, null, 2));
       return 0;
     }
-    const table = new Table({ head: ['run', 'experiment', 'params', 'status', 'test acc', 'epochs', 'time', 'backend', 'branch', 'started', 'tags'].map((h) => chalk.bold(h)), style: { head: [], border: [], compact: true } });
+    const table = new Table({ head: ['run', 'experiment', 'params', 'status', 'test acc', 'epochs', 'time', 'backend', 'branch', 'started', 'tags'].map((h) => chalk.bold(h)), style: COMPACT_TABLE });
     for (const r of runs) {
       const params = paramLabels(r.params).join(' ');
       table.push([r.id, r.experiment, params, statusCell(r), percent(r.testAccuracy), r.epochsDone, duration(r.seconds), r.backend ?? '', r.git.branch ?? '', r.startedAt.replace('T', ' ').slice(0, 19), Object.entries(r.tags).map(([k, v]) => `${k}=${v}`).join(' ')]);
@@ -46,7 +40,7 @@ export function listCommand(options: ListOptions): number {
 
 /** A `running` run nobody renews any more is not training: say so, or it looks like work in progress forever. */
 function statusCell(run: Run): string {
-  if (!run.stale) return COLOUR[run.status](run.status);
+  if (!run.stale) return STATUS_COLOUR[run.status](run.status);
   const why = run.leaseExpiresAt ? `no heartbeat, lease expired ${duration((Date.now() - Date.parse(run.leaseExpiresAt)) / 1000)} ago` : 'left by a runner older than leases';
   return chalk.yellow(`running (stale: ${why})`);
 }

@@ -1,13 +1,4 @@
-import { resolve } from 'node:path';
 import { UserError } from '../errors.js';
-
-/** Where the run database is: --db, then RUNNER_DB, then runs/runs.sqlite under the current directory. */
-export function databasePath(flag: string | undefined): string {
-  const given = flag ?? process.env.RUNNER_DB;
-  // An empty path would resolve to the current directory.
-  if (given === '') throw new UserError(flag === undefined ? 'RUNNER_DB is set but empty: unset it to use runs/runs.sqlite, or set it to a database file' : '--db needs a file path');
-  return resolve(given ?? 'runs/runs.sqlite');
-}
 
 export function positiveInteger(name: string) {
   return (text: string): number => {

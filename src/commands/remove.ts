@@ -5,7 +5,7 @@ import { plural } from '../ui/format.js';
 import { diskUsage, removeRunFolder, runFolder, runsDirFor } from '../store/run-folders.js';
 import type { RemovableRun, RunStore } from '../store/run-store.js';
 import { findRun } from './find-run.js';
-import { openExistingStore } from './report.js';
+import { openExistingStore } from './run-database.js';
 
 export interface RemoveOptions {
   yes?: boolean;

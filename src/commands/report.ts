@@ -1,11 +1,11 @@
-import { existsSync } from 'node:fs';
 import { leaderboard, type RankMetric } from '../report/leaderboard.js';
 import { leaderboardCsv } from '../report/leaderboard-csv.js';
 import { leaderboardMarkdown, renderLeaderboard } from '../report/render-leaderboard.js';
-import { RunStore, type RunFilter, type RunStatus } from '../store/run-store.js';
+import type { RunStatus } from '../run-status.js';
+import type { RunFilter } from '../store/run-store.js';
 import { UserError } from '../errors.js';
-import { databasePath } from './options.js';
 import { outputFile } from './output-paths.js';
+import { openStoreForReading } from './run-database.js';
 import { parseTagFilter } from './tag.js';
 
 export interface ReportOptions {
@@ -25,25 +25,6 @@ export interface ReportOptions {
 }
 
 const METRICS: Record<string, RankMetric> = { accuracy: 'testAccuracy', test_accuracy: 'testAccuracy', loss: 'testLoss', test_loss: 'testLoss', time: 'seconds', seconds: 'seconds' };
-
-/** The database for a command that writes to it (tag, note, rm, gc): it must exist, and it is migrated if older. */
-export function openExistingStore(flag: string | undefined): RunStore {
-  return new RunStore(existingDatabasePath(flag));
-}
-
-/**
- * The database for a command that only reads: opened read-only, never migrated or written. SQLite's complaints about
- * the file met later, such as a damaged page, are the user's to fix: `store.asUserError` names the file in them.
- */
-export function openStoreForReading(flag: string | undefined): RunStore {
-  return new RunStore(existingDatabasePath(flag), { readonly: true });
-}
-
-function existingDatabasePath(flag: string | undefined): string {
-  const path = databasePath(flag);
-  if (!existsSync(path)) throw new UserError(`no run database at ${path}: run \`runner sweep FILES\` first, or point at one with --db PATH / RUNNER_DB`);
-  return path;
-}
 
 export async function reportCommand(options: ReportOptions): Promise<number> {
   const metric = METRICS[options.metric ?? 'accuracy'];

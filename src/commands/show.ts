@@ -1,7 +1,7 @@
 import { renderRunDetails } from '../report/render-show.js';
 import { runDetails } from '../report/run-details.js';
 import { findRun } from './find-run.js';
-import { openStoreForReading } from './report.js';
+import { openStoreForReading } from './run-database.js';
 
 export interface ShowOptions {
   json?: boolean;

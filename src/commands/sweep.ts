@@ -7,10 +7,11 @@ import { planTrials } from '../sweep/plan.js';
 import { UserError } from '../errors.js';
 import { runsDirFor } from '../store/run-folders.js';
 import { LEASE_SECONDS, runSweep, type SweepSummary } from '../sweep/run-sweep.js';
+import { createSweepProgress } from '../sweep/progress.js';
+import { renderPlan } from '../sweep/render-plan.js';
 import { plural } from '../ui/format.js';
-import { renderPlan } from '../ui/render-plan.js';
-import { createSweepProgress } from '../ui/sweep-progress.js';
-import { databasePath } from './options.js';
+import { STATUS_COLOUR } from '../ui/terminal-style.js';
+import { databasePath } from './run-database.js';
 
 export interface SweepCommandOptions {
   set?: string[];
@@ -93,9 +94,7 @@ function summaryLine({ counts, skipped, runningElsewhere, notStarted }: SweepSum
   const parts = [`${counts.completed} completed`];
   if (skipped) parts.push(`${skipped} skipped (already completed)`);
   if (runningElsewhere) parts.push(`${runningElsewhere} running elsewhere`);
-  if (counts.diverged) parts.push(chalk.yellow(`${counts.diverged} diverged`));
-  if (counts.failed) parts.push(chalk.red(`${counts.failed} failed`));
-  if (counts.interrupted) parts.push(chalk.yellow(`${counts.interrupted} interrupted`));
+  for (const status of ['diverged', 'failed', 'interrupted'] as const) if (counts[status]) parts.push(STATUS_COLOUR[status](`${counts[status]} ${status}`));
   if (notStarted) parts.push(`${notStarted} not started`);
   return parts.join(', ');
 }

@@ -1,6 +1,6 @@
 import { UserError } from '../errors.js';
 import { findRun } from './find-run.js';
-import { openExistingStore } from './report.js';
+import { openExistingStore } from './run-database.js';
 
 export interface TagOptions {
   remove?: string[];

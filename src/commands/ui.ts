@@ -1,7 +1,7 @@
 import chalk from 'chalk';
 import { isLoopback, startDashboard } from '../dashboard/server.js';
 import { UserError } from '../errors.js';
-import { openStoreForReading } from './report.js';
+import { openStoreForReading } from './run-database.js';
 
 export interface UiOptions {
   port: number;

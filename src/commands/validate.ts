@@ -1,13 +1,16 @@
 import chalk from 'chalk';
 import { Document, isMap, isSeq, visit } from 'yaml';
-import { loadExperiment, parseOverride } from '../config/load-experiment.js';
+import { parseOverride } from '../config/load-experiment.js';
 import type { ResolvedExperiment } from '../config/resolved.js';
 import { experimentSchema } from '../config/schema.js';
 import { parseSweepFlag } from '../config/sweep-flag.js';
 import { UserError, type Problem } from '../errors.js';
 import Table from 'cli-table3';
+import { loadExperimentWithModelChecks } from '../model/early-check.js';
 import { checkedTrials, type CheckedTrials } from '../sweep/checked-trials.js';
-import { formatProblem } from '../ui/problems.js';
+import { plural } from '../ui/format.js';
+import { formatProblem, problemsIn } from '../ui/problems.js';
+import { COMPACT_TABLE } from '../ui/terminal-style.js';
 
 export interface ValidateOptions {
   set?: string[];
@@ -29,20 +32,20 @@ export function validateCommand(files: string[], options: ValidateOptions): numb
   let valid = 0;
   for (const file of files) {
     try {
-      const loaded = loadExperiment(file, overrides, sweeps);
+      const loaded = loadExperimentWithModelChecks(file, overrides, sweeps);
       const checked = checkedTrials(loaded, { maxTrials: options.maxTrials, maxMemory: options.maxMemory });
       valid++;
-      report(`${chalk.green('✓')} ${file}: valid, ${checked.trials.length} trial${checked.trials.length === 1 ? '' : 's'}`);
+      report(`${chalk.green('✓')} ${file}: valid, ${plural(checked.trials.length, 'trial')}`);
       if (options.summary) report(renderSummaries(checked.summaries));
       if (options.print) console.log(`${valid > 1 ? '---\n' : ''}# ${file}, resolved\n${resolvedYaml(loaded.resolved)}`);
     } catch (error) {
       if (!(error instanceof UserError)) throw error;
       const problems: Problem[] = error.problems.length ? error.problems : [{ file, message: error.message }];
-      console.error(`${chalk.red('✗')} ${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}`);
+      console.error(`${chalk.red('✗')} ${problemsIn(file, problems)}`);
       for (const problem of problems) console.error(formatProblem(problem) + '\n');
     }
   }
-  const line = `${valid} of ${files.length} file${files.length === 1 ? '' : 's'} valid`;
+  const line = `${valid} of ${plural(files.length, 'file')} valid`;
   report(valid === files.length ? chalk.green(line) : chalk.red(line));
   return valid === files.length ? 0 : 2;
 }
@@ -70,7 +73,7 @@ function resolvedYaml(resolved: ResolvedExperiment): string {
 function renderSummaries(summaries: CheckedTrials['summaries']): string {
   return summaries
     .map(({ label, layers }) => {
-      const table = new Table({ head: ['#', 'layer', 'type', 'output shape', 'parameters'].map((h) => chalk.bold(h)), style: { head: [], border: [], compact: true } });
+      const table = new Table({ head: ['#', 'layer', 'type', 'output shape', 'parameters'].map((h) => chalk.bold(h)), style: COMPACT_TABLE });
       for (const l of layers) table.push([l.index, l.name, l.type, `(${l.outputShape.map((d) => d ?? 'None').join(', ')})`, l.parameters.toLocaleString('en-US')]);
       const total = layers.reduce((sum, l) => sum + l.parameters, 0);
       return `${chalk.bold(label)}\n${table.toString()}\ntotal parameters: ${total.toLocaleString('en-US')}\n`;

@@ -81,3 +81,7 @@ export function setOwn(object: object, key: string | number, value: unknown): vo
 export function isAtOrBelow(path: readonly (string | number)[], ancestor: readonly (string | number)[]): boolean {
   return ancestor.length <= path.length && ancestor.every((segment, i) => String(path[i]) === String(segment));
 }
+
+export function isMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,4 +1,5 @@
 import { dirname, resolve as resolvePath } from 'node:path';
+import { IMAGE_SIZE } from '../data/classes.js';
 import type { Experiment } from './experiment.types.js';
 import type { ResolvedExperiment, TrialConfig } from './resolved.js';
 import { fillSchemaDefaults } from './schema.js';
@@ -30,7 +31,7 @@ function fillDefaults(config: Experiment, dataPathFile: string): void {
   config.data ??= {};
   config.train ??= {};
   config.train.optimizer ??= { name: 'adam' };
-  config.model!.input ??= [28, 28, 1];
+  config.model!.input ??= [IMAGE_SIZE, IMAGE_SIZE, 1];
   fillSchemaDefaults(config);
   const optimizer = config.train.optimizer;
   optimizer.learningRate ??= DEFAULT_LEARNING_RATE[optimizer.name ?? 'adam'];

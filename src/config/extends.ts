@@ -1,18 +1,9 @@
 import { dirname, join, resolve } from 'node:path';
 import { UserError, type Problem } from '../errors.js';
-import { setOwn, type Segments } from './config-path.js';
-import { mergeLayers } from './layer-edits.js';
+import { isMapping, setOwn, type Segments } from './config-path.js';
+import { mergeLayers, type LayerMerge } from './layer-edits.js';
 import { readSourceFile, type SourceFile } from './load.js';
-import { ExperimentSources, originBelow, problemAt, writtenIn, type FileOrigin, type Origin, type ProblemDetails } from './sources.js';
-
-/** A value with where it was written. */
-export interface Tree {
-  value: unknown;
-  origin: FileOrigin;
-}
-
-/** Blames a problem on where `origin` was written (with `key`: on that key of the mapping there). */
-export type Blame = (origin: FileOrigin, details: ProblemDetails, key?: string) => Problem;
+import { ExperimentSources, originBelow, problemAt, writtenIn, type Blame, type FileOrigin, type Origin, type Tree } from './sources.js';
 
 /**
  * Reads an experiment file and, first, the chain of files it extends, merging them into one document: mappings
@@ -69,17 +60,12 @@ function stop(problem: Problem): never {
   throw new UserError(`${problem.inheritedBy?.at(-1) ?? problem.file}: 1 problem`, [problem]);
 }
 
-export interface MergeContext {
-  /** The file named by `extends`, for messages about the parent's layers. */
-  parentFile: string;
-  problems: Problem[];
-  blame: Blame;
-}
+type MergeContext = Omit<LayerMerge, 'mergeFields'>;
 
 /** The child's value over the parent's: see readExperiment for the rules. */
-export function mergeTrees(parent: Tree | undefined, child: Tree, path: Segments, context: MergeContext): Tree {
+function mergeTrees(parent: Tree | undefined, child: Tree, path: Segments, context: MergeContext): Tree {
   if (path.join('.') === 'model.layers' && parent && Array.isArray(parent.value) && Array.isArray(child.value)) {
-    return mergeLayers(parent, child, context);
+    return mergeLayers(parent, child, { ...context, mergeFields: (base, entry) => mergeTrees(base, entry, [], context) });
   }
   if (!isMapping(child.value)) return child;
   const base = parent && isMapping(parent.value) ? (parent as Tree & { value: Record<string, unknown> }) : undefined;
@@ -101,8 +87,4 @@ export function mergeTrees(parent: Tree | undefined, child: Tree, path: Segments
     entries.set(key, merged.origin);
   }
   return { value, origin: { ...child.origin, entries } };
-}
-
-export function isMapping(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

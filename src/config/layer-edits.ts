@@ -1,6 +1,17 @@
-import { isMapping, mergeTrees, type MergeContext, type Tree } from './extends.js';
-import { originBelow, type FileOrigin, type Origin } from './sources.js';
+import type { Problem } from '../errors.js';
+import { isMapping } from './config-path.js';
+import { originBelow, type Blame, type FileOrigin, type Origin, type Tree } from './sources.js';
 import { suggest } from './suggest.js';
+
+/** What merging a child's layers over the parent's reports to, and how one layer's fields merge. */
+export interface LayerMerge {
+  /** The file named by `extends`, for messages about the parent's layers. */
+  parentFile: string;
+  problems: Problem[];
+  blame: Blame;
+  /** The child's fields over a parent layer's, by the rules of the whole document (extends.ts), which call back here. */
+  mergeFields: (parent: Tree | undefined, child: Tree) => Tree;
+}
 
 /** Keys of a child's layer entry that say how it edits the parent's layers; they are not layer fields. */
 const EDIT_KEYS = ['at', 'after', 'before', 'remove'] as const;
@@ -17,7 +28,7 @@ const REPLACE_HINT = "a `layers` list whose entries name no layer of the parent'
  * Names and indices refer to the parent's list as it is before the edits, so the order of the edits does not
  * matter. Anything else (a new name with no position, two edits of one layer) is an error at the entry.
  */
-export function mergeLayers(parent: Tree, child: Tree, context: MergeContext): Tree {
+export function mergeLayers(parent: Tree, child: Tree, context: LayerMerge): Tree {
   const parentLayers = parent.value as unknown[];
   const entries = child.value as unknown[];
   const names = parentLayers.map((layer) => (isMapping(layer) && typeof layer.name === 'string' ? layer.name : undefined));
@@ -97,7 +108,7 @@ export function mergeLayers(parent: Tree, child: Tree, context: MergeContext): T
       'type' in fields && fields.type !== inheritedType
         ? { value: isMapping(inheritedLayer.value) && 'name' in inheritedLayer.value ? { name: inheritedLayer.value.name } : {}, origin: inheritedLayer.origin }
         : inheritedLayer;
-    overrides.set(index, mergeTrees(base, { value: fields, origin: entryOrigin(j) }, [], context));
+    overrides.set(index, context.mergeFields(base, { value: fields, origin: entryOrigin(j) }));
   });
 
   const value: unknown[] = [];

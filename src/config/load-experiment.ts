@@ -1,12 +1,12 @@
 import { parse as parseYamlValue } from 'yaml';
 import { UserError, type Problem } from '../errors.js';
-import { isAtOrBelow, refusedPath, resolveDottedPath, setAt, valueAt, type Segments } from './config-path.js';
+import { problemsIn } from '../ui/problems.js';
+import { isAtOrBelow, isMapping, refusedPath, resolveDottedPath, setAt, valueAt, type Segments } from './config-path.js';
 import { formatPath } from './document-path.js';
 import type { Experiment } from './experiment.types.js';
 import { resolveDefaults } from './defaults.js';
-import { modelProblemsDespite } from './early-model-check.js';
-import { isMapping, readExperiment } from './extends.js';
-import type { ResolvedExperiment } from './resolved.js';
+import { readExperiment } from './extends.js';
+import type { ResolvedExperiment, TrialConfig } from './resolved.js';
 import { explainSchemaErrors, show, type SchemaMessage } from './schema-messages.js';
 import { schemaErrors } from './schema.js';
 import type { ExperimentSources } from './sources.js';
@@ -47,10 +47,27 @@ export interface LoadedExperiment {
 }
 
 /**
+ * A file that fails to load, with what of its model can still be checked: the model layer builds it shape-only
+ * (loadExperimentWithModelChecks), so that one run of `validate` reports every problem.
+ */
+export class InvalidExperiment extends UserError {
+  constructor(
+    file: string,
+    problems: Problem[],
+    readonly sources: ExperimentSources,
+    /** The model, its loss and seed with defaults; absent when the schema already found problems there. */
+    readonly modelOnly: TrialConfig | undefined,
+  ) {
+    super(problemsIn(file, problems), problems);
+  }
+}
+
+/**
  * File → validated, resolved experiment. The order is the documentation:
  * parse YAML and merge the files it extends → apply --set (a flag on a swept path replaces that axis) → add
  * --sweep axes → check against the schema → cross-field checks (sweep keys and values too) → fill defaults.
- * Throws a UserError carrying every problem found, each with its line, the model's own included.
+ * Throws an InvalidExperiment carrying every problem found, each with its line; the model's own are checked above
+ * this layer.
  */
 export function loadExperiment(file: string, overrides: readonly Override[] = [], sweeps: readonly SweepFlag[] = []): LoadedExperiment {
   const { document, sources, problems: mergeProblems } = readExperiment(file);
@@ -84,10 +101,8 @@ export function loadExperiment(file: string, overrides: readonly Override[] = []
   }
   problems.push(...crossFieldProblems(written, sources, messages));
   if (problems.length > 0) {
-    // The model is checked later for valid files; for invalid ones here, so that one run reports everything.
     // Not when an edit of the inherited layers failed: the model lacks it, and its checks would say so in other words.
-    if (mergeProblems.length === 0) problems.push(...modelProblemsDespite(written, messages, sources));
-    throw invalid(file, sources.sort(problems));
+    throw new InvalidExperiment(file, sources.sort(problems), sources, mergeProblems.length === 0 ? checkableModel(written, messages, sources) : undefined);
   }
 
   return { file, sources, written, resolved: resolveDefaults(written, sources.fileOf(['data', 'path'])) };
@@ -199,8 +214,18 @@ function fillRequiredFromSweep(written: Experiment, messages: SchemaMessage[]): 
   return filled;
 }
 
-function invalid(file: string, problems: Problem[]): UserError {
-  return new UserError(`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}`, problems);
+/**
+ * The model of a file that fails elsewhere (a typo in train.epochs, a bad sweep path) can still be built. Not when the
+ * model or the loss has schema problems of its own: its checks would only repeat them in other words.
+ */
+function checkableModel(written: Experiment, messages: SchemaMessage[], sources: ExperimentSources): TrialConfig | undefined {
+  const touchesModel = (target: (string | number)[]) =>
+    target.length === 0 || target[0] === 'model' || (target[0] === 'train' && (target.length === 1 || target[1] === 'loss'));
+  if (!written.model || messages.some((m) => touchesModel(m.target))) return undefined;
+  const loss = written.train?.loss;
+  const seed = messages.some((m) => isAtOrBelow(m.target, ['train', 'seed'])) ? undefined : written.train?.seed;
+  const modelOnly: Experiment = { name: written.name ?? 'experiment', model: written.model, train: { ...(loss && { loss }), ...(seed !== undefined && { seed }) } };
+  return resolveDefaults(modelOnly, sources.file);
 }
 
 /** Checks that need more than one field: unique layer names, then the sweep's keys and values. */

@@ -1,4 +1,5 @@
 import type { ErrorObject } from 'ajv';
+import { valueAt } from './config-path.js';
 import { formatPath, pointerSegments } from './document-path.js';
 import { branchSchema, discriminatorValues, resolveRef, type JsonSchema } from './schema.js';
 import { suggest } from './suggest.js';
@@ -203,13 +204,4 @@ export function show(value: unknown): string {
 /** As YAML spells it. */
 function notFinite(value: number): string {
   return Number.isNaN(value) ? '.nan' : value > 0 ? '.inf' : '-.inf';
-}
-
-function valueAt(document: unknown, segments: (string | number)[]): unknown {
-  let node = document;
-  for (const s of segments) {
-    if (node === null || typeof node !== 'object') return undefined;
-    node = (node as Record<string | number, unknown>)[s];
-  }
-  return node;
 }

@@ -28,6 +28,15 @@ export const writtenIn = (source: SourceFile): FileOrigin => ({ kind: 'file', so
 
 export type ProblemDetails = Omit<Problem, 'file' | 'line' | 'column' | 'inheritedBy'>;
 
+/** A value with where it was written. */
+export interface Tree {
+  value: unknown;
+  origin: FileOrigin;
+}
+
+/** Blames a problem on where `origin` was written (with `key`: on that key of the mapping there). */
+export type Blame = (origin: FileOrigin, details: ProblemDetails, key?: string) => Problem;
+
 /**
  * A problem placed where `origin` was written (with `key`: at that key of the mapping there, such as an unknown
  * field): at a line of the loaded file or of a file it extends, with the files that inherit it, or on a flag.

@@ -1,3 +1,4 @@
+import { plural } from '../ui/format.js';
 import type { Segments } from './config-path.js';
 import type { TrialConfig } from './resolved.js';
 
@@ -43,7 +44,7 @@ function emptyTrainingSet(config: TrialConfig): FieldProblem[] {
   return [
     {
       segments: ['data', 'trainLimit'],
-      message: `data.trainLimit ${trainLimit} with validation ${validation} holds out ${held} image${held === 1 ? '' : 's'} for validation and leaves none to train on`,
+      message: `data.trainLimit ${trainLimit} with validation ${validation} holds out ${plural(held, 'image')} for validation and leaves none to train on`,
       hint: `raise data.trainLimit to ${enough} or more, or score on the test set with validation: test`,
     },
   ];

@@ -7,9 +7,13 @@ import type { DiffResult } from '../report/diff.js';
 import type { Leaderboard } from '../report/leaderboard.js';
 import type { ConfigChange } from '../report/run-config.js';
 import type { Confusion, RunDetails } from '../report/run-details.js';
-import type { EpochRow, RunStatus } from '../store/run-store.js';
+import type { RunStatus } from '../run-status.js';
+import type { EpochRow } from '../store/run-store.js';
 
-export const RUN_STATUSES: readonly RunStatus[] = ['running', 'completed', 'failed', 'diverged', 'interrupted'];
+export type { DiffSide } from '../report/diff.js';
+export type { LeaderboardEntry } from '../report/leaderboard.js';
+export type { RunDetails } from '../report/run-details.js';
+export type { EpochRow } from '../store/run-store.js';
 
 export interface MetaResponse {
   database: string;

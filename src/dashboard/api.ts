@@ -9,8 +9,9 @@ import { leaderboard } from '../report/leaderboard.js';
 import { knownBranches, runsAtRef } from '../report/refs.js';
 import { flatten } from '../report/run-config.js';
 import { rowRates, runDetails, topConfusions, type RunDetails } from '../report/run-details.js';
+import { RUN_STATUSES } from '../run-status.js';
 import type { Run, RunFilter, RunStore } from '../store/run-store.js';
-import { RUN_STATUSES, type CompareResponse, type DiffResponse, type LeaderboardResponse, type MetaResponse, type RunResponse, type RunsResponse, type RunSummary } from './api-types.js';
+import type { CompareResponse, DiffResponse, LeaderboardResponse, MetaResponse, RunResponse, RunsResponse, RunSummary } from './api-types.js';
 import { HttpError } from './http-error.js';
 import { FILTER_PARAMS, Query, checkRunId, rankMetric, runFilter, runIdList } from './query.js';
 

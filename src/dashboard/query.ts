@@ -1,6 +1,6 @@
 import type { RankMetric } from '../report/leaderboard.js';
-import type { RunFilter, RunStatus } from '../store/run-store.js';
-import { RUN_STATUSES } from './api-types.js';
+import { RUN_STATUSES, type RunStatus } from '../run-status.js';
+import type { RunFilter } from '../store/run-store.js';
 import { HttpError } from './http-error.js';
 
 /**

@@ -1,6 +1,5 @@
 import { UserError } from '../errors.js';
-import { FASHION_MNIST_CLASSES, PIXELS } from './classes.js';
-import type { LabelledImages } from './dataset.js';
+import { CLASS_COUNT, PIXELS, type LabelledImages } from './classes.js';
 
 /**
  * Reads Kaggle's Fashion-MNIST CSV layout: an optional header, then per line a label and 784 pixel values.
@@ -23,7 +22,7 @@ export function parseImageCsv(text: string, name: string): LabelledImages {
       if (digits === 0) throw new UserError(`${at}: empty or non-numeric value in column ${column + 1}`);
       if (value > 255) throw new UserError(`${at}: value ${value} in column ${column + 1} is not a byte`);
       // A label past the last class would only fail later, deep inside one-hot encoding or the confusion matrix.
-      if (column === 0 && value >= FASHION_MNIST_CLASSES.length) throw new UserError(`${at}: label ${value} is not a class; labels are 0 to ${FASHION_MNIST_CLASSES.length - 1}`);
+      if (column === 0 && value >= CLASS_COUNT) throw new UserError(`${at}: label ${value} is not a class; labels are 0 to ${CLASS_COUNT - 1}`);
       if (column === 0) labels[r] = value;
       else if (column <= PIXELS) images[r * PIXELS + column - 1] = value;
       column++;

@@ -2,18 +2,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { UserError } from '../errors.js';
-import { FASHION_MNIST_CLASSES, PIXELS } from './classes.js';
+import { CLASS_COUNT, PIXELS, type LabelledImages } from './classes.js';
 import { parseImageCsv } from './csv.js';
 import { downloadDataset } from './download.js';
 import { corruptDataFile, parseIdx } from './idx.js';
 import { cacheDir, CSV_FILES, DEBIAN_DIR, IDX_FILES, locateDataset, searchPath, type DataLocation, type DataSearch } from './locate.js';
-
-/** Images as bytes (0..255, row-major 28×28) and labels (0..9); converted to floats a batch at a time. */
-export interface LabelledImages {
-  images: Uint8Array;
-  labels: Uint8Array;
-  count: number;
-}
 
 export interface Dataset {
   train: LabelledImages;
@@ -123,8 +116,8 @@ function pair(images: IdxFile, labels: IdxFile): LabelledImages {
     throw corruptDataFile(labels.file, `${count} labels do not match ${images.file}, which holds ${images.dims.join('×')} images (28×28 each, one per label)`);
   }
   // A label past the last class would only fail later, deep inside one-hot encoding or the confusion matrix.
-  const bad = labels.data.findIndex((label) => label >= FASHION_MNIST_CLASSES.length);
-  if (bad >= 0) throw corruptDataFile(labels.file, `label ${labels.data[bad]} of item ${bad} is not a class (labels are 0 to ${FASHION_MNIST_CLASSES.length - 1})`);
+  const bad = labels.data.findIndex((label) => label >= CLASS_COUNT);
+  if (bad >= 0) throw corruptDataFile(labels.file, `label ${labels.data[bad]} of item ${bad} is not a class (labels are 0 to ${CLASS_COUNT - 1})`);
   return { images: images.data, labels: labels.data, count };
 }
 

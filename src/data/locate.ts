@@ -30,16 +30,28 @@ export function cacheDir(): string {
   return join(base, 'runner', 'fashion-mnist');
 }
 
-/** Every place searched, in order, with the rule's name. */
-export function searchPath(search: DataSearch): { dir: string; via: string }[] {
-  const places: { dir: string | undefined; via: string }[] = [
-    { dir: search.experimentPath, via: 'data.path in the experiment file' },
-    { dir: search.dataDir, via: '--data-dir' },
-    { dir: process.env.FASHION_MNIST_DIR, via: 'FASHION_MNIST_DIR' },
-    { dir: cacheDir(), via: 'the user cache' },
-    { dir: DEBIAN_DIR, via: "Debian's dataset-fashion-mnist package" },
+export type PlaceId = 'experiment' | 'dataDir' | 'environment' | 'cache' | 'debian';
+
+/** A place searched: `via` names its rule in messages, `id` tells it from the others. */
+export interface SearchPlace {
+  id: PlaceId;
+  dir: string;
+  via: string;
+}
+
+/** Places the user named (data.path, --data-dir, FASHION_MNIST_DIR), as opposed to the ones always searched. */
+const EXPLICIT = new Set<PlaceId>(['experiment', 'dataDir', 'environment']);
+
+/** Every place searched, in order. */
+export function searchPath(search: DataSearch): SearchPlace[] {
+  const places: (Omit<SearchPlace, 'dir'> & { dir: string | undefined })[] = [
+    { id: 'experiment', dir: search.experimentPath, via: 'data.path in the experiment file' },
+    { id: 'dataDir', dir: search.dataDir, via: '--data-dir' },
+    { id: 'environment', dir: process.env.FASHION_MNIST_DIR, via: 'FASHION_MNIST_DIR' },
+    { id: 'cache', dir: cacheDir(), via: 'the user cache' },
+    { id: 'debian', dir: DEBIAN_DIR, via: "Debian's dataset-fashion-mnist package" },
   ];
-  return places.filter((p): p is { dir: string; via: string } => Boolean(p.dir));
+  return places.filter((p): p is SearchPlace => Boolean(p.dir));
 }
 
 export function formatIn(dir: string): 'idx' | 'csv' | undefined {
@@ -48,25 +60,20 @@ export function formatIn(dir: string): 'idx' | 'csv' | undefined {
   return undefined;
 }
 
-/** Places the user named (data.path, --data-dir, FASHION_MNIST_DIR), as opposed to the ones always searched. */
-function isExplicit(place: { via: string }): boolean {
-  return place.via !== 'the user cache' && place.via !== "Debian's dataset-fashion-mnist package";
-}
-
 /** The first place that holds a complete copy; an explicit place that does not is an error, not a silent skip. */
-export function locateDataset(search: DataSearch): DataLocation | { missingExplicit: { dir: string; via: string } } | undefined {
+export function locateDataset(search: DataSearch): DataLocation | { missingExplicit: SearchPlace } | undefined {
   for (const place of searchPath(search)) {
     const format = formatIn(place.dir);
     if (format) return { dir: place.dir, format, via: place.via };
-    if (isExplicit(place)) return { missingExplicit: place };
+    if (EXPLICIT.has(place.id)) return { missingExplicit: place };
   }
   return undefined;
 }
 
 /** The first copy in the places searched after `missing`: what to mention when a named place lacks it. */
-export function locateAfter(search: DataSearch, missing: { via: string }): DataLocation | undefined {
+export function locateAfter(search: DataSearch, missing: SearchPlace): DataLocation | undefined {
   const places = searchPath(search);
-  for (const place of places.slice(places.findIndex((p) => p.via === missing.via) + 1)) {
+  for (const place of places.slice(places.findIndex((p) => p.id === missing.id) + 1)) {
     const format = formatIn(place.dir);
     if (format) return { dir: place.dir, format, via: place.via };
   }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Layer } from '../config/experiment.types.js';
 import type { TrialConfig } from '../config/resolved.js';
-import { SeededRandom } from '../trial/random.js';
+import { SeededRandom } from '../random.js';
 
 type InitializerName = NonNullable<Extract<Layer, { type: 'conv2d' }>['kernelInitializer']>;
 

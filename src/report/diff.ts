@@ -1,6 +1,7 @@
-import { createHash } from 'node:crypto';
 import stableStringify from 'fast-json-stable-stringify';
 import type { Run } from '../store/run-store.js';
+import { seedlessHash } from '../trial/identity.js';
+import { plural } from '../ui/format.js';
 import { latestPerTrial } from './latest-runs.js';
 import { stat, type Stat } from './leaderboard.js';
 import { configChanges, configIdentity, configKey, sweepParams, type ConfigChange } from './run-config.js';
@@ -116,7 +117,7 @@ export function regressionGateFailure(d: DiffResult): string | null {
   if (d.compared === 0) return `--fail-on-regression: no config has results on both ${d.refA} and ${d.refB}, so nothing was compared`;
   const lost = d.pairs.filter((p) => p.regression && !p.brokenOnB).length;
   const broken = d.pairs.filter((p) => p.regression && p.brokenOnB).length;
-  const reasons = [lost && `${lost} config${lost === 1 ? '' : 's'} lost more than ${(d.threshold * 100).toFixed(2)} pts`, broken && `${broken} config${broken === 1 ? '' : 's'} only failed on ${d.refB}`];
+  const reasons = [lost && `${plural(lost, 'config')} lost more than ${(d.threshold * 100).toFixed(2)} pts`, broken && `${plural(broken, 'config')} only failed on ${d.refB}`];
   const found = reasons.filter(Boolean);
   return found.length ? `--fail-on-regression: ${found.join(', ')}` : null;
 }
@@ -125,7 +126,7 @@ function groupByConfig(runs: Run[]): Map<string, Group> {
   const groups = new Map<string, Group>();
   for (const run of latestPerTrial(runs.filter((r) => COUNTED.has(r.status)))) {
     const key = configKey(run);
-    const group = groups.get(key) ?? { experiment: run.experiment, configId: createHash('sha256').update(key).digest('hex').slice(0, 8), params: sweepParams(run), runs: [] };
+    const group = groups.get(key) ?? { experiment: run.experiment, configId: seedlessHash(run.config), params: sweepParams(run), runs: [] };
     group.runs.push(run);
     groups.set(key, group);
   }

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import stableStringify from 'fast-json-stable-stringify';
 import { valueAt } from '../config/config-path.js';
 import type { Run } from '../store/run-store.js';
+import { seedlessHash } from '../trial/identity.js';
 import { latestPerTrial } from './latest-runs.js';
 import { configIdentity, configKey, flatten, withoutSeed } from './run-config.js';
 import { mean, variance } from './stats.js';
@@ -49,7 +49,7 @@ export function leaderboard(runs: Run[], options: { top?: number; metric?: RankM
     const key = `${run.git.branch}|${configKey(run)}`;
     groups.set(key, [...(groups.get(key) ?? []), run]);
   }
-  const identities = new Map<LeaderboardEntry, unknown>();
+  const firstRuns = new Map<LeaderboardEntry, Run>();
   const entries = [...groups.values()].map((group): LeaderboardEntry => {
     const first = group[0]!;
     const params = group.length > 1 ? withoutSeed(first.params) : { ...first.params };
@@ -65,10 +65,10 @@ export function leaderboard(runs: Run[], options: { top?: number; metric?: RankM
       backend: first.backend,
       branch: first.git.branch,
     };
-    identities.set(entry, configIdentity(first));
+    firstRuns.set(entry, first);
     return entry;
   });
-  tellApart(entries, identities);
+  tellApart(entries, firstRuns);
   const value = (e: LeaderboardEntry) => (metric === 'testAccuracy' ? e.accuracy.mean : metric === 'testLoss' ? e.loss.mean : e.seconds.mean);
   const sign = metric === 'testAccuracy' ? -1 : 1;
   entries.sort((a, b) => {
@@ -89,29 +89,30 @@ const MAX_DIFFERENCE_COLUMNS = 3;
  * An experiment file edited between runs gives entries with the same name and swept values but different
  * configs, which would read as the same row twice: the fields that differ between them join their params.
  */
-function tellApart(entries: LeaderboardEntry[], identities: Map<LeaderboardEntry, unknown>): void {
+function tellApart(entries: LeaderboardEntry[], firstRuns: Map<LeaderboardEntry, Run>): void {
   const alike = new Map<string, LeaderboardEntry[]>();
   for (const entry of entries) {
     const key = `${entry.experiment}|${stableStringify(withoutSeed(entry.params))}`;
     alike.set(key, [...(alike.get(key) ?? []), entry]);
   }
   for (const set of alike.values()) {
-    const flat = set.map((entry) => flatten(identities.get(entry)));
+    const identities = set.map((entry) => configIdentity(firstRuns.get(entry)!));
+    const flat = identities.map((identity) => flatten(identity));
     const paths = [...new Set(flat.flatMap((fields) => Object.keys(fields)))];
     const differing = paths.filter((path) => new Set(flat.map((fields) => (path in fields ? stableStringify(fields[path]) : '<absent>'))).size > 1);
     // `augment: []` against one flip differs at `augment` and below it: the one column `augment` says it all.
     const columns = differing.filter((path) => !differing.some((other) => path.startsWith(`${other}.`)));
-    for (const entry of set) {
-      const identity = identities.get(entry);
+    set.forEach((entry, i) => {
+      const identity = identities[i];
       if (columns.length > MAX_DIFFERENCE_COLUMNS) {
-        entry.params.config = createHash('sha256').update(stableStringify(identity)).digest('hex').slice(0, 8);
-        continue;
+        entry.params.config = seedlessHash(firstRuns.get(entry)!.config);
+        return;
       }
       for (const path of columns) {
         const value = valueAt(identity, path.split('.'));
         if (value !== undefined) entry.params[path] = value;
       }
-    }
+    });
   }
 }
 

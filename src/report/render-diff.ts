@@ -1,5 +1,5 @@
 import chalk from 'chalk';
-import { paramLabels } from '../ui/format.js';
+import { paramLabels, plural } from '../ui/format.js';
 import { regressionGateFailure, type ConfigRef, type DiffPair, type DiffResult, type DiffSide, type OneSided } from './diff.js';
 import { markdownTable, markdownText, terminalTable, type CellTable } from './tables.js';
 
@@ -57,7 +57,7 @@ function summary(d: DiffResult): string {
   const better = d.pairs.filter((p) => (p.delta ?? 0) > 0).length;
   const worse = d.pairs.filter((p) => (p.delta ?? 0) < 0).length;
   const broken = d.pairs.filter((p) => p.brokenOnB).length;
-  const counts = `${d.pairs.length} config${d.pairs.length === 1 ? '' : 's'} on both sides: ${chalk.green(`${better} better`)}, ${chalk.red(`${worse} worse`)}${broken ? `, ${chalk.red(`${broken} only failed on ${d.refB}`)}` : ''}`;
+  const counts = `${plural(d.pairs.length, 'config')} on both sides: ${chalk.green(`${better} better`)}, ${chalk.red(`${worse} worse`)}${broken ? `, ${chalk.red(`${broken} only failed on ${d.refB}`)}` : ''}`;
   if (d.threshold === null) return counts;
   const failure = regressionGateFailure(d);
   return failure ? `${counts}\n${chalk.red.bold(failure)}` : `${counts}; none lost more than ${(d.threshold * 100).toFixed(2)} pts`;

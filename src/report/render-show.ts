@@ -2,11 +2,10 @@ import chalk from 'chalk';
 import Table from 'cli-table3';
 import { Document, isScalar, isSeq, visit } from 'yaml';
 import { duration, fixed, paramLabels, percent, plural } from '../ui/format.js';
+import { COMPACT_TABLE, STATUS_COLOUR } from '../ui/terminal-style.js';
 import { sweepParams } from './run-config.js';
 import { rowRates, topConfusions, type RunDetails } from './run-details.js';
-import { COMPACT_TABLE, heatmap, sparkline } from './terminal-charts.js';
-
-const STATUS_COLOUR = { completed: chalk.green, running: chalk.cyan, failed: chalk.red, diverged: chalk.yellow, interrupted: chalk.yellow } as const;
+import { heatmap, sparkline } from './terminal-charts.js';
 
 /** `runner show`: one run's config, learning curves, confusion matrix and per-class metrics. */
 export function renderRunDetails(run: RunDetails): string {
@@ -45,7 +44,7 @@ function curves(run: RunDetails): string | null {
     const span = known.length ? `${format(known[0]!)} → ${format(known[known.length - 1]!)}` : '—';
     return `  ${name.padEnd(13)}${chalk.cyan(sparkline(values))}  ${span}`;
   });
-  return section(`Learning curves (${run.epochs.length} epoch${run.epochs.length === 1 ? '' : 's'})`, lines.join('\n'));
+  return section(`Learning curves (${plural(run.epochs.length, 'epoch')})`, lines.join('\n'));
 }
 
 function confusion(run: RunDetails): string | null {

@@ -1,6 +1,6 @@
 import stableStringify from 'fast-json-stable-stringify';
-import { seedlessIdentity } from '../sweep/expand.js';
 import type { Run } from '../store/run-store.js';
+import { seedlessIdentity } from '../trial/identity.js';
 
 /** A run's trial identity without the seed, the one the sweep defines, so reports and diffs agree with it on what counts as the same trial. */
 export function configIdentity(run: Run): ReturnType<typeof seedlessIdentity> {

@@ -2,7 +2,7 @@ import chalk from 'chalk';
 import Table from 'cli-table3';
 import { markdownTable as gfmTable } from 'markdown-table';
 import { stripVTControlCharacters } from 'node:util';
-import { COMPACT_TABLE } from './terminal-charts.js';
+import { COMPACT_TABLE } from '../ui/terminal-style.js';
 
 /**
  * A table as a report builds it, before it is drawn: the terminal and Markdown draw the same cells, so their

@@ -1,8 +1,5 @@
 import chalk from 'chalk';
 
-/** cli-table3 style for report tables: no colours of its own (the renderers own colour), no rules between rows. */
-export const COMPACT_TABLE = { head: [] as string[], border: [] as string[], compact: true };
-
 const BARS = '▁▂▃▄▅▆▇█';
 
 /** One block character per value, scaled between the series' own min and max (a flat series sits mid-height). */

@@ -4,11 +4,9 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { TrialConfig } from '../config/resolved.js';
 import { UserError } from '../errors.js';
+import type { FinalStatus, RunStatus } from '../run-status.js';
 import type { ClassMetrics, EpochRecord, Mistake } from '../trial/records.js';
 import { MIGRATIONS } from './migrations.js';
-
-/** The only module that speaks SQL. Only the parent process writes; workers send their results to it. */
-export type RunStatus = 'running' | 'completed' | 'failed' | 'diverged' | 'interrupted';
 
 /**
  * A runner's hold on the rows it works on (its sweep and running trials). It renews them every few seconds; a row
@@ -72,7 +70,7 @@ export interface RunTiming {
 }
 
 export interface RunOutcome {
-  status: Exclude<RunStatus, 'running'>;
+  status: FinalStatus;
   error?: string;
   seconds?: number;
   paramCount?: number;
@@ -206,6 +204,7 @@ const leaseExpiry = (lease: Lease) => new Date(Date.now() + lease.seconds * 1000
 /** Rows (runs or sweeps) nobody holds any more; `@now` is the current time. Timestamps are ISO strings in UTC, so they compare as text. */
 const LAPSED = `status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at <= @now)`;
 
+/** The only module that speaks SQL. Only the parent process writes; workers send their results to it. */
 export class RunStore {
   private readonly db: Database.Database;
 

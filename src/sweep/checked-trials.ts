@@ -1,16 +1,19 @@
 import stableStringify from 'fast-json-stable-stringify';
 import prettyBytes from 'pretty-bytes';
+import type { BackendRequest } from '../backend/select.js';
 import type { Segments } from '../config/config-path.js';
 import { formatPath } from '../config/document-path.js';
-import { modelProblemAt } from '../config/early-model-check.js';
-import { loadExperiment, type LoadedExperiment, type Override } from '../config/load-experiment.js';
-import { checkModel, type LayerSummary, type ModelProblem } from '../config/model-checks.js';
+import type { LoadedExperiment, Override } from '../config/load-experiment.js';
 import type { TrialConfig } from '../config/resolved.js';
 import { show } from '../config/schema-messages.js';
+import type { SweepFlag } from '../config/sweep-flag.js';
 import { UserError, type Problem } from '../errors.js';
-import { formatParam } from '../ui/format.js';
+import { checkModel, type LayerSummary, type ModelProblem } from '../model/checks.js';
+import { DEFAULT_MAX_MEMORY, trainingMemory, type MemoryEstimate } from '../model/cost.js';
+import { loadExperimentWithModelChecks, modelProblemAt } from '../model/early-check.js';
+import { formatParam, plural } from '../ui/format.js';
+import { problemsIn } from '../ui/problems.js';
 import { expandTrials, type TrialSpec } from './expand.js';
-import { DEFAULT_MAX_MEMORY, trainingMemory, type MemoryEstimate } from './model-cost.js';
 
 export interface CheckedTrials {
   trials: TrialSpec[];
@@ -92,7 +95,7 @@ export function checkedTrials(loaded: LoadedExperiment, options: TrialLimits = {
       problems.push(at(cause, problem.segments, problem.message, problem.hint));
     }
   }
-  if (problems.length) throw new UserError(`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}`, problems);
+  if (problems.length) throw new UserError(problemsIn(file, problems), problems);
   return { trials, summaries };
 }
 
@@ -117,7 +120,32 @@ function memoryProblem(memory: MemoryEstimate, maxMemory: number, config: TrialC
 
 /** What `runner validate` does to one file; a UserError carries every problem found. */
 export function validateExperimentFile(file: string, overrides: readonly Override[] = [], options: TrialLimits = {}): CheckedTrials {
-  return checkedTrials(loadExperiment(file, overrides), options);
+  return checkedTrials(loadExperimentWithModelChecks(file, overrides), options);
+}
+
+export interface SweepPlan {
+  trials: TrialSpec[];
+  /** The files' `backend` field when they all agree, else auto; the --backend flag wins over it. */
+  backend: BackendRequest;
+}
+
+/** Validates every file first (nothing is written if any is bad) and expands each grid. */
+export function planSweep(options: { files: string[]; overrides: Override[]; sweeps?: SweepFlag[] } & TrialLimits): SweepPlan {
+  const problems: Problem[] = [];
+  const trials: TrialSpec[] = [];
+  const backends = new Set<BackendRequest>();
+  for (const file of options.files) {
+    try {
+      const loaded = loadExperimentWithModelChecks(file, options.overrides, options.sweeps);
+      backends.add(loaded.resolved.backend);
+      trials.push(...checkedTrials(loaded, { repeat: options.repeat, maxTrials: options.maxTrials, maxMemory: options.maxMemory }).trials);
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      problems.push(...(error.problems.length ? error.problems : [{ file, message: error.message }]));
+    }
+  }
+  if (problems.length) throw new UserError(`${plural(problems.length, 'problem')} in the experiment files; nothing was run`, problems);
+  return { trials, backend: backends.size === 1 ? [...backends][0]! : 'auto' };
 }
 
 function modelKey(config: TrialConfig): string {

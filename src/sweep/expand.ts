@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import stableStringify from 'fast-json-stable-stringify';
 import { isAtOrBelow, resolveDottedPath, setAt, type Segments } from '../config/config-path.js';
 import { resolveTrial } from '../config/defaults.js';
 import { formatPath } from '../config/document-path.js';
@@ -11,6 +9,9 @@ import { MAX_SEED, schemaErrors } from '../config/schema.js';
 import type { ExperimentSources } from '../config/sources.js';
 import { trialConfigProblems } from '../config/trial-checks.js';
 import { UserError, type Problem } from '../errors.js';
+import { trialHash } from '../trial/identity.js';
+import { paramLabels, plural } from '../ui/format.js';
+import { problemsIn } from '../ui/problems.js';
 
 /** One trial, fully resolved: the queue and the workers never read YAML again. */
 export interface TrialSpec {
@@ -100,7 +101,7 @@ export function expandTrials(loaded: LoadedExperiment, options: { repeat?: numbe
   }
   if (problems.size) {
     const listed = [...problems.values()];
-    if (unlisted) listed.push({ file, path: 'sweep', message: `and ${unlisted} more problem${unlisted === 1 ? '' : 's'} of other trials like these` });
+    if (unlisted) listed.push({ file, path: 'sweep', message: `and ${plural(unlisted, 'more problem')} of other trials like these` });
     throw invalid(file, sources.sort(listed));
   }
   return trials;
@@ -191,24 +192,12 @@ function seedRangeProblems(loaded: LoadedExperiment, axes: SweepAxis[], repeat: 
   });
 }
 
+/** The experiment's name and the values its sweep chose: how the terminal and the plan name a trial. */
+export function trialLabel(spec: TrialSpec): string {
+  const params = paramLabels(spec.params);
+  return params.length ? `${spec.experiment} ${params.join(' ')}` : spec.experiment;
+}
+
 function invalid(file: string, problems: Problem[]): UserError {
-  return new UserError(`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}`, problems);
-}
-
-export function trialHash(config: TrialConfig): string {
-  return createHash('sha256').update(stableStringify(trialIdentity(config))).digest('hex').slice(0, 16);
-}
-
-/** The trial's identity without its seed: repeats of one trial share it, so reports pool them and diffs pair them across branches. */
-export function seedlessIdentity(config: TrialConfig) {
-  const identity = trialIdentity(config);
-  const { seed: _seed, ...train } = identity.train;
-  return { ...identity, train };
-}
-
-/** Description and data location do not change what a trial computes, so they stay out of its identity. */
-function trialIdentity(config: TrialConfig): Omit<TrialConfig, 'description'> {
-  const { description: _description, ...identity } = config;
-  const { path: _path, ...data } = identity.data;
-  return { ...identity, data };
+  return new UserError(problemsIn(file, problems), problems);
 }

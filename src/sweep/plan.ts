@@ -7,9 +7,9 @@ import type { TrialConfig } from '../config/resolved.js';
 import { gitInfo } from '../git.js';
 import { RunStore, type RunTiming } from '../store/run-store.js';
 import { estimateDuration, wallTime, type Estimate, type MeasuredRun } from './estimate.js';
-import type { TrialSpec } from './expand.js';
-import { modelCost, type ModelCost } from './model-cost.js';
-import { planSweep, trialLabel } from './run-sweep.js';
+import { modelCost, type ModelCost } from '../model/cost.js';
+import { planSweep } from './checked-trials.js';
+import { trialLabel, type TrialSpec } from './expand.js';
 
 export interface PlanOptions {
   files: string[];

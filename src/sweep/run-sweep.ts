@@ -2,21 +2,20 @@ import PQueue from 'p-queue';
 import { randomUUID } from 'node:crypto';
 import { join, relative } from 'node:path';
 import { chooseBackend, defaultConcurrency, type BackendChoice, type BackendRequest } from '../backend/select.js';
-import { loadExperiment, type Override } from '../config/load-experiment.js';
+import type { Override } from '../config/load-experiment.js';
 import type { SweepFlag } from '../config/sweep-flag.js';
 import { checkedDataLocation } from '../data/dataset.js';
 import type { DataLocation } from '../data/locate.js';
-import { UserError, type Problem } from '../errors.js';
 import { gitInfo } from '../git.js';
-import { paramLabels, plural } from '../ui/format.js';
+import type { FinalStatus } from '../run-status.js';
+import { plural } from '../ui/format.js';
 import { databaseFailure } from '../store/database-failure.js';
 import { RunStore, type Lease } from '../store/run-store.js';
 import { newRunId, removeRunFolder, runFolder, runsDirFor } from '../store/run-folders.js';
-import { checkedTrials } from './checked-trials.js';
-import type { TrialSpec } from './expand.js';
+import { planSweep } from './checked-trials.js';
+import { trialLabel, type TrialSpec } from './expand.js';
 import { runTrialProcess } from './trial-process.js';
-import { runOutcome, type FinalStatus } from './trial-outcome.js';
-export type { FinalStatus } from './trial-outcome.js';
+import { runOutcome } from './trial-outcome.js';
 import type { TrialResult } from '../trial/run-trial.js';
 import type { EpochRecord } from '../trial/records.js';
 
@@ -81,31 +80,6 @@ export interface SweepSummary {
   databaseFailure?: string;
   /** Trials whose end the failing database did not take: their rows stay `running` until their lease lapses. */
   unrecorded: number;
-}
-
-export interface SweepPlan {
-  trials: TrialSpec[];
-  /** The files' `backend` field when they all agree, else auto; the --backend flag wins over it. */
-  backend: BackendRequest;
-}
-
-/** Validates every file first (nothing is written if any is bad) and expands each grid. */
-export function planSweep(options: Pick<SweepOptions, 'files' | 'overrides' | 'sweeps' | 'repeat' | 'maxTrials' | 'maxMemory'>): SweepPlan {
-  const problems: Problem[] = [];
-  const trials: TrialSpec[] = [];
-  const backends = new Set<BackendRequest>();
-  for (const file of options.files) {
-    try {
-      const loaded = loadExperiment(file, options.overrides, options.sweeps);
-      backends.add(loaded.resolved.backend);
-      trials.push(...checkedTrials(loaded, { repeat: options.repeat, maxTrials: options.maxTrials, maxMemory: options.maxMemory }).trials);
-    } catch (error) {
-      if (!(error instanceof UserError)) throw error;
-      problems.push(...(error.problems.length ? error.problems : [{ file, message: error.message }]));
-    }
-  }
-  if (problems.length) throw new UserError(`${problems.length} problem${problems.length === 1 ? '' : 's'} in the experiment files; nothing was run`, problems);
-  return { trials, backend: backends.size === 1 ? [...backends][0]! : 'auto' };
 }
 
 export async function runSweep(options: SweepOptions, reporter: SweepReporter, stop: AbortSignal): Promise<SweepSummary> {
@@ -259,9 +233,4 @@ async function findData(trials: TrialSpec[], dataDir: string | undefined): Promi
     locations.set(experimentPath, await checkedDataLocation({ experimentPath, dataDir }, needs));
   }
   return locations;
-}
-
-export function trialLabel(spec: TrialSpec): string {
-  const params = paramLabels(spec.params);
-  return params.length ? `${spec.experiment} ${params.join(' ')}` : spec.experiment;
 }

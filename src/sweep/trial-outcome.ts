@@ -1,8 +1,7 @@
+import type { FinalStatus } from '../run-status.js';
 import type { RunOutcome } from '../store/run-store.js';
 import type { TrialResult } from '../trial/run-trial.js';
 import type { TrialProcessOutcome } from './trial-process.js';
-
-export type FinalStatus = 'completed' | 'failed' | 'diverged' | 'interrupted';
 
 /** Signals a process raises against itself when it crashes (native code): running it again would crash again. */
 const CRASH_SIGNALS = new Set<NodeJS.Signals>(['SIGSEGV', 'SIGBUS', 'SIGFPE', 'SIGILL', 'SIGABRT']);

@@ -1,6 +1,6 @@
 import type { Augmentation } from '../config/experiment.types.js';
 import { IMAGE_SIZE, PIXELS } from '../data/classes.js';
-import type { SeededRandom } from './random.js';
+import type { SeededRandom } from '../random.js';
 
 /**
  * Augments a batch of 28×28 images in place, on the CPU in plain JavaScript: a batch is a few

@@ -1,8 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { LabelledImages } from '../data/dataset.js';
-import { PIXELS } from '../data/classes.js';
-
-export const CLASS_COUNT = 10;
+import { CLASS_COUNT, PIXELS, type LabelledImages } from '../data/classes.js';
 
 /** Pixels of the chosen samples, scaled to [0, 1], one 784-float block per sample. */
 export function gatherPixels(set: LabelledImages, indices: ArrayLike<number>): Float32Array {

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TrialConfig } from '../config/resolved.js';
-import type { LabelledImages } from '../data/dataset.js';
-import { CLASS_COUNT, gatherPixels, inputTensor } from './batches.js';
+import { CLASS_COUNT, type LabelledImages } from '../data/classes.js';
+import { SCORING_CHUNK } from '../model/cost.js';
+import { gatherPixels, inputTensor } from './batches.js';
 import type { Mistake } from './records.js';
 
 /** How a model did on one set: loss, accuracy, the confusion matrix (rows: true class, columns: predicted). */
@@ -13,7 +14,6 @@ export interface Score {
   mistakes: Mistake[];
 }
 
-export const SCORING_CHUNK = 1000;
 const MAX_MISTAKES = 48;
 /** Keras clips probabilities to this before taking logs. */
 const EPSILON = 1e-7;

@@ -5,7 +5,7 @@ import { buildModel } from '../model/build.js';
 import { range } from './batches.js';
 import { classMetrics } from './class-metrics.js';
 import { scoreSet, type Score } from './evaluate.js';
-import { SeededRandom } from './random.js';
+import { SeededRandom } from '../random.js';
 import type { ClassMetrics } from './records.js';
 import { saveModel } from './save-model.js';
 import { trainModel, type TrainingEvents, type TrainingResult } from './train.js';

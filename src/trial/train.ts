@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TrialConfig } from '../config/resolved.js';
-import type { LabelledImages } from '../data/dataset.js';
+import type { LabelledImages } from '../data/classes.js';
 import { reseedDropout } from '../model/build.js';
 import { createOptimizer } from '../model/optimizer.js';
 import { augmentBatch } from './augment.js';
 import { gatherLabels, gatherPixels, inputTensor, targetTensor } from './batches.js';
 import { scoreSet } from './evaluate.js';
 import type { EpochRecord } from './records.js';
-import { SeededRandom } from './random.js';
+import { SeededRandom } from '../random.js';
 import { TrainStep } from './train-step.js';
 
 /** Batches between reads of the loss totals: each read waits for the device, so they are spaced out. */

@@ -1,6 +1,12 @@
 import chalk from 'chalk';
 import { readFileSync } from 'node:fs';
 import type { Problem } from '../errors.js';
+import { plural } from './format.js';
+
+/** The message of an error carrying every problem found in one file. */
+export function problemsIn(file: string, problems: readonly Problem[]): string {
+  return `${file}: ${plural(problems.length, 'problem')}`;
+}
 
 /**
  * `experiments/x.yaml:12:7 model.layers[3].units: must be ...` followed by the numbered source line

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll } from 'vitest';
 import { tmpdir } from 'node:os';
@@ -13,15 +13,35 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the built `runner` the way a user does, in `cwd`. */
-export function runCli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): CliResult {
-  const result = spawnSync(process.execPath, [CLI, ...args], {
+/** Below vitest's 120 s test limit, so that a hung CLI fails its test with what it printed rather than a bare timeout. */
+const CLI_TIMEOUT_MS = 90_000;
+const tail = (text: string) => (text.length > 4000 ? `…${text.slice(-4000)}` : text);
+
+/** Runs the built `runner` the way a user does, in `cwd`; independent calls may run at once. */
+export function runCli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+  const child = spawn(process.execPath, [CLI, ...args], {
     cwd: options.cwd ?? ROOT,
     env: { ...process.env, FORCE_COLOR: '0', ...options.env },
-    encoding: 'utf8',
-    timeout: 300_000,
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`runner ${args.join(' ')} was still running after ${CLI_TIMEOUT_MS / 1000} s and was killed.\nstdout: ${tail(stdout)}\nstderr: ${tail(stderr)}`));
+    }, CLI_TIMEOUT_MS);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
 }
 
 const madeDirs: string[] = [];

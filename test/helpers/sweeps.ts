@@ -1,11 +1,12 @@
 import Database from 'better-sqlite3';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { IDX_FILES, locateDataset } from '../../src/data/locate.js';
 import { runsDirFor } from '../../src/store/run-folders.js';
-import { CLI, ROOT } from './cli.js';
+import { CLI, ROOT, runCli } from './cli.js';
 
 /** A tiny real experiment: a small CNN on a slice of the real dataset, a second or two per trial. */
 export function tinyExperiment(name: string, extra = '', train = 'epochs: 2', data = 'trainLimit: 600, testLimit: 300'): string {
@@ -131,4 +132,40 @@ export function truncateTrainLabels(dir: string): void {
   const labels = gunzipSync(readFileSync(join(real.dir, IDX_FILES.trainLabels)));
   rmSync(join(dir, IDX_FILES.trainLabels), { force: true });
   writeFileSync(join(dir, IDX_FILES.trainLabels), gzipSync(labels.subarray(0, labels.length - 1000)));
+}
+
+/** Three trials long enough (several seconds each at 3,000 images) to be caught mid-flight. */
+export const SLOW_GRID = 'sweep:\n  train.optimizer.learningRate: [0.01, 0.003, 0.001]\n';
+export const slowExperiment = (name: string, trainLimit = 3000) => tinyExperiment(name, SLOW_GRID, 'epochs: 8').replace('trainLimit: 600', `trainLimit: ${trainLimit}`);
+
+export const statuses = (db: string) => query<{ config_hash: string; status: string; error: string | null }>(db, 'SELECT config_hash, status, error FROM runs ORDER BY started_at');
+export const completedOnce = (db: string) => {
+  const completed = statuses(db).filter((r) => r.status === 'completed').map((r) => r.config_hash);
+  return { completed: completed.length, distinct: new Set(completed).size };
+};
+
+/** The sweep's trial processes (not its other children, such as the WebGPU adapter probe). */
+export function workerPids(parent: number): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(parent), '-f', 'trial/worker.js'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs the same sweep again to the end: every trial ends completed exactly once, and nothing is half-written. */
+export async function resumeToTheEnd(file: string, db: string, trials = 3): Promise<void> {
+  const resumed = await runCli(['sweep', file, '--db', db]);
+  expect(resumed.status, resumed.stderr).toBe(0);
+  expect(completedOnce(db)).toEqual({ completed: trials, distinct: trials });
+  expect(halfWritten(db)).toEqual([]);
 }

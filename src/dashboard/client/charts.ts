@@ -1,5 +1,5 @@
 import type { EChartsOption, EChartsType } from 'echarts';
-import type { EpochRow } from '../../store/run-store.js';
+import type { EpochRow } from '../api-types.js';
 
 /** ECharts, loaded by the page from node_modules as a classic script. */
 declare const echarts: typeof import('echarts');

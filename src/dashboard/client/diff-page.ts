@@ -1,5 +1,5 @@
-import type { DiffResponse, MetaResponse } from '../api-types.js';
-import type { DiffSide } from '../../report/diff.js';
+import type { DiffResponse, DiffSide, MetaResponse } from '../api-types.js';
+import { plural } from '../../ui/format.js';
 import { getJson, query } from './api.js';
 import { h, replaceChildren, table } from './dom.js';
 import { meanStd, paramText } from './format.js';
@@ -64,7 +64,7 @@ export class DiffView implements View {
         : [];
     replaceChildren(
       this.result,
-      h('p', { class: 'note' }, `${d.pairs.length} config${d.pairs.length === 1 ? '' : 's'} on both ${d.refA} and ${d.refB}; ${d.compared} compared. Accuracy: mean ± std over seeds (runs).`),
+      h('p', { class: 'note' }, `${plural(d.pairs.length, 'config')} on both ${d.refA} and ${d.refB}; ${d.compared} compared. Accuracy: mean ± std over seeds (runs).`),
       d.pairs.length ? table(['experiment', 'config', d.refA, d.refB, 'Δ', 'p (Welch)'], rows, { class: 'diff' }) : h('p', {}, 'No config was run on both.'),
       ...oneSided(`Only on ${d.refA}`, d.onlyA),
       ...oneSided(`Only on ${d.refB}`, d.onlyB),

@@ -1,6 +1,5 @@
 import type { EChartsType } from 'echarts';
-import type { LeaderboardResponse, MetaResponse, RunSummary, RunsResponse } from '../api-types.js';
-import type { LeaderboardEntry } from '../../report/leaderboard.js';
+import type { LeaderboardEntry, LeaderboardResponse, MetaResponse, RunSummary, RunsResponse } from '../api-types.js';
 import { duration, percent } from '../../ui/format.js';
 import { getJson, query } from './api.js';
 import { chartIn, curvesOption, STATUS_COLOURS } from './charts.js';

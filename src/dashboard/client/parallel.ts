@@ -1,5 +1,5 @@
 import type { EChartsOption, EChartsType } from 'echarts';
-import type { LeaderboardEntry } from '../../report/leaderboard.js';
+import type { LeaderboardEntry } from '../api-types.js';
 import { value } from './format.js';
 
 interface Axis {

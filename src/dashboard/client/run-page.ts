@@ -1,5 +1,4 @@
-import type { RunResponse } from '../api-types.js';
-import type { RunDetails } from '../../report/run-details.js';
+import type { RunDetails, RunResponse } from '../api-types.js';
 import { duration, fixed, percent } from '../../ui/format.js';
 import { getJson } from './api.js';
 import { chartIn, curvesOption, heatmapOption } from './charts.js';

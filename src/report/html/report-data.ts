@@ -1,6 +1,5 @@
 import stableStringify from 'fast-json-stable-stringify';
-import { FASHION_MNIST_CLASSES, PIXELS } from '../../data/classes.js';
-import type { LabelledImages } from '../../data/dataset.js';
+import { FASHION_MNIST_CLASSES, PIXELS, type LabelledImages } from '../../data/classes.js';
 import type { EpochRow, Run } from '../../store/run-store.js';
 import type { Mistake } from '../../trial/records.js';
 import { latestPerTrial } from '../latest-runs.js';

@@ -1,14 +1,16 @@
 import chalk from 'chalk';
 import cliProgress from 'cli-progress';
-import type { FinalStatus, SweepReporter } from '../sweep/run-sweep.js';
+import type { FinalStatus } from '../run-status.js';
 import type { TrialResult } from '../trial/run-trial.js';
-import { duration, percent, plural } from './format.js';
+import { duration, percent, plural } from '../ui/format.js';
+import { STATUS_COLOUR } from '../ui/terminal-style.js';
+import type { SweepReporter } from './run-sweep.js';
 
 const STATUS_MARK: Record<FinalStatus, string> = {
-  completed: chalk.green('✓'),
-  diverged: chalk.yellow('↯ diverged'),
-  failed: chalk.red('✗ failed'),
-  interrupted: chalk.yellow('■ interrupted'),
+  completed: STATUS_COLOUR.completed('✓'),
+  diverged: STATUS_COLOUR.diverged('↯ diverged'),
+  failed: STATUS_COLOUR.failed('✗ failed'),
+  interrupted: STATUS_COLOUR.interrupted('■ interrupted'),
 };
 
 /**

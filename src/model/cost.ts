@@ -1,8 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { ensureBackendForShapes } from '../backend/shapes.js';
 import type { TrialConfig } from '../config/resolved.js';
-import { buildModel } from '../model/build.js';
-import { SCORING_CHUNK } from '../trial/evaluate.js';
+import { buildModel } from './build.js';
 
 export interface ModelCost {
   /** Trainable and non-trainable weights, as Keras's summary counts them. */
@@ -47,6 +46,9 @@ function product(dims: readonly (number | null)[]): number {
 export const DEFAULT_MAX_MEMORY = 4 * 1024 ** 3;
 
 const FLOAT_BYTES = 4;
+
+/** Samples scored per forward pass: the trial's evaluation runs in chunks this size, so a trial's peak memory counts them. */
+export const SCORING_CHUNK = 1000;
 
 /** Values tf.train's optimizers keep per weight (moments, accumulators); momentum adds one to sgd and rmsprop. */
 const OPTIMIZER_SLOTS: Record<string, number> = { sgd: 0, adam: 2, adamax: 2, rmsprop: 1, adagrad: 1, adadelta: 2 };

@@ -1,14 +1,15 @@
 import chalk from 'chalk';
 import Table from 'cli-table3';
-import type { SweepPlanReport } from '../sweep/plan.js';
-import { duration, plural } from './format.js';
+import { duration, plural } from '../ui/format.js';
+import { COMPACT_TABLE } from '../ui/terminal-style.js';
+import type { SweepPlanReport } from './plan.js';
 
 
 /** The plan as a table (one row per trial) and one line of totals. */
 export function renderPlan(plan: SweepPlanReport): string {
   const table = new Table({
     head: ['trial', 'hash', 'parameters', 'mult-adds/sample', 'epochs', 'batch', 'estimate'].map((h) => chalk.bold(h)),
-    style: { head: [], border: [], compact: true },
+    style: COMPACT_TABLE,
   });
   for (const row of plan.rows) {
     const { config } = row.trial;

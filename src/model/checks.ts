@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import prettyBytes from 'pretty-bytes';
 import { ensureBackendForShapes } from '../backend/shapes.js';
-import { compileLayer } from '../model/build.js';
-import { DEFAULT_MAX_MEMORY, valuesPerWeight } from '../sweep/model-cost.js';
-import { SeededRandom } from '../trial/random.js';
-import type { Layer } from './experiment.types.js';
-import type { TrialConfig } from './resolved.js';
+import type { Layer } from '../config/experiment.types.js';
+import type { TrialConfig } from '../config/resolved.js';
+import { CLASS_COUNT, IMAGE_SIZE, PIXELS } from '../data/classes.js';
+import { SeededRandom } from '../random.js';
+import { compileLayer } from './build.js';
+import { DEFAULT_MAX_MEMORY, valuesPerWeight } from './cost.js';
 
 /** A problem with the model a config builds, attached to the layer (or field) that causes it. */
 export interface ModelProblem {
@@ -23,8 +24,6 @@ export interface LayerSummary {
   parameters: number;
 }
 
-const CLASSES = 10;
-const PIXELS = 28 * 28;
 const PROBABILITY_LOSSES = new Set(['sparseCategoricalCrossentropy', 'categoricalCrossentropy']);
 
 const dims = (shape: (number | null)[]) => shape.slice(1).join('×');
@@ -52,8 +51,8 @@ function buildShapes(config: TrialConfig, maxMemory: number): { problems: ModelP
   if (size !== PIXELS) {
     problems.push({
       segments: ['model', 'input'],
-      message: `input shape [${input.join(', ')}] holds ${size} values, but a Fashion-MNIST image has 28×28 = ${PIXELS}`,
-      hint: 'use [28, 28, 1] for convolutions or [784] for dense layers',
+      message: `input shape [${input.join(', ')}] holds ${size} values, but a Fashion-MNIST image has ${IMAGE_SIZE}×${IMAGE_SIZE} = ${PIXELS}`,
+      hint: `use [${IMAGE_SIZE}, ${IMAGE_SIZE}, 1] for convolutions or [${PIXELS}] for dense layers`,
     });
     return { problems, summary };
   }
@@ -183,11 +182,11 @@ function outputProblems(config: TrialConfig, output: (number | null)[] | undefin
   const sizing = lastIndex(layers, (l) => !KEEP_WIDTH.has(l.type));
   const sizingLayer = sizing === undefined ? undefined : layers[sizing];
   const units = output?.length === 2 ? output[1] : sizingLayer?.type === 'dense' ? sizingLayer.units : undefined;
-  if (units !== undefined && units !== CLASSES) {
+  if (units !== undefined && units !== CLASS_COUNT) {
     problems.push({
       segments: ['model', 'layers', sizingLayer?.type === 'dense' ? sizing! : last],
-      message: `the last layer outputs ${units} values, but Fashion-MNIST has ${CLASSES} classes`,
-      hint: `make it { type: dense, units: ${CLASSES}, activation: softmax }`,
+      message: `the last layer outputs ${units} values, but Fashion-MNIST has ${CLASS_COUNT} classes`,
+      hint: `make it { type: dense, units: ${CLASS_COUNT}, activation: softmax }`,
     });
   }
   const producer = lastIndex(layers, (l) => !KEEP_VALUES.has(l.type));
@@ -199,7 +198,7 @@ function outputProblems(config: TrialConfig, output: (number | null)[] | undefin
   problems.push({
     segments: ['model', 'layers', producer],
     message: `loss ${config.train.loss} expects probabilities, but ${activation ? `${whose} is ${activation}` : `the model ends with a ${layer.type} layer, which does not output probabilities`}`,
-    hint: activation ? `give model.layers[${producer}] activation: softmax` : `end the model with { type: dense, units: ${CLASSES}, activation: softmax }`,
+    hint: activation ? `give model.layers[${producer}] activation: softmax` : `end the model with { type: dense, units: ${CLASS_COUNT}, activation: softmax }`,
   });
   return problems;
 }
