@@ -8,9 +8,14 @@ import { IDX_FILES, locateDataset } from '../../src/data/locate.js';
 import { runsDirFor } from '../../src/store/run-folders.js';
 import { CLI, ROOT, runCli } from './cli.js';
 
-/** A tiny real experiment: a small CNN on a slice of the real dataset, a second or two per trial. */
+/**
+ * A tiny real experiment: a small CNN on a slice of the real dataset, a second or two per trial. It names its
+ * backend: `auto` probes the native backends in a child process (about a second per command), which the tests of
+ * that choice cover; these tests are about sweeps.
+ */
 export function tinyExperiment(name: string, extra = '', train = 'epochs: 2', data = 'trainLimit: 600, testLimit: 300'): string {
   return `name: ${name}
+backend: wasm
 data: { ${data} }
 model:
   layers:
