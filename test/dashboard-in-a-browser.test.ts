@@ -207,6 +207,9 @@ describe('runner ui', () => {
       ['/api/runs?experiment=a&experiment=b', 'query parameter experiment given 2 times; give it once'],
       ['/api/leaderboard?order=desc', 'unknown query parameter "order"; this endpoint takes experiment, branch, status, tag, metric'],
       ['/api/leaderboard?metric=speed', 'metric "speed" is not one of accuracy, loss, time'],
+      ['/api/leaderboard?metric=__proto__', 'metric "__proto__" is not one of accuracy, loss, time'],
+      ['/api/leaderboard?metric=toString', 'metric "toString" is not one of accuracy, loss, time'],
+      ['/api/events?bogus=1', 'unknown query parameter "bogus"; this endpoint takes none'],
       ['/api/compare?ids=abc', 'ids takes 2 to 8 run ids separated by commas, got 1'],
     ]) {
       const answer = await api<{ error: string }>(path!);
@@ -221,6 +224,10 @@ describe('runner ui', () => {
     const page = await fetch(dashboard.url);
     expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(page.headers.get('content-security-policy')).toMatch(/^default-src 'self';/);
+    // HEAD on the event stream answers its headers and ends, rather than holding the connection open.
+    const streamHead = await fetch(new URL('/api/events', dashboard.url), { method: 'HEAD', signal: AbortSignal.timeout(5000) });
+    expect(streamHead.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    expect(streamHead.headers.get('content-security-policy')).toMatch(/^default-src 'self';/);
     const post = await fetch(new URL('/api/runs', dashboard.url), { method: 'POST', body: '{}' });
     expect(post.status).toBe(405);
     // DNS rebinding: a request naming another host is refused on loopback.

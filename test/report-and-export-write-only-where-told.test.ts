@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, runCli, tempDir, type CliResult } from './helpers/cli.js';
@@ -83,6 +83,10 @@ describe('export-model', () => {
     for (const inside of [join(runFolder, 'model', 'copy'), join(runFolder, 'copy')]) {
       expectRefused(await exportTo(inside), `export-model ${inside}: ${inside} is inside run ${runId(1)}'s own folder ${runFolder}; export somewhere else`);
     }
+    // A symbolic link to the run's folder leads into it all the same.
+    symlinkSync(runFolder, join(dir, 'link'));
+    const throughLink = join(dir, 'link', 'copy');
+    expectRefused(await exportTo(throughLink), `export-model ${throughLink}: ${throughLink} is inside run ${runId(1)}'s own folder ${runFolder}; export somewhere else`);
     expect(readdirSync(runFolder)).toEqual(['model']);
     const missing = join(dir, 'nonexistent', 'model');
     expectRefused(await exportTo(missing), `the directory ${dirname(missing)} does not exist`);

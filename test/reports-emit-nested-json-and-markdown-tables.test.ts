@@ -150,6 +150,20 @@ describe('--json is nested JSON with camelCase fields', () => {
     expect(board.entries[0]).toMatchObject({ rank: 1, experiment: 'tiny', branch: 'feature', backend: 'webgpu', epochs: 2, accuracy: { mean: expect.closeTo(0.845, 12), n: 2 } });
   });
 
+  it('refuses a metric or a date it does not know, prototype names and out-of-range years included', async () => {
+    for (const [args, message] of [
+      [['report', '--metric', '__proto__'], '--metric __proto__: expected one of accuracy, loss, time'],
+      [['report', '--metric', 'toString'], '--metric toString: expected one of accuracy, loss, time'],
+      [['report', '--since', '99999'], '--since 99999: expected a date such as 2025-01-31'],
+      [['report', '--since', '-1'], '--since -1: expected a date such as 2025-01-31'],
+    ] as const) {
+      const result = await cli(...args);
+      expect(result.status, args.join(' ')).toBe(2);
+      expect(result.stderr).toContain(message);
+    }
+    expect((await cli('report', '--since', '2020-01-31T14:00', '--json')).status).toBe(0);
+  });
+
   it('refuses a second output format instead of picking one', async () => {
     for (const args of [['report', '--json', '--md'], ['report', '--json', '--csv'], ['diff', 'main', 'feature', '--md', '--json'], ['compare', 'run-000', 'run-001', '--json', '--md']]) {
       const result = await cli(...args);

@@ -1,4 +1,4 @@
-import { cpSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { UserError } from '../errors.js';
 
@@ -46,9 +46,13 @@ export function copyDirectoryAtomically(source: string, target: string): void {
   }
 }
 
-/** True when `path` is `folder` or lies inside it. */
+/**
+ * True when `path` (which may not exist yet; its parent does) is `folder` or lies inside it, symbolic links followed:
+ * a link to the folder leads into it as surely as the folder's own path.
+ */
 export function isInside(path: string, folder: string): boolean {
-  const steps = relative(resolve(folder), resolve(path));
+  const real = (p: string) => (existsSync(p) ? realpathSync(p) : join(realpathSync(dirname(p)), basename(p)));
+  const steps = relative(real(resolve(folder)), real(resolve(path)));
   return !isAbsolute(steps) && steps.split(sep)[0] !== '..';
 }
 

@@ -1,4 +1,4 @@
-import { leaderboard, type RankMetric } from '../report/leaderboard.js';
+import { leaderboard, rankMetricNamed, RANK_METRIC_NAMES } from '../report/leaderboard.js';
 import { leaderboardCsv } from '../report/leaderboard-csv.js';
 import { leaderboardMarkdown, renderLeaderboard } from '../report/render-leaderboard.js';
 import type { RunStatus } from '../run-status.js';
@@ -24,11 +24,9 @@ export interface ReportOptions {
   db?: string;
 }
 
-const METRICS: Record<string, RankMetric> = { accuracy: 'testAccuracy', test_accuracy: 'testAccuracy', loss: 'testLoss', test_loss: 'testLoss', time: 'seconds', seconds: 'seconds' };
-
 export async function reportCommand(options: ReportOptions): Promise<number> {
-  const metric = METRICS[options.metric ?? 'accuracy'];
-  if (!metric) throw new UserError(`--metric ${options.metric}: expected one of accuracy, loss, time`);
+  const metric = rankMetricNamed(options.metric ?? 'accuracy');
+  if (!metric) throw new UserError(`--metric ${options.metric}: expected one of ${RANK_METRIC_NAMES.join(', ')}`);
   const filter: RunFilter = { experiment: options.experiment, branch: options.branch, since: since(options.since), status: options.status ?? 'completed', tags: parseTagFilter(options.tag) };
   const htmlFile = options.html === undefined ? undefined : outputFile(options.html, '--html');
   const store = openStoreForReading(options.db);
@@ -50,10 +48,13 @@ export async function reportCommand(options: ReportOptions): Promise<number> {
   }
 }
 
-/** Start times are stored as ISO strings and compared as text, so the flag's date is normalised to one. */
+/**
+ * Start times are stored as ISO strings and compared as text, so the flag's date is normalised to one; only the
+ * forms that normalise to a 4-digit year are taken (`Date.parse('99999')` is year 99999, which sorts before 2026).
+ */
 function since(text: string | undefined): string | undefined {
   if (text === undefined) return undefined;
-  const time = Date.parse(text);
+  const time = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/.test(text) ? Date.parse(text) : NaN;
   if (Number.isNaN(time)) throw new UserError(`--since ${text}: expected a date such as 2025-01-31 or 2025-01-31T14:00`);
   return new Date(time).toISOString();
 }

@@ -21,8 +21,13 @@ export class LiveFeed {
     this.version = store.dataVersion();
   }
 
-  subscribe(response: ServerResponse): void {
-    response.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
+  subscribe(response: ServerResponse, headers: Record<string, string>): void {
+    response.writeHead(200, { ...headers, 'Content-Type': 'text/event-stream; charset=utf-8', Connection: 'keep-alive' });
+    // A HEAD request asks whether the stream is there, and gets no body to wait for.
+    if (response.req.method === 'HEAD') {
+      response.end();
+      return;
+    }
     response.write('retry: 1000\n\n');
     this.clients.add(response);
     response.on('close', () => {
@@ -41,7 +46,15 @@ export class LiveFeed {
   }
 
   private poll(): void {
-    const version = this.store.dataVersion();
+    let version: number;
+    try {
+      version = this.store.dataVersion();
+    } catch (error) {
+      // The pages keep what they show; their event streams end, and the log says why, once.
+      console.error('runner ui: cannot read the database any more, live updates stop:', (error as Error).message);
+      this.close();
+      return;
+    }
     if (version === this.version) return;
     this.version = version;
     this.send(`event: change\ndata: ${version}\n\n`);

@@ -1,4 +1,4 @@
-import type { RankMetric } from '../report/leaderboard.js';
+import { rankMetricNamed, RANK_METRIC_NAMES, type RankMetric } from '../report/leaderboard.js';
 import { RUN_STATUSES, type RunStatus } from '../run-status.js';
 import type { RunFilter } from '../store/run-store.js';
 import { HttpError } from './http-error.js';
@@ -58,12 +58,10 @@ export function runFilter(query: Query): RunFilter {
   return { experiment: query.text('experiment'), branch: query.text('branch'), status: status as RunStatus | undefined, tags };
 }
 
-const METRICS: Record<string, RankMetric> = { accuracy: 'testAccuracy', loss: 'testLoss', time: 'seconds' };
-
 export function rankMetric(query: Query): RankMetric {
   const name = query.text('metric') ?? 'accuracy';
-  const metric = METRICS[name];
-  if (!metric) throw new HttpError(400, `metric ${JSON.stringify(name)} is not one of ${Object.keys(METRICS).join(', ')}`);
+  const metric = rankMetricNamed(name);
+  if (!metric) throw new HttpError(400, `metric ${JSON.stringify(name)} is not one of ${RANK_METRIC_NAMES.join(', ')}`);
   return metric;
 }
 

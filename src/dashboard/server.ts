@@ -4,6 +4,7 @@ import type { RunStore } from '../store/run-store.js';
 import { DashboardApi } from './api.js';
 import { HttpError } from './http-error.js';
 import { LiveFeed } from './live.js';
+import { Query } from './query.js';
 import { loadStaticFiles } from './static-files.js';
 
 export interface DashboardOptions {
@@ -55,10 +56,13 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     }
     // A page on another site can make a browser send requests here under a name that resolves to loopback
     // (DNS rebinding); on loopback only the loopback names are this server.
-    const hostHeader = (request.headers.host ?? '').replace(/:\d+$/, '');
+    const hostHeader = (request.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
     if (isLoopback(options.host) && !isLoopback(hostHeader)) throw new HttpError(421, `this dashboard answers to localhost only, not ${JSON.stringify(hostHeader)}`);
     const url = new URL(request.url ?? '/', 'http://dashboard');
-    if (url.pathname === '/api/events') return live.subscribe(response);
+    if (url.pathname === '/api/events') {
+      new Query(url.searchParams, []);
+      return live.subscribe(response, { ...SECURITY_HEADERS, 'Cache-Control': 'no-store' });
+    }
     const file = files.get(url.pathname);
     if (file) return send(response, 200, file.contentType, file.body, 'no-cache');
     if (url.pathname.startsWith('/api/')) {

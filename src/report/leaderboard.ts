@@ -9,6 +9,19 @@ import { mean, variance } from './stats.js';
 /** The run field ranked by. */
 export type RankMetric = 'testAccuracy' | 'testLoss' | 'seconds';
 
+/** What `--metric` and the dashboard's `metric=` accept; a Map, so that `__proto__` or `toString` is no metric. */
+const RANK_METRICS = new Map<string, RankMetric>([
+  ['accuracy', 'testAccuracy'],
+  ['loss', 'testLoss'],
+  ['time', 'seconds'],
+]);
+export const RANK_METRIC_NAMES = [...RANK_METRICS.keys()];
+
+/** The metric a user named, or undefined for a name that is none. */
+export function rankMetricNamed(name: string): RankMetric | undefined {
+  return RANK_METRICS.get(name);
+}
+
 /** One row of the ranking: a single run, or the runs of one config over several seeds. */
 export interface LeaderboardEntry {
   rank: number;

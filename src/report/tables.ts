@@ -31,7 +31,14 @@ export function markdownText(text: string): string {
   return stripVTControlCharacters(text);
 }
 
-/** Markdown has no use for terminal colour; a `|` would end the cell early and a newline the row. */
+/**
+ * Markdown has no use for terminal colour; a `|` would end the cell early (and `\|` already means a backslash
+ * then the end of the cell, so backslashes are escaped first), a newline the row, and `<` may open HTML.
+ */
 function markdownCell(value: string | number): string {
-  return markdownText(String(value)).replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
+  return markdownText(String(value))
+    .replace(/\\/g, '\\\\')
+    .replace(/\|/g, '\\|')
+    .replace(/</g, '&lt;')
+    .replace(/\r?\n/g, '<br>');
 }

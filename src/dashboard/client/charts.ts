@@ -20,6 +20,11 @@ export function chartIn(element: HTMLElement, option: EChartsOption, replaced: s
   return chart;
 }
 
+/** Removes the chart an element holds, if any. */
+export function clearChart(element: HTMLElement): void {
+  echarts.getInstanceByDom(element)?.dispose();
+}
+
 /**
  * Tooltips drawn on the canvas: ECharts' HTML tooltips carry inline styles, which the page's
  * Content-Security-Policy forbids.

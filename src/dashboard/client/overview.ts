@@ -2,7 +2,7 @@ import type { EChartsType } from 'echarts';
 import type { LeaderboardEntry, LeaderboardResponse, MetaResponse, RunSummary, RunsResponse } from '../api-types.js';
 import { duration, percent } from '../../ui/format.js';
 import { getJson, query } from './api.js';
-import { chartIn, curvesOption, STATUS_COLOURS } from './charts.js';
+import { chartIn, clearChart, curvesOption, STATUS_COLOURS } from './charts.js';
 import { h, replaceChildren, runLink, section, statusBadge } from './dom.js';
 import { meanStd, paramText, time, value } from './format.js';
 import { brushedEntries, parallelPlot, type ParallelPlot } from './parallel.js';
@@ -225,7 +225,11 @@ export class OverviewView implements View {
 
   /** The newest runs' validation accuracy, growing epoch by epoch while they train. */
   private renderNewestCurves({ runs, newestCurves: curves }: RunsResponse): void {
-    if (!curves.length) return;
+    // A filter that matches no runs leaves no curves: the chart of the previous filter must not stay.
+    if (!curves.length) {
+      clearChart(this.recent);
+      return;
+    }
     const byId = new Map(runs.map((r) => [r.id, r]));
     chartIn(
       this.recent,
