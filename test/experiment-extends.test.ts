@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { loadExperiment } from '../src/config/load-experiment.js';
+import { loadExperiment, parseOverride } from '../src/config/load-experiment.js';
 import { schemaErrors } from '../src/config/schema.js';
 import { UserError, type Problem } from '../src/errors.js';
 import { expandTrials } from '../src/sweep/expand.js';
@@ -153,6 +153,14 @@ model:
     const { resolved } = loadExperiment(join(dir, 'child.yaml'));
     expect(resolved.model.layers[2]).toEqual({ name: 'drop1', type: 'activation', activation: 'relu' });
     expect(resolved.data.path).toBe(join(dir, 'data'));
+    // A --set of data.path is the command line's, relative to the file named, whichever file first wrote the field.
+    expect(loadExperiment(join(dir, 'child.yaml'), [parseOverride('data.path=mine')]).resolved.data.path).toBe(join(dir, 'mine'));
+  });
+
+  it('takes an absolute parent path as it is', () => {
+    const dir = project({ 'base/parent.yaml': PARENT, 'elsewhere/child.yaml': 'name: child\n' });
+    writeFileSync(join(dir, 'elsewhere', 'child.yaml'), `extends: ${join(dir, 'base', 'parent.yaml')}\nname: child\n`);
+    expect(loadExperiment(join(dir, 'elsewhere', 'child.yaml')).resolved.model.layers).toHaveLength(5);
   });
 
   it('blames a problem on the file that wrote the value: an inherited one on the parent, at its line, with the files that inherit it', async () => {

@@ -49,12 +49,12 @@ describe('runner show', () => {
     expect(details.git.branch).toBe('feature');
   });
 
-  it('explains a prefix that matches no run or several', async () => {
-    const [none, several] = await Promise.all([cli('show', 'zzzz'), cli('show', '')]);
+  it('explains a prefix that matches no run, and refuses an empty one (a prefix of several is in run-housekeeping)', async () => {
+    const [none, empty] = await Promise.all([cli('show', 'zzzz'), cli('show', '')]);
     expect(none.status).toBe(2);
     expect(none.stderr).toContain('no run with id "zzzz"');
-    expect(several.status).toBe(2);
-    expect(several.stderr).toContain('is ambiguous: it matches');
+    expect(empty.status).toBe(2);
+    expect(empty.stderr).toContain('an empty run id matches every run');
   });
 });
 

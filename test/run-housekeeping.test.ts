@@ -24,6 +24,8 @@ const RUNS: [string, RunStatus][] = [
 ];
 const ORPHAN = 'ffffffff-0001';
 const MONTHS_AGO = '2020-01-01T00:00:00.000Z';
+/** The running run's runner is alive: it holds a lease for the length of the test. */
+const LIVE_LEASE = { owner: 'a-live-runner', seconds: 3600 };
 
 let dir: string;
 let db: string;
@@ -38,7 +40,7 @@ beforeEach(() => {
   const store = new RunStore(db);
   const sweepId = store.startSweep('runner sweep tiny.yaml');
   for (const [id, status] of RUNS) {
-    store.startRun({ id, sweepId, experiment: 'tiny', file: 'tiny.yaml', config: trial!.config, configHash: id.slice(0, 8), params: {}, seed: 1, repeatIndex: 0, git: { branch: 'main' }, backend: 'wasm' });
+    store.startRun({ id, sweepId, experiment: 'tiny', file: 'tiny.yaml', config: trial!.config, configHash: id.slice(0, 8), params: {}, seed: 1, repeatIndex: 0, git: { branch: 'main' }, backend: 'wasm' }, status === 'running' ? LIVE_LEASE : undefined);
     mkdirSync(join(folder(id), 'model'), { recursive: true });
     writeFileSync(join(folder(id), 'model', 'weights.bin'), Buffer.alloc(4096));
     if (status !== 'running') store.finishRun(id, { status, testAccuracy: status === 'completed' ? 0.8 : undefined } as RunOutcome);
@@ -85,6 +87,11 @@ describe('runner tag and runner note', () => {
       [['tag', 'aaaaaaaa-0001'], 'nothing to do'],
       [['tag', 'zzz', 'a=b'], 'no run with id "zzz"'],
       [['tag', 'aaaaaaaa', 'a=b'], 'is ambiguous'],
+      // `%` and `_` are characters of an id here, not wildcards, and an empty id names no run.
+      [['tag', '%', 'a=b'], 'no run with id "%"'],
+      [['tag', 'aaaaaaaa_0001', 'a=b'], 'no run with id "aaaaaaaa_0001"'],
+      [['tag', '', 'a=b'], 'an empty run id matches every run'],
+      [['rm', '%_', '--yes'], 'no run with id "%_"'],
       [['note', 'aaaaaaaa-0001', '  '], 'the note is empty'],
       [['list', '--tag', 'reviewed'], 'expected key=value'],
     ] as const) {
@@ -131,6 +138,18 @@ describe('runner rm', () => {
   });
 });
 
+describe('runner rm and gc on a run whose runner died', () => {
+  it('reclaim a running row whose lease lapsed, then remove it like any interrupted run', async () => {
+    const raw = new Database(db);
+    raw.prepare(`UPDATE runs SET lease_expires_at = ? WHERE id = 'eeeeeeee-0001'`).run(MONTHS_AGO);
+    raw.close();
+    const removed = await cli('rm', 'eeeeeeee-0001', '--yes');
+    expect(removed.status, removed.stderr).toBe(0);
+    expect(ids((await cli('list', '--json')).stdout)).not.toContain('eeeeeeee-0001');
+    expect(existsSync(folder('eeeeeeee-0001'))).toBe(false);
+  });
+});
+
 describe('runner gc', () => {
   it('--dry-run lists failed, diverged and interrupted runs and orphaned folders, and removes nothing', async () => {
     const dry = await cli('gc', '--dry-run');
@@ -148,7 +167,20 @@ describe('runner gc', () => {
     expect(old.stdout).toContain('Removed 1 run, freeing 4.1 kB');
     expect(ids((await cli('list', '--json')).stdout)).not.toContain('bbbbbbbb-0001');
     expect(ids((await cli('list', '--json')).stdout)).toContain('cccccccc-0001');
-    expect((await cli('gc', '--older-than', 'soon')).stderr).toContain('expected an age such as 30d');
+    for (const age of ['soon', '30', '400000y']) {
+      const refused = await cli('gc', '--older-than', age);
+      expect(refused.status, age).toBe(2);
+      expect(refused.stderr).toContain(`--older-than ${age}: expected an age such as 30d`);
+    }
+  });
+
+  it('keeps folders it does not know when another database shares the runs folder, since they may be that one\'s', async () => {
+    const other = join(dir, 'other.sqlite');
+    new RunStore(other).close();
+    const gc = await cli('gc');
+    expect(gc.status).toBe(0);
+    expect(gc.stdout).toContain(`Kept 1 folder in ${runsDirFor(db)} that this database does not know: ${other} shares that folder and may own them.`);
+    expect(existsSync(folder(ORPHAN))).toBe(true);
   });
 
   it('removes unfinished runs and orphaned folders and prints what it freed; completed and training runs and other folders stay', async () => {

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { loadExperiment, parseOverride } from '../src/config/load-experiment.js';
 import { UserError } from '../src/errors.js';
 import { expandTrials } from '../src/sweep/expand.js';
-import { writeTemp } from './helpers/cli.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { planSweep } from '../src/sweep/checked-trials.js';
+import { ROOT, writeTemp } from './helpers/cli.js';
 
 const FILE = `name: grid
 model:
@@ -98,5 +101,13 @@ describe('a sweep grid expands into fully resolved trials', () => {
       expect((error as UserError).problems[0]).toMatchObject({ line: 8, hint: expect.stringContaining('--max-trials 4') });
     }
     expect(expandTrials(loaded, { maxTrials: 4 })).toHaveLength(4);
+  });
+
+  it('trains a trial reached twice (the same file given twice, or a copy of it) once', () => {
+    const file = join(ROOT, 'experiments', 'quick.yaml');
+    const copy = writeTemp('quick.yaml', readFileSync(file, 'utf8'));
+    const plan = planSweep({ files: [file, copy, file], overrides: [] });
+    expect(plan.trials.map((t) => t.hash)).toEqual(planSweep({ files: [file], overrides: [] }).trials.map((t) => t.hash));
+    expect(plan.trials).toHaveLength(2);
   });
 });

@@ -3,6 +3,7 @@ import type { Run, RunStore } from '../store/run-store.js';
 
 /** A run named on the command line by id or unique prefix; a clear error when the prefix matches none or several. */
 export function findRun(store: RunStore, ref: string): Run {
+  if (!ref.trim()) throw new UserError('an empty run id matches every run: give a run id or the start of one (`runner list` shows them)');
   const run = store.run(ref);
   if (run) return run;
   const matches = store.runIdsWithPrefix(ref);

@@ -1,7 +1,7 @@
 import ms from 'ms';
 import prettyBytes from 'pretty-bytes';
 import { UserError } from '../errors.js';
-import { diskUsage, orphanFolders, removeRunFolder, runFolder, runsDirFor } from '../store/run-folders.js';
+import { databasesSharing, diskUsage, orphanFolders, removeRunFolder, runFolder, runsDirFor } from '../store/run-folders.js';
 import { plural } from '../ui/format.js';
 import { describe, removeRuns } from './remove.js';
 import { openExistingStore } from './run-database.js';
@@ -21,8 +21,15 @@ export function gcCommand(options: GcOptions): number {
   const store = openExistingStore(options.db);
   try {
     const runsDir = runsDirFor(store.path);
+    store.reclaimLapsed().forEach((id) => removeRunFolder(runsDir, id));
     const runs = store.unfinishedRuns(before);
-    const orphans = orphanFolders(runsDir, store.runIds());
+    const sharing = databasesSharing(runsDir, store.path);
+    const unknown = orphanFolders(runsDir, store.runIds());
+    // Another database's runs live in the same runs dir: a folder this one does not know may be one of its runs.
+    const orphans = sharing.length ? [] : unknown;
+    if (sharing.length && unknown.length) {
+      console.log(`Kept ${plural(unknown.length, 'folder')} in ${runsDir} that this database does not know: ${sharing.join(', ')} ${sharing.length === 1 ? 'shares' : 'share'} that folder and may own them.`);
+    }
     if (runs.length === 0 && orphans.length === 0) {
       console.log(`Nothing to remove: no failed, diverged or interrupted runs${before ? ` started before ${before.slice(0, 10)}` : ''}, and no orphaned folders in ${runsDir}.`);
       return 0;
@@ -43,11 +50,12 @@ export function gcCommand(options: GcOptions): number {
   }
 }
 
-/** `30d`, `12h`, `2w` → the ISO time that long ago. */
+/** `30d`, `12h`, `2w` → the ISO time that long ago; a bare number would be milliseconds to `ms`, so a unit is required. */
 function cutoff(age: string): string {
-  const millis = ms(age as ms.StringValue);
-  if (typeof millis !== 'number' || !Number.isFinite(millis) || millis <= 0) {
+  const millis = /^\d+(\.\d+)?\s*[a-z]+$/i.test(age.trim()) ? ms(age as ms.StringValue) : NaN;
+  const then = Date.now() - millis;
+  if (typeof millis !== 'number' || !Number.isFinite(millis) || millis <= 0 || Number.isNaN(new Date(then).getTime())) {
     throw new UserError(`--older-than ${age}: expected an age such as 30d, 12h or 2w`);
   }
-  return new Date(Date.now() - millis).toISOString();
+  return new Date(then).toISOString();
 }

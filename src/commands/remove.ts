@@ -1,8 +1,9 @@
+import { rmSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import prettyBytes from 'pretty-bytes';
 import { UserError } from '../errors.js';
 import { plural } from '../ui/format.js';
-import { diskUsage, removeRunFolder, runFolder, runsDirFor } from '../store/run-folders.js';
+import { diskUsage, folderOfRun, removeRunFolder, runsDirFor } from '../store/run-folders.js';
 import type { RemovableRun, RunStore } from '../store/run-store.js';
 import { findRun } from './find-run.js';
 import { openExistingStore } from './run-database.js';
@@ -16,13 +17,15 @@ export interface RemoveOptions {
 export async function removeCommand(refs: string[], options: RemoveOptions): Promise<number> {
   const store = openExistingStore(options.db);
   try {
+    // A run whose runner died still says `running` until its lapsed lease is reclaimed; then it can go.
+    store.reclaimLapsed().forEach((id) => removeRunFolder(runsDirFor(store.path), id));
     // Every reference is resolved before anything is deleted: one typo removes nothing.
     const runs = [...new Map(refs.map((ref) => findRun(store, ref)).map((run) => [run.id, run])).values()];
     const training = runs.filter((run) => run.status === 'running');
     if (training.length) {
-      throw new UserError(`${training.map((run) => run.id).join(', ')} ${training.length === 1 ? 'is' : 'are'} still training: stop that sweep first (Ctrl-C), then remove ${training.length === 1 ? 'it' : 'them'}`);
+      throw new UserError(`${training.map((run) => run.id).join(', ')} ${training.length === 1 ? 'is' : 'are'} still training (a runner keeps renewing ${training.length === 1 ? 'its lease' : 'their leases'}): stop that sweep first (Ctrl-C), then remove ${training.length === 1 ? 'it' : 'them'}`);
     }
-    const removable = runs.map((run) => ({ id: run.id, experiment: run.experiment, status: run.status, startedAt: run.startedAt }));
+    const removable = runs.map((run) => ({ id: run.id, experiment: run.experiment, status: run.status, startedAt: run.startedAt, modelDir: run.modelDir }));
     for (const run of removable) console.log(`  ${describe(run)}`);
     if (!options.yes && !(await confirm(`Remove ${plural(removable.length, 'run')} and their folders?`))) {
       console.log('Nothing removed.');
@@ -38,9 +41,10 @@ export async function removeCommand(refs: string[], options: RemoveOptions): Pro
 /** Deletes the rows, then the folders (a folder without its row is an orphan `gc` finds; a row without its folder would be a broken run). */
 export function removeRuns(store: RunStore, runs: readonly RemovableRun[]): string {
   const runsDir = runsDirFor(store.path);
-  const bytes = runs.reduce((sum, run) => sum + diskUsage(runFolder(runsDir, run.id)), 0);
+  const folders = runs.map((run) => folderOfRun(runsDir, run));
+  const bytes = folders.reduce((sum, folder) => sum + diskUsage(folder), 0);
   store.removeRuns(runs.map((run) => run.id));
-  runs.forEach((run) => removeRunFolder(runsDir, run.id));
+  folders.forEach((folder) => rmSync(folder, { recursive: true, force: true }));
   return `Removed ${plural(runs.length, 'run')}, freeing ${prettyBytes(bytes)} of run folders.`;
 }
 

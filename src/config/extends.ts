@@ -1,4 +1,4 @@
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { UserError, type Problem } from '../errors.js';
 import { isMapping, setOwn, type Segments } from './config-path.js';
 import { mergeLayers, type LayerMerge } from './layer-edits.js';
@@ -45,7 +45,8 @@ function readChain(file: string, chain: SourceFile[], problems: Problem[], blame
     const hint = "runs are recorded and reported under the name, which would otherwise be the parent's: add e.g. `name: my-variant`";
     problems.push(blame(own, { path: 'extends', message: 'a file that extends another needs its own `name`', hint }, 'extends'));
   }
-  const parentFile = join(dirname(file), parentPath);
+  // Kept relative where the user wrote it so, for messages that name the file as they know it.
+  const parentFile = isAbsolute(parentPath) ? parentPath : join(dirname(file), parentPath);
   const cycleStart = chain.findIndex((s) => resolve(s.file) === resolve(parentFile));
   if (cycleStart >= 0) {
     const cycle = [...chain.slice(cycleStart).map((s) => s.file), parentFile].join(' → ');

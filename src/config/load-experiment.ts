@@ -81,6 +81,8 @@ export function loadExperiment(file: string, overrides: readonly Override[] = []
       continue;
     }
     setAt(written as unknown as Record<string, unknown>, target.segments, override.value);
+    // A flag's value is the command line's, not the parent's that first wrote the field (a relative data.path included).
+    sources.setOrigin(target.segments, { kind: 'flag', flag: `--set ${override.text}` });
     overridden.push({ segments: target.segments, override });
   }
   dropOverriddenAxes(written, overridden.map((o) => o.segments));

@@ -3,11 +3,14 @@ import { readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** Each run keeps its files (the saved model) in `<runs dir>/<run id>/`, the runs dir being `runsDirFor` its database. */
-const RUN_ID = /^[0-9a-f]{8}-[0-9a-f]{4}$/;
+const RUN_ID = /^[0-9a-f]{8}-[0-9a-f]{4,8}$/;
 
-/** The config hash's first 8 hex digits, so runs of one config sort together, then 4 random ones for repeats and re-runs. */
+/**
+ * The config hash's first 8 hex digits, so runs of one config sort together, then 8 random ones for its repeats and
+ * re-runs: with 4 (runs before 2026-11-26), a config run a hundred times had an 8% chance of drawing an id twice.
+ */
 export function newRunId(configHash: string): string {
-  return `${configHash.slice(0, 8)}-${randomBytes(2).toString('hex')}`;
+  return `${configHash.slice(0, 8)}-${randomBytes(4).toString('hex')}`;
 }
 
 /**
@@ -25,6 +28,27 @@ export function runFolder(runsDir: string, runId: string): string {
 
 export function removeRunFolder(runsDir: string, runId: string): void {
   rmSync(runFolder(runsDir, runId), { recursive: true, force: true });
+}
+
+/**
+ * The folder a recorded run keeps its files in: its saved model's parent where it saved one (databases made before
+ * `runsDirFor` kept `--db ~/x.sqlite`'s folders beside it), else its place in the runs dir.
+ */
+export function folderOfRun(runsDir: string, run: { id: string; modelDir: string | null }): string {
+  const saved = run.modelDir ? dirname(run.modelDir) : undefined;
+  return saved && basename(saved) === run.id ? saved : runFolder(runsDir, run.id);
+}
+
+/** Other run databases whose runs dir is `runsDir`: what looks orphaned to one of them may be another's. */
+export function databasesSharing(runsDir: string, dbPath: string): string[] {
+  const candidates = [dirname(dbPath), runsDir, dirname(runsDir)].flatMap((dir) => {
+    try {
+      return readdirSync(dir).filter((name) => name.endsWith('.sqlite')).map((name) => join(dir, name));
+    } catch {
+      return [];
+    }
+  });
+  return [...new Set(candidates)].filter((path) => path !== dbPath && runsDirFor(path) === runsDir);
 }
 
 /** Folders named like a run that the database no longer knows: left by a deleted database row or a copied folder. */

@@ -194,6 +194,8 @@ export interface RemovableRun {
   experiment: string;
   status: RunStatus;
   startedAt: string;
+  /** Where its saved model went, for runs that saved one: the run's folder may be in an earlier layout's place. */
+  modelDir: string | null;
 }
 
 /** A run's own columns and its tags as one JSON object ('{}' when it has none). */
@@ -413,7 +415,8 @@ export class RunStore {
 
   /** A run by id or by a unique id prefix. */
   run(idOrPrefix: string): Run | undefined {
-    const rows = this.db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE id LIKE ? ORDER BY id LIMIT 2`).all(`${idOrPrefix.replace(/[%_]/g, '')}%`) as RunRow[];
+    // A plain prefix comparison: LIKE would read `%` and `_` in what the user typed as wildcards, and ignore case.
+    const rows = this.db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE substr(id, 1, length(@prefix)) = @prefix ORDER BY id LIMIT 2`).all({ prefix: idOrPrefix }) as RunRow[];
     const row = rows.length === 1 ? rows[0] : rows.find((r) => r.id === idOrPrefix);
     return row && toRun(row);
   }
@@ -469,7 +472,7 @@ export class RunStore {
   unfinishedRuns(before?: string): RemovableRun[] {
     return this.db
       .prepare(
-        `SELECT id, experiment, status, started_at AS startedAt FROM runs
+        `SELECT id, experiment, status, started_at AS startedAt, model_dir AS modelDir FROM runs
          WHERE status IN ('failed', 'diverged', 'interrupted') AND (@before IS NULL OR started_at < @before) ORDER BY started_at, id`,
       )
       .all({ before: before ?? null }) as RemovableRun[];

@@ -145,7 +145,10 @@ export function planSweep(options: { files: string[]; overrides: Override[]; swe
     }
   }
   if (problems.length) throw new UserError(`${plural(problems.length, 'problem')} in the experiment files; nothing was run`, problems);
-  return { trials, backend: backends.size === 1 ? [...backends][0]! : 'auto' };
+  // One trial reached twice (a file given twice, or two files that resolve to one config) is trained once.
+  const seen = new Set<string>();
+  const distinct = trials.filter((trial) => !seen.has(trial.hash) && seen.add(trial.hash));
+  return { trials: distinct, backend: backends.size === 1 ? [...backends][0]! : 'auto' };
 }
 
 function modelKey(config: TrialConfig): string {

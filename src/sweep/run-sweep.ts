@@ -157,8 +157,11 @@ export async function runSweep(options: SweepOptions, reporter: SweepReporter, s
     );
     stop.addEventListener('abort', onStop, { once: true });
 
+    // A task that throws is a bug (or a file system failing outside SQLite): the other trials are stopped and recorded
+    // first, then the error is raised, rather than crashing the runner with trials still running.
+    let taskError: unknown;
     for (const spec of todo) {
-      void queue.add(async () => {
+      queue.add(async () => {
         if (halt.signal.aborted) return;
         const trial: TrialLabel = { runId: newRunId(spec.hash), spec, label: trialLabel(spec) };
         const modelDir = join(runFolder(runsDir, trial.runId), 'model');
@@ -209,10 +212,14 @@ export async function runSweep(options: SweepOptions, reporter: SweepReporter, s
         if (finished.status !== 'completed') removeRunFolder(runsDir, trial.runId);
         counts[finished.status]++;
         reporter.trialFinished(trial, finished.status, finished.result, finished.error);
+      }).catch((error: unknown) => {
+        taskError ??= error;
+        halt.abort(`the runner failed: ${(error as Error).message}`);
       });
     }
     await queue.onIdle();
-    write(() => store.finishSweep(sweepId, summary.databaseFailure ? 'failed' : summary.interrupted ? 'interrupted' : 'finished'), { recordsAnEnd: true });
+    write(() => store.finishSweep(sweepId, summary.databaseFailure || taskError ? 'failed' : summary.interrupted ? 'interrupted' : 'finished'), { recordsAnEnd: true });
+    if (taskError) throw taskError;
     return summary;
   } finally {
     clearInterval(heartbeat);

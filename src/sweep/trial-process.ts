@@ -98,6 +98,12 @@ export function runTrialProcess(message: RunTrialMessage, events: TrialProcessEv
       const message = `trial process ${signal ? `killed by ${signal}` : `exited with code ${code}`}${detail ? `: ${detail}` : ''}`;
       resolve(signal ? { kind: 'killed', signal, message, backend } : { kind: 'error', message, backend });
     });
+    // A process that cannot start (no memory, too many processes) reports only this, never `exit`.
+    child.on('error', (error) => {
+      clearTimeout(watchdog);
+      stop.removeEventListener('abort', onStop);
+      resolve({ kind: 'error', message: `the trial process could not run: ${error.message}`, backend });
+    });
     child.send(message);
   });
 }
