@@ -4,7 +4,7 @@ import { diffRuns, regressionGateFailure } from '../report/diff.js';
 import { knownBranches, runsAtRef } from '../report/refs.js';
 import { diffMarkdown, renderDiff } from '../report/render-diff.js';
 import type { Run } from '../store/run-store.js';
-import { openStoreForReading } from './run-database.js';
+import { readingRuns } from './run-database.js';
 
 export interface DiffOptions {
   experiment?: string;
@@ -16,13 +16,12 @@ export interface DiffOptions {
 }
 
 /** Results of the same configs on two git refs (default: main and the current branch); exit 1 on a regression when asked. */
-export function diffCommand(refA: string | undefined, refB: string | undefined, options: DiffOptions): number {
+export async function diffCommand(refA: string | undefined, refB: string | undefined, options: DiffOptions): Promise<number> {
   const threshold = options.failOnRegression === undefined ? undefined : points(options.failOnRegression);
   const a = refA ?? 'main';
   const b = refB ?? currentBranch();
   if (a === b) throw new UserError(`both sides of the diff are ${a}: name the refs to compare, e.g. \`runner diff main my-branch\``);
-  const store = openStoreForReading(options.db);
-  try {
+  return readingRuns(options.db, (store) => {
     const runs = store.runs({ experiment: options.experiment });
     const result = diffRuns(a, sideRuns(runs, a), b, sideRuns(runs, b), { threshold });
     const failure = regressionGateFailure(result);
@@ -31,11 +30,7 @@ export function diffCommand(refA: string | undefined, refB: string | undefined, 
       if (failure) console.error(failure);
     } else console.log(options.md ? diffMarkdown(result) : renderDiff(result));
     return failure ? 1 : 0;
-  } catch (error) {
-    throw store.asUserError(error);
-  } finally {
-    store.close();
-  }
+  });
 }
 
 function sideRuns(runs: Run[], ref: string): Run[] {

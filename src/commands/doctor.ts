@@ -4,6 +4,7 @@ import type { Probe } from '../backend/registry.js';
 import { findVulkan } from '../backend/webgpu/vulkan.js';
 import { locateAfter, locateDataset, searchPath } from '../data/locate.js';
 import { UserError } from '../errors.js';
+import { RunStore } from '../store/run-store.js';
 import { databasePath } from './run-database.js';
 import { plural } from '../ui/format.js';
 
@@ -61,8 +62,7 @@ export async function doctorCommand(options: { db?: string; dataDir?: string; gp
 
 /** Opens the database read-only, as the reading commands do, checks its structure and says what it holds, or what is wrong with it. */
 async function databaseProblem(db: string, ok: Say): Promise<string | undefined> {
-  const { RunStore } = await import('../store/run-store.js');
-  let store: InstanceType<typeof RunStore>;
+  let store: RunStore;
   try {
     store = new RunStore(db, { readonly: true });
   } catch (error) {

@@ -3,12 +3,11 @@ import { dirname } from 'node:path';
 import { UserError } from '../errors.js';
 import { findRun } from './find-run.js';
 import { copyDirectoryAtomically, isInside, outputDirectory } from './output-paths.js';
-import { openStoreForReading } from './run-database.js';
+import { readingRuns } from './run-database.js';
 
 /** Copies a run's saved model (tfjs layers format: model.json + weights.bin) to `target`, loadable with tf.loadLayersModel. */
-export function exportModelCommand(runId: string, target: string | undefined, options: { db?: string }): number {
-  const store = openStoreForReading(options.db);
-  try {
+export function exportModelCommand(runId: string, target: string | undefined, options: { db?: string }): Promise<number> {
+  return readingRuns(options.db, (store) => {
     const run = findRun(store, runId);
     if (!run.modelDir || !existsSync(run.modelDir)) {
       throw new UserError(`run ${run.id} has no saved model (status ${run.status}); only completed runs save their weights`);
@@ -21,9 +20,5 @@ export function exportModelCommand(runId: string, target: string | undefined, op
     copyDirectoryAtomically(run.modelDir, destination);
     console.log(`wrote ${destination} (model.json + weights.bin); load it with tf.loadLayersModel (a file:// URL under tfjs-node)`);
     return 0;
-  } catch (error) {
-    throw store.asUserError(error);
-  } finally {
-    store.close();
-  }
+  });
 }

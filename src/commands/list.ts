@@ -2,9 +2,9 @@ import Table from 'cli-table3';
 import chalk from 'chalk';
 import type { RunStatus } from '../run-status.js';
 import type { Run } from '../store/run-store.js';
-import { duration, paramLabels, percent } from '../ui/format.js';
+import { duration, paramLabels, percent, tagLabels, timestamp } from '../ui/format.js';
 import { COMPACT_TABLE, STATUS_COLOUR } from '../ui/terminal-style.js';
-import { openStoreForReading } from './run-database.js';
+import { readingRuns } from './run-database.js';
 import { parseTagFilter } from './tag.js';
 
 export interface ListOptions {
@@ -16,9 +16,8 @@ export interface ListOptions {
 }
 
 /** Every recorded run, oldest first, whatever its status. */
-export function listCommand(options: ListOptions): number {
-  const store = openStoreForReading(options.db);
-  try {
+export function listCommand(options: ListOptions): Promise<number> {
+  return readingRuns(options.db, (store) => {
     const runs = store.runs({ status: options.status, experiment: options.experiment, tags: parseTagFilter(options.tag) });
     if (options.json) {
       console.log(JSON.stringify(runs, null, 2));
@@ -27,15 +26,11 @@ export function listCommand(options: ListOptions): number {
     const table = new Table({ head: ['run', 'experiment', 'params', 'status', 'test acc', 'epochs', 'time', 'backend', 'branch', 'started', 'tags'].map((h) => chalk.bold(h)), style: COMPACT_TABLE });
     for (const r of runs) {
       const params = paramLabels(r.params).join(' ');
-      table.push([r.id, r.experiment, params, statusCell(r), percent(r.testAccuracy), r.epochsDone, duration(r.seconds), r.backend ?? '', r.git.branch ?? '', r.startedAt.replace('T', ' ').slice(0, 19), Object.entries(r.tags).map(([k, v]) => `${k}=${v}`).join(' ')]);
+      table.push([r.id, r.experiment, params, statusCell(r), percent(r.testAccuracy), r.epochsDone, duration(r.seconds), r.backend ?? '', r.git.branch ?? '', timestamp(r.startedAt), tagLabels(r.tags)]);
     }
     console.log(runs.length ? table.toString() : 'No runs recorded yet.');
     return 0;
-  } catch (error) {
-    throw store.asUserError(error);
-  } finally {
-    store.close();
-  }
+  });
 }
 
 /** A `running` run nobody renews any more is not training: say so, or it looks like work in progress forever. */

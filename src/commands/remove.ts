@@ -2,8 +2,8 @@ import { rmSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import prettyBytes from 'pretty-bytes';
 import { UserError } from '../errors.js';
-import { plural } from '../ui/format.js';
-import { diskUsage, folderOfRun, removeRunFolder, runsDirFor } from '../store/run-folders.js';
+import { plural, timestamp } from '../ui/format.js';
+import { diskUsage, folderOfRun, removeRunFolders, runsDirFor } from '../store/run-folders.js';
 import type { RemovableRun, RunStore } from '../store/run-store.js';
 import { findRun } from './find-run.js';
 import { openExistingStore } from './run-database.js';
@@ -18,20 +18,19 @@ export async function removeCommand(refs: string[], options: RemoveOptions): Pro
   const store = openExistingStore(options.db);
   try {
     // A run whose runner died still says `running` until its lapsed lease is reclaimed; then it can go.
-    store.reclaimLapsed().forEach((id) => removeRunFolder(runsDirFor(store.path), id));
+    removeRunFolders(runsDirFor(store.path), store.reclaimLapsed());
     // Every reference is resolved before anything is deleted: one typo removes nothing.
     const runs = [...new Map(refs.map((ref) => findRun(store, ref)).map((run) => [run.id, run])).values()];
     const training = runs.filter((run) => run.status === 'running');
     if (training.length) {
       throw new UserError(`${training.map((run) => run.id).join(', ')} ${training.length === 1 ? 'is' : 'are'} still training (a runner keeps renewing ${training.length === 1 ? 'its lease' : 'their leases'}): stop that sweep first (Ctrl-C), then remove ${training.length === 1 ? 'it' : 'them'}`);
     }
-    const removable = runs.map((run) => ({ id: run.id, experiment: run.experiment, status: run.status, startedAt: run.startedAt, modelDir: run.modelDir }));
-    for (const run of removable) console.log(`  ${describe(run)}`);
-    if (!options.yes && !(await confirm(`Remove ${plural(removable.length, 'run')} and their folders?`))) {
+    for (const run of runs) console.log(`  ${describe(run)}`);
+    if (!options.yes && !(await confirm(`Remove ${plural(runs.length, 'run')} and their folders?`))) {
       console.log('Nothing removed.');
       return 0;
     }
-    console.log(removeRuns(store, removable));
+    console.log(removeRuns(store, runs));
     return 0;
   } finally {
     store.close();
@@ -49,7 +48,7 @@ export function removeRuns(store: RunStore, runs: readonly RemovableRun[]): stri
 }
 
 export function describe(run: RemovableRun): string {
-  return `${run.id}  ${run.experiment}  ${run.status}  started ${run.startedAt.replace('T', ' ').slice(0, 19)}`;
+  return `${run.id}  ${run.experiment}  ${run.status}  started ${timestamp(run.startedAt)}`;
 }
 
 async function confirm(question: string): Promise<boolean> {

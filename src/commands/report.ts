@@ -5,7 +5,7 @@ import type { RunStatus } from '../run-status.js';
 import type { RunFilter } from '../store/run-store.js';
 import { UserError } from '../errors.js';
 import { outputFile } from './output-paths.js';
-import { openStoreForReading } from './run-database.js';
+import { readingRuns } from './run-database.js';
 import { parseTagFilter } from './tag.js';
 
 export interface ReportOptions {
@@ -29,8 +29,7 @@ export async function reportCommand(options: ReportOptions): Promise<number> {
   if (!metric) throw new UserError(`--metric ${options.metric}: expected one of ${RANK_METRIC_NAMES.join(', ')}`);
   const filter: RunFilter = { experiment: options.experiment, branch: options.branch, since: since(options.since), status: options.status ?? 'completed', tags: parseTagFilter(options.tag) };
   const htmlFile = options.html === undefined ? undefined : outputFile(options.html, '--html');
-  const store = openStoreForReading(options.db);
-  try {
+  return readingRuns(options.db, async (store) => {
     const runs = store.runs(filter);
     const board = leaderboard(runs, { top: options.top, metric });
     if (htmlFile) {
@@ -41,11 +40,7 @@ export async function reportCommand(options: ReportOptions): Promise<number> {
     else if (options.md) console.log(leaderboardMarkdown(board));
     else console.log(renderLeaderboard(board));
     return 0;
-  } catch (error) {
-    throw store.asUserError(error);
-  } finally {
-    store.close();
-  }
+  });
 }
 
 /**

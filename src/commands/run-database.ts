@@ -24,6 +24,21 @@ export function openStoreForReading(flag: string | undefined): RunStore {
   return new RunStore(existingDatabasePath(flag), { readonly: true });
 }
 
+/**
+ * Runs `use` on the database opened for reading, and closes it; a complaint of SQLite's about the file (a damaged
+ * page met while reading) becomes a user error naming it.
+ */
+export async function readingRuns<T>(flag: string | undefined, use: (store: RunStore) => T | Promise<T>): Promise<T> {
+  const store = openStoreForReading(flag);
+  try {
+    return await use(store);
+  } catch (error) {
+    throw store.asUserError(error);
+  } finally {
+    store.close();
+  }
+}
+
 function existingDatabasePath(flag: string | undefined): string {
   const path = databasePath(flag);
   if (!existsSync(path)) throw new UserError(`no run database at ${path}: run \`runner sweep FILES\` first, or point at one with --db PATH / RUNNER_DB`);

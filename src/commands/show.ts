@@ -1,7 +1,7 @@
 import { renderRunDetails } from '../report/render-show.js';
 import { runDetails } from '../report/run-details.js';
 import { findRun } from './find-run.js';
-import { openStoreForReading } from './run-database.js';
+import { readingRuns } from './run-database.js';
 
 export interface ShowOptions {
   json?: boolean;
@@ -9,16 +9,11 @@ export interface ShowOptions {
 }
 
 /** One run in detail: config, learning curves, confusion matrix, per-class metrics. */
-export function showCommand(ref: string, options: ShowOptions): number {
-  const store = openStoreForReading(options.db);
-  try {
+export function showCommand(ref: string, options: ShowOptions): Promise<number> {
+  return readingRuns(options.db, (store) => {
     const row = findRun(store, ref);
     const details = runDetails(row, store.epochs(row.id));
     console.log(options.json ? JSON.stringify(details, null, 2) : renderRunDetails(details));
     return 0;
-  } catch (error) {
-    throw store.asUserError(error);
-  } finally {
-    store.close();
-  }
+  });
 }

@@ -1,4 +1,5 @@
 import { UserError } from '../errors.js';
+import { tagLabels } from '../ui/format.js';
 import { findRun } from './find-run.js';
 import { openExistingStore } from './run-database.js';
 
@@ -19,8 +20,8 @@ export function tagCommand(ref: string, pairs: string[], options: TagOptions): n
   try {
     const run = findRun(store, ref);
     store.tagRun(run.id, tags, remove);
-    const now = Object.entries(store.tagsOf(run.id)).map(([key, value]) => `${key}=${value}`);
-    console.log(`${run.id}: ${now.length ? now.join(' ') : 'no tags'}`);
+    const now = tagLabels(store.tagsOf(run.id));
+    console.log(`${run.id}: ${now || 'no tags'}`);
     return 0;
   } finally {
     store.close();

@@ -6,8 +6,7 @@ import { experimentSchema } from '../config/schema.js';
 import { parseSweepFlag } from '../config/sweep-flag.js';
 import { UserError, type Problem } from '../errors.js';
 import Table from 'cli-table3';
-import { loadExperimentWithModelChecks } from '../model/early-check.js';
-import { checkedTrials, type CheckedTrials } from '../sweep/checked-trials.js';
+import { validateExperimentFile, type CheckedTrials } from '../sweep/checked-trials.js';
 import { plural } from '../ui/format.js';
 import { formatProblem, problemsIn } from '../ui/problems.js';
 import { COMPACT_TABLE } from '../ui/terminal-style.js';
@@ -32,12 +31,11 @@ export function validateCommand(files: string[], options: ValidateOptions): numb
   let valid = 0;
   for (const file of files) {
     try {
-      const loaded = loadExperimentWithModelChecks(file, overrides, sweeps);
-      const checked = checkedTrials(loaded, { maxTrials: options.maxTrials, maxMemory: options.maxMemory });
+      const checked = validateExperimentFile(file, overrides, { sweeps, maxTrials: options.maxTrials, maxMemory: options.maxMemory });
       valid++;
       report(`${chalk.green('✓')} ${file}: valid, ${plural(checked.trials.length, 'trial')}`);
       if (options.summary) report(renderSummaries(checked.summaries));
-      if (options.print) console.log(`${valid > 1 ? '---\n' : ''}# ${file}, resolved\n${resolvedYaml(loaded.resolved)}`);
+      if (options.print) console.log(`${valid > 1 ? '---\n' : ''}# ${file}, resolved\n${resolvedYaml(checked.loaded.resolved)}`);
     } catch (error) {
       if (!(error instanceof UserError)) throw error;
       const problems: Problem[] = error.problems.length ? error.problems : [{ file, message: error.message }];

@@ -153,7 +153,7 @@ function addSweepFlags(written: Experiment, sources: ExperimentSources, sweeps: 
 /** A --set on a swept path (or on a parent of it) replaces that sweep axis: the flag's single value wins. */
 function dropOverriddenAxes(written: Experiment, overridden: Segments[]): void {
   const sweep = written.sweep;
-  if (!sweep || typeof sweep !== 'object' || Array.isArray(sweep)) return;
+  if (!isMapping(sweep)) return;
   for (const key of Object.keys(sweep)) {
     const axis = resolveDottedPath(written, key);
     if (axis.ok && overridden.some((segments) => isAtOrBelow(axis.segments, segments))) delete sweep[key];
@@ -202,9 +202,9 @@ function setInsideSweptValues(written: Experiment, sources: ExperimentSources, o
  */
 function fillRequiredFromSweep(written: Experiment, messages: SchemaMessage[]): boolean {
   const sweep: unknown = written.sweep;
-  if (!sweep || typeof sweep !== 'object' || Array.isArray(sweep)) return false;
+  if (!isMapping(sweep)) return false;
   let filled = false;
-  for (const [key, values] of Object.entries(sweep as Record<string, unknown>)) {
+  for (const [key, values] of Object.entries(sweep)) {
     if (!Array.isArray(values) || values.length === 0) continue;
     const target = resolveDottedPath(written, key);
     if (!target.ok || valueAt(written, target.segments) !== undefined) continue;

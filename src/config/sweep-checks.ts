@@ -1,5 +1,5 @@
 import type { Problem } from '../errors.js';
-import { isAtOrBelow, resolveDottedPath, setAt, type Segments } from './config-path.js';
+import { isAtOrBelow, isMapping, resolveDottedPath, setAt, type Segments } from './config-path.js';
 import { formatPath } from './document-path.js';
 import type { Experiment } from './experiment.types.js';
 import { explainSchemaErrors, show, type SchemaMessage } from './schema-messages.js';
@@ -15,7 +15,7 @@ const KEY_PATTERN = new RegExp(experimentSchema.properties!.sweep!.propertyNames
  */
 export function sweepProblems(written: Experiment, sources: ExperimentSources, messages: SchemaMessage[]): Problem[] {
   const sweep: unknown = written.sweep;
-  if (!sweep || typeof sweep !== 'object' || Array.isArray(sweep)) return [];
+  if (!isMapping(sweep)) return [];
   const broken = messages.map((m) => m.target).filter((target) => target[0] !== 'sweep');
   // A value the schema refused already (one that is not a finite number) has its problem; checking it here would repeat it.
   const refusedValues = new Set(messages.map((m) => formatPath(m.target)).filter((path) => path.startsWith('sweep.')));

@@ -7,7 +7,7 @@ import type { HtmlReportInput } from '../report/html/report-data.js';
 import { reportTestSet } from '../report/html/test-set.js';
 import { leaderboard } from '../report/leaderboard.js';
 import { knownBranches, runsAtRef } from '../report/refs.js';
-import { flatten } from '../report/run-config.js';
+import { configDifferences } from '../report/run-config.js';
 import { rowRates, runDetails, topConfusions, type RunDetails } from '../report/run-details.js';
 import { RUN_STATUSES } from '../run-status.js';
 import type { Run, RunFilter, RunStore } from '../store/run-store.js';
@@ -131,13 +131,10 @@ export class DashboardApi {
   private compare(query: Query): CompareResponse {
     const ids = runIdList(query, 'ids', { min: 2, max: 8 });
     const runs = ids.map((id) => this.details(this.findRun(id)));
-    const flat = runs.map((r) => flatten(r.config));
-    const paths = [...new Set(flat.flatMap((fields) => Object.keys(fields)))];
-    const differing = paths.filter((path) => new Set(flat.map((fields) => JSON.stringify(fields[path]))).size > 1);
     const [first, ...others] = runs;
     return {
       runs,
-      configDifferences: differing.map((path) => ({ path, values: flat.map((fields) => fields[path]) })),
+      configDifferences: configDifferences(runs.map((run) => run.config)),
       against: others.map((other) => {
         const { a, b, ...comparison } = compareRuns(first!, other);
         const confusionDelta = a.confusion && b.confusion ? confusionShareDelta(a.confusion, b.confusion) : null;
@@ -171,8 +168,9 @@ export class DashboardApi {
     return this.cached.answers.get(key) as T;
   }
 
+  /** Cached like the rest: a run page asks for the run once and for each of its misclassified images. */
   private findRun(id: string): Run {
-    const run = this.store.run(checkRunId(id));
+    const run = this.memo(`run ${id}`, () => this.store.run(checkRunId(id)));
     if (!run) throw new HttpError(404, `no run with id ${JSON.stringify(id)}, or several start with it`);
     return run;
   }

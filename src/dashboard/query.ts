@@ -55,7 +55,8 @@ export function runFilter(query: Query): RunFilter {
       return [match[1]!, match[2]!];
     }),
   );
-  return { experiment: query.text('experiment'), branch: query.text('branch'), status: status as RunStatus | undefined, tags };
+  // No tag filter is `undefined`, not `{}`: the same filter must make the same cache key as `runsWhere({})`.
+  return { experiment: query.text('experiment'), branch: query.text('branch'), status: status as RunStatus | undefined, tags: Object.keys(tags).length ? tags : undefined };
 }
 
 export function rankMetric(query: Query): RankMetric {

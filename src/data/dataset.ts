@@ -71,25 +71,24 @@ export async function downloadIntoCache(search: DataSearch, log: (line: string) 
 
 /** Every image and label of the copy at `location`; a damaged file is a UserError naming it and how to replace it. */
 export function readLocation(location: DataLocation): Omit<Dataset, 'location'> {
+  return { train: readSet(location, 'train'), test: readSet(location, 'test') };
+}
+
+/** One set of the copy at `location`, for readers that show test images and need nothing of the training set. */
+export function readSet(location: DataLocation, set: 'train' | 'test'): LabelledImages {
   try {
-    return readFiles(location);
+    return readFiles(location, set);
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
     throw new UserError(`${error.message}; ${replacementHint(location)}`);
   }
 }
 
-function readFiles(location: DataLocation): Omit<Dataset, 'location'> {
+function readFiles(location: DataLocation, set: 'train' | 'test'): LabelledImages {
   const path = (name: string) => join(location.dir, name);
-  if (location.format === 'csv') {
-    const read = (name: string) => parseImageCsv(readFileSync(path(name), 'utf8'), path(name));
-    return { train: read(CSV_FILES.train), test: read(CSV_FILES.test) };
-  }
+  if (location.format === 'csv') return parseImageCsv(readFileSync(path(CSV_FILES[set]), 'utf8'), path(CSV_FILES[set]));
   const read = (name: string) => ({ ...parseIdx(gunzip(path(name)), path(name)), file: path(name) });
-  return {
-    train: pair(read(IDX_FILES.trainImages), read(IDX_FILES.trainLabels)),
-    test: pair(read(IDX_FILES.testImages), read(IDX_FILES.testLabels)),
-  };
+  return set === 'train' ? pair(read(IDX_FILES.trainImages), read(IDX_FILES.trainLabels)) : pair(read(IDX_FILES.testImages), read(IDX_FILES.testLabels));
 }
 
 /** Only the runner's own download cache may be deleted to be fetched again; other copies are the user's or a package's. */

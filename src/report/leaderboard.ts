@@ -3,7 +3,7 @@ import { valueAt } from '../config/config-path.js';
 import type { Run } from '../store/run-store.js';
 import { seedlessHash } from '../trial/identity.js';
 import { latestPerTrial } from './latest-runs.js';
-import { configIdentity, configKey, flatten, withoutSeed } from './run-config.js';
+import { configDifferences, configIdentity, configKey, withoutSeed } from './run-config.js';
 import { mean, variance } from './stats.js';
 
 /** The run field ranked by. */
@@ -110,9 +110,7 @@ function tellApart(entries: LeaderboardEntry[], firstRuns: Map<LeaderboardEntry,
   }
   for (const set of alike.values()) {
     const identities = set.map((entry) => configIdentity(firstRuns.get(entry)!));
-    const flat = identities.map((identity) => flatten(identity));
-    const paths = [...new Set(flat.flatMap((fields) => Object.keys(fields)))];
-    const differing = paths.filter((path) => new Set(flat.map((fields) => (path in fields ? stableStringify(fields[path]) : '<absent>'))).size > 1);
+    const differing = configDifferences(identities).map((difference) => difference.path);
     // `augment: []` against one flip differs at `augment` and below it: the one column `augment` says it all.
     const columns = differing.filter((path) => !differing.some((other) => path.startsWith(`${other}.`)));
     set.forEach((entry, i) => {

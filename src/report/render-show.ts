@@ -1,7 +1,7 @@
 import chalk from 'chalk';
 import Table from 'cli-table3';
 import { Document, isScalar, isSeq, visit } from 'yaml';
-import { duration, fixed, paramLabels, percent, plural } from '../ui/format.js';
+import { duration, fixed, paramLabels, percent, plural, tagLabels, timestamp } from '../ui/format.js';
 import { COMPACT_TABLE, STATUS_COLOUR } from '../ui/terminal-style.js';
 import { sweepParams } from './run-config.js';
 import { rowRates, topConfusions, type RunDetails } from './run-details.js';
@@ -17,7 +17,7 @@ export function renderRunDetails(run: RunDetails): string {
 function header(run: RunDetails): string {
   const { git } = run;
   const where = git.branch ? `branch ${git.branch}${git.commit ? ` @ ${git.commit.slice(0, 8)}` : ''}${git.dirty ? ' (uncommitted changes)' : ''}` : 'no git';
-  const facts = [run.file, where, `backend ${run.backend ?? '—'}${run.device ? ` on ${run.device.device || run.device.architecture} (${run.device.description})` : run.gpu ? ' (GPU)' : ''}`, `seed ${run.seed}`, `started ${run.startedAt.replace('T', ' ').slice(0, 19)}`];
+  const facts = [run.file, where, `backend ${run.backend ?? '—'}${run.device ? ` on ${run.device.device || run.device.architecture} (${run.device.description})` : run.gpu ? ' (GPU)' : ''}`, `seed ${run.seed}`, `started ${timestamp(run.startedAt)}`];
   const params = paramLabels(sweepParams(run));
   return [
     `${chalk.bold(`Run ${run.id}`)}  ${run.experiment}  ${STATUS_COLOUR[run.status](run.status)}`,
@@ -25,7 +25,7 @@ function header(run: RunDetails): string {
     ...(params.length ? [`  params ${params.join(' ')}`] : []),
     `  test accuracy ${chalk.bold(percent(run.testAccuracy))}  test loss ${fixed(run.testLoss)}  ${plural(run.epochsDone, 'epoch')}` +
       `${run.bestEpoch ? ` (best ${run.bestEpoch})` : ''}  ${duration(run.seconds)}  ${run.paramCount?.toLocaleString('en') ?? '—'} weights`,
-    ...(Object.keys(run.tags).length ? [`  tags ${Object.entries(run.tags).map(([k, v]) => `${k}=${v}`).join(' ')}`] : []),
+    ...(Object.keys(run.tags).length ? [`  tags ${tagLabels(run.tags)}`] : []),
     ...(run.note ? [`  note ${chalk.italic(run.note)}`] : []),
     ...(run.error ? [chalk.red(`  error: ${run.error}`)] : []),
   ].join('\n');

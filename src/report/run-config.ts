@@ -37,11 +37,23 @@ export interface ConfigChange {
   b: unknown;
 }
 
+export interface ConfigDifference {
+  path: string;
+  /** One per config, undefined where the path is absent from it. */
+  values: unknown[];
+}
+
+/** Every dotted path whose value is not the same in all `configs`; a path absent from one is a difference too. */
+export function configDifferences(configs: readonly unknown[]): ConfigDifference[] {
+  const flat = configs.map((config) => flatten(config));
+  // Document order: layers stay in stack order rather than sorting layers.10 before layers.2.
+  const paths = [...new Set(flat.flatMap((fields) => Object.keys(fields)))];
+  return paths
+    .filter((path) => new Set(flat.map((fields) => (path in fields ? stableStringify(fields[path]) : '<absent>'))).size > 1)
+    .map((path) => ({ path, values: flat.map((fields) => fields[path]) }));
+}
+
 /** Every dotted path whose value differs between two configs. */
 export function configChanges(a: unknown, b: unknown): ConfigChange[] {
-  const fa = flatten(a);
-  const fb = flatten(b);
-  // Document order: layers stay in stack order rather than sorting layers.10 before layers.2.
-  const paths = [...new Set([...Object.keys(fa), ...Object.keys(fb)])];
-  return paths.filter((p) => stableStringify(fa[p] ?? null) !== stableStringify(fb[p] ?? null) || p in fa !== p in fb).map((path) => ({ path, a: fa[path], b: fb[path] }));
+  return configDifferences([a, b]).map(({ path, values: [va, vb] }) => ({ path, a: va, b: vb }));
 }

@@ -30,6 +30,11 @@ export function removeRunFolder(runsDir: string, runId: string): void {
   rmSync(runFolder(runsDir, runId), { recursive: true, force: true });
 }
 
+/** The folders of runs whose lapsed lease was reclaimed: they hold half a model at most. */
+export function removeRunFolders(runsDir: string, runIds: readonly string[]): void {
+  runIds.forEach((id) => removeRunFolder(runsDir, id));
+}
+
 /**
  * The folder a recorded run keeps its files in: its saved model's parent where it saved one (databases made before
  * `runsDirFor` kept `--db ~/x.sqlite`'s folders beside it), else its place in the runs dir.

@@ -233,8 +233,7 @@ export class RunStore {
   /** What SQLite's structural check finds wrong with the file (at most `limit` problems); empty when it is sound. */
   damage(limit = 10): string[] {
     try {
-      const rows = this.db.pragma(`quick_check(${limit})`) as { quick_check: string }[];
-      return rows.map((r) => r.quick_check).filter((problem) => problem !== 'ok');
+      return structuralProblems(this.db, limit);
     } catch (error) {
       return [(error as Error).message];
     }
@@ -507,8 +506,8 @@ function openForWriting(path: string): Database.Database {
     // Read before anything is written: a newer runner's file keeps its journal mode and schema.
     refuseNewerSchema(db, path);
     // Writing into a damaged file would bury new results in it.
-    const problem = (db.pragma('quick_check(1)') as { quick_check: string }[])[0]?.quick_check;
-    if (problem !== undefined && problem !== 'ok') throw damaged(path, problem);
+    const [problem] = structuralProblems(db, 1);
+    if (problem !== undefined) throw damaged(path, problem);
     db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
     migrate(db, path);
@@ -609,6 +608,12 @@ function isDirectory(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** SQLite's quick_check: up to `limit` things wrong with the file's structure, none when it is sound. */
+function structuralProblems(db: Database.Database, limit: number): string[] {
+  const rows = db.pragma(`quick_check(${limit})`) as { quick_check: string }[];
+  return rows.map((r) => r.quick_check).filter((problem) => problem !== 'ok');
 }
 
 function toRun(row: RunRow): Run {

@@ -119,8 +119,9 @@ function memoryProblem(memory: MemoryEstimate, maxMemory: number, config: TrialC
 }
 
 /** What `runner validate` does to one file; a UserError carries every problem found. */
-export function validateExperimentFile(file: string, overrides: readonly Override[] = [], options: TrialLimits = {}): CheckedTrials {
-  return checkedTrials(loadExperimentWithModelChecks(file, overrides), options);
+export function validateExperimentFile(file: string, overrides: readonly Override[] = [], options: TrialLimits & { sweeps?: readonly SweepFlag[] } = {}): CheckedTrials & { loaded: LoadedExperiment } {
+  const loaded = loadExperimentWithModelChecks(file, overrides, options.sweeps);
+  return { loaded, ...checkedTrials(loaded, options) };
 }
 
 export interface SweepPlan {

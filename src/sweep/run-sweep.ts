@@ -11,7 +11,7 @@ import type { FinalStatus } from '../run-status.js';
 import { plural } from '../ui/format.js';
 import { databaseFailure } from '../store/database-failure.js';
 import { RunStore, type Lease } from '../store/run-store.js';
-import { newRunId, removeRunFolder, runFolder, runsDirFor } from '../store/run-folders.js';
+import { newRunId, removeRunFolder, removeRunFolders, runFolder, runsDirFor } from '../store/run-folders.js';
 import { planSweep } from './checked-trials.js';
 import { trialLabel, type TrialSpec } from './expand.js';
 import { runTrialProcess } from './trial-process.js';
@@ -125,7 +125,7 @@ export async function runSweep(options: SweepOptions, reporter: SweepReporter, s
   let heartbeat: NodeJS.Timeout | undefined;
   try {
     // Runs of a runner that stopped renewing its lease may have left a model directory, or half of one: nothing to keep.
-    for (const id of write(() => store.reclaimLapsed()) ?? []) removeRunFolder(runsDir, id);
+    removeRunFolders(runsDir, write(() => store.reclaimLapsed()) ?? []);
     const git = gitInfo();
     const done = options.force ? new Set<string>() : (write(() => store.completedHashes(git.branch)) ?? new Set<string>());
     const elsewhere = write(() => store.leasedHashes(git.branch)) ?? new Set<string>();
@@ -187,7 +187,7 @@ export async function runSweep(options: SweepOptions, reporter: SweepReporter, s
           summary.notStarted++;
           return;
         }
-        claim.reclaimed.forEach((id) => removeRunFolder(runsDir, id));
+        removeRunFolders(runsDir, claim.reclaimed);
         // Another runner finished this trial, or holds it, since the plan was made.
         if (claim.outcome === 'completed') summary.skipped++;
         if (claim.outcome === 'running-elsewhere') summary.runningElsewhere++;

@@ -26,6 +26,15 @@ export function formatParam(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
+/** `2026-11-26 10:11:56`: an ISO time as every table shows it (UTC, to the second). */
+export const timestamp = (iso: string | null): string => (iso ? iso.replace('T', ' ').slice(0, 19) : '—');
+
+/** `reviewed=yes baseline=true`. */
+export const tagLabels = (tags: Record<string, string>): string =>
+  Object.entries(tags)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(' ');
+
 /** How every view labels a trial's swept values: `learningRate=0.003 drop1.rate=0.2 optimizer=adam`. */
 export function paramLabels(params: Record<string, unknown>): string[] {
   return Object.entries(params).map(([key, value]) => `${shortKey(key)}=${formatParam(value)}`);

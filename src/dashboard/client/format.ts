@@ -16,6 +16,3 @@ export function paramText(params: Record<string, unknown>): string {
   return paramLabels(params).join(' ');
 }
 
-export function time(iso: string | null): string {
-  return iso ? iso.replace('T', ' ').slice(0, 19) : '—';
-}

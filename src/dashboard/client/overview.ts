@@ -1,10 +1,10 @@
 import type { EChartsType } from 'echarts';
 import type { LeaderboardEntry, LeaderboardResponse, MetaResponse, RunSummary, RunsResponse } from '../api-types.js';
-import { duration, percent } from '../../ui/format.js';
+import { duration, percent, tagLabels, timestamp } from '../../ui/format.js';
 import { getJson, query } from './api.js';
 import { chartIn, clearChart, curvesOption, STATUS_COLOURS } from './charts.js';
 import { h, replaceChildren, runLink, section, statusBadge } from './dom.js';
-import { meanStd, paramText, time, value } from './format.js';
+import { meanStd, paramText, value } from './format.js';
 import { brushedEntries, parallelPlot, type ParallelPlot } from './parallel.js';
 import type { View } from './view.js';
 
@@ -205,8 +205,8 @@ export class OverviewView implements View {
         h('td', {}, percent(run.testAccuracy)),
         h('td', {}, duration(run.seconds)),
         h('td', {}, run.branch ?? ''),
-        h('td', {}, Object.entries(run.tags).map(([k, v]) => `${k}=${v}`).join(' ')),
-        h('td', {}, time(run.startedAt)),
+        h('td', {}, tagLabels(run.tags)),
+        h('td', {}, timestamp(run.startedAt)),
       );
     });
     const head = ['', 'run', 'experiment', 'status', 'epochs', 'params', 'test acc', 'time', 'branch', 'tags', 'started'];

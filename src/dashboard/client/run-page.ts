@@ -1,9 +1,9 @@
 import type { RunDetails, RunResponse } from '../api-types.js';
-import { duration, fixed, percent } from '../../ui/format.js';
+import { duration, fixed, percent, tagLabels, timestamp } from '../../ui/format.js';
 import { getJson } from './api.js';
 import { chartIn, curvesOption, heatmapOption } from './charts.js';
 import { h, replaceChildren, section, statusBadge, table } from './dom.js';
-import { paramText, time } from './format.js';
+import { paramText } from './format.js';
 import type { View } from './view.js';
 
 /** One run, as `runner show` has it: config, curves, confusion heatmap, per-class metrics, misclassified test images. */
@@ -67,7 +67,7 @@ export class RunView implements View {
       run.git.branch ? `branch ${run.git.branch}${run.git.commit ? ` @ ${run.git.commit.slice(0, 8)}` : ''}${run.git.dirty ? ' (uncommitted changes)' : ''}` : 'no git',
       `backend ${run.backend ?? '—'}`,
       `seed ${run.seed}`,
-      `started ${time(run.startedAt)}`,
+      `started ${timestamp(run.startedAt)}`,
     ];
     replaceChildren(
       this.header,
@@ -80,7 +80,7 @@ export class RunView implements View {
         `test accuracy ${percent(run.testAccuracy)} · test loss ${fixed(run.testLoss)} · ${run.epochsDone}/${run.config.train?.epochs ?? '?'} epochs` +
           `${run.bestEpoch ? ` (best ${run.bestEpoch})` : ''} · ${duration(run.seconds)} · ${run.paramCount?.toLocaleString('en') ?? '—'} weights`,
       ),
-      Object.keys(run.tags).length ? h('p', { class: 'meta' }, `tags ${Object.entries(run.tags).map(([k, v]) => `${k}=${v}`).join(' ')}`) : null,
+      Object.keys(run.tags).length ? h('p', { class: 'meta' }, `tags ${tagLabels(run.tags)}`) : null,
       run.note ? h('p', { class: 'note' }, `note: ${run.note}`) : null,
       run.error ? h('p', { class: 'error' }, `error: ${run.error}`) : null,
     );

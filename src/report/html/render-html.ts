@@ -1,6 +1,6 @@
 import stableStringify from 'fast-json-stable-stringify';
 import { IMAGE_SIZE } from '../../data/classes.js';
-import { duration, plural } from '../../ui/format.js';
+import { duration, plural, timestamp } from '../../ui/format.js';
 import type { RankMetric, Stat } from '../leaderboard.js';
 import type { HtmlReportData, SweepPlot } from './report-data.js';
 import { greyscalePng, pngDataUri } from './png.js';
@@ -30,7 +30,7 @@ ${body}
 
 function header(d: HtmlReportData): string {
   const runs = d.board.entries.reduce((n, e) => n + e.runIds.length, 0);
-  const facts = [`generated ${d.generatedAt.replace('T', ' ').slice(0, 19)} UTC`, `database ${d.database}`, `${plural(runs, 'run')} in ${d.board.entries.length} entr${d.board.entries.length === 1 ? 'y' : 'ies'}`, ...d.filters];
+  const facts = [`generated ${timestamp(d.generatedAt)} UTC`, `database ${d.database}`, `${plural(runs, 'run')} in ${d.board.entries.length} entr${d.board.entries.length === 1 ? 'y' : 'ies'}`, ...d.filters];
   return `<header><h1>Experiment report</h1><p class="meta">${facts.map(esc).join(' · ')}</p></header>`;
 }
 

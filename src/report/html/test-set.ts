@@ -1,4 +1,4 @@
-import { readLocation } from '../../data/dataset.js';
+import { readSet } from '../../data/dataset.js';
 import { locateDataset } from '../../data/locate.js';
 import type { Run } from '../../store/run-store.js';
 import type { HtmlReportInput } from './report-data.js';
@@ -9,5 +9,5 @@ export function reportTestSet(run: Run, dataDir: string | undefined): HtmlReport
   const location = locateDataset({ experimentPath: run.config.data?.path, dataDir });
   if (!location) return { missing: 'Fashion-MNIST was not found on this machine; pass --data-dir DIR to show the images' };
   if ('missingExplicit' in location) return { missing: `Fashion-MNIST is not in ${location.missingExplicit.dir} (${location.missingExplicit.via})` };
-  return readLocation(location).test;
+  return readSet(location, 'test');
 }
