@@ -3,17 +3,25 @@
  * so that a trial's seed fixes every random choice it makes.
  */
 export class SeededRandom {
-  private state: number;
+  private current: number;
 
-  /** The state is 32 bits: seeds 2^32 apart would be one stream, which is why the schema bounds train.seed to 0..2^32 - 1. */
+  /**
+   * The state is 32 bits: seeds 2^32 apart would be one stream, which is why the schema bounds train.seed to 0..2^32 - 1.
+   * The seed is the state itself, so `new SeededRandom(random.state)` goes on with `random`'s stream (a checkpoint's resume).
+   */
   constructor(seed: number) {
-    this.state = seed >>> 0;
+    this.current = seed >>> 0;
+  }
+
+  /** The whole state: what a checkpoint keeps to continue the stream. */
+  get state(): number {
+    return this.current;
   }
 
   /** Uniform in [0, 1). */
   next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
+    this.current = (this.current + 0x6d2b79f5) >>> 0;
+    let t = this.current;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;

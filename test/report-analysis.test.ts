@@ -96,6 +96,8 @@ function row(branch: string, commit: string, config: object, accuracy: number, s
     seconds: null,
     paramCount: null,
     epochsDone: 1,
+    epochBudget: null,
+    attempts: 1,
     bestEpoch: null,
     testLoss: null,
     testAccuracy: accuracy,

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -43,29 +44,30 @@ function twoRunners(): { path: string; a: RunStore; b: RunStore } {
 describe('leases on running trials', () => {
   it('a live lease keeps a trial from another runner, even when its row names this host and a dead pid', () => {
     const { path, a, b } = twoRunners();
-    expect(a.claimRun(trial('a1'), { force: false, lease: A })).toEqual({ outcome: 'claimed', reclaimed: [] });
+    expect(a.claimRun(trial('a1'), { force: false, lease: A })).toEqual({ outcome: 'claimed', runId: 'a1', reclaimed: [] });
     // What two containers sharing a volume look like to each other: same host name, a pid that is not running here.
     edit(path, `UPDATE runs SET pid = 2147483646`);
-    expect(b.claimRun(trial('b1'), { force: true, lease: B })).toEqual({ outcome: 'running-elsewhere', reclaimed: [] });
+    expect(b.claimRun(trial('b1'), { force: true, lease: B })).toEqual({ outcome: 'running-elsewhere', runId: 'b1', reclaimed: [] });
     expect(b.leasedHashes('main')).toEqual(new Set(['h1']));
     expect(b.runs().map((r) => [r.id, r.status, r.stale])).toEqual([['a1', 'running', false]]);
     a.close();
     b.close();
   });
 
-  it('a lapsed lease is reclaimed in the claim, whatever host it names: the row becomes interrupted and the trial is claimed anew', () => {
+  it('a lapsed lease is reclaimed in the claim, whatever host it names: the run becomes interrupted and the new runner continues it', () => {
     const { path, a, b } = twoRunners();
     a.claimRun(trial('a1'), { force: false, lease: A });
     edit(path, `UPDATE runs SET host = 'elsewhere', lease_expires_at = '2020-01-01T00:00:00.000Z'; UPDATE sweeps SET lease_expires_at = '2020-01-01T00:00:00.000Z'`);
     expect(b.runs()[0]).toMatchObject({ status: 'running', stale: true, leaseExpiresAt: '2020-01-01T00:00:00.000Z' });
-    expect(b.claimRun(trial('b1'), { force: false, lease: B })).toEqual({ outcome: 'claimed', reclaimed: ['a1'] });
-    expect(b.run('a1')).toMatchObject({ status: 'interrupted', error: expect.stringMatching(/^its lease expired: the runner training it \(elsewhere, pid \d+\) stopped renewing it/) });
-    expect(b.run('b1')).toMatchObject({ status: 'running', stale: false });
+    expect(b.claimRun(trial('b1'), { force: false, lease: B })).toEqual({ outcome: 'continued', runId: 'a1', reclaimed: ['a1'] });
+    expect(b.run('b1')).toBeUndefined();
+    expect(b.run('a1')).toMatchObject({ status: 'running', stale: false, attempts: 2, host: hostname() });
     // The runner that lost its lease learns it when it tries to record the end: nothing of it is written.
-    expect(a.finishRun('a1', { status: 'completed', testAccuracy: 0.9 })).toBe(false);
-    a.recordEpoch('a1', { epoch: 1, loss: 1, accuracy: 0.5, valLoss: 1, valAccuracy: 0.5, seconds: 1, validationSeconds: 0.1 });
-    expect(b.run('a1')).toMatchObject({ status: 'interrupted', testAccuracy: null, epochsDone: 0 });
+    expect(a.finishRun('a1', { status: 'completed', testAccuracy: 0.9 }, A)).toBe(false);
+    a.recordEpoch('a1', { epoch: 1, loss: 1, accuracy: 0.5, valLoss: 1, valAccuracy: 0.5, seconds: 1, validationSeconds: 0.1 }, A);
+    expect(b.run('a1')).toMatchObject({ status: 'running', testAccuracy: null, epochsDone: 0 });
     expect(b.epochs('a1')).toEqual([]);
+    expect(b.finishRun('a1', { status: 'completed', testAccuracy: 0.9 }, B)).toBe(true);
     a.close();
     b.close();
   });
@@ -117,8 +119,9 @@ describe('leases on running trials', () => {
     old.close();
     const store = new RunStore(path);
     expect(store.run('old-1')).toMatchObject({ status: 'running', stale: true, leaseExpiresAt: null });
-    expect(store.claimRun(trial('new-1'), { force: false, lease: A })).toEqual({ outcome: 'claimed', reclaimed: ['old-1'] });
-    expect(store.run('old-1')).toMatchObject({ status: 'interrupted' });
+    // Reclaimed as interrupted, then continued by the claim: the trial stays one run.
+    expect(store.claimRun(trial('new-1'), { force: false, lease: A })).toEqual({ outcome: 'continued', runId: 'old-1', reclaimed: ['old-1'] });
+    expect(store.run('old-1')).toMatchObject({ status: 'running', attempts: 2 });
     store.close();
     const sweeps = new Database(path, { readonly: true });
     expect(sweeps.prepare(`SELECT status FROM sweeps WHERE id = 1`).get()).toEqual({ status: 'interrupted' });

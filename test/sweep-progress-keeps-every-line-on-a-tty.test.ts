@@ -84,12 +84,12 @@ const ttyProgress = () => {
   const terminal = new FakeTerminal();
   return { terminal, progress: createSweepProgress(terminal as unknown as NodeJS.WriteStream) };
 };
-const result = (epochs: number) => ({ outcome: 'completed' as const, epochs: [], bestEpoch: epochs, stoppedEarly: false, paramCount: 1, seconds: 1.5 });
+const result = (epochs: number) => ({ outcome: 'completed' as const, epochs: [], bestEpoch: epochs, stoppedEarly: false, reachedEnd: true, paramCount: 1, seconds: 1.5 });
 
 describe('sweep progress on a terminal', () => {
   it('shows the plan lines when every trial was skipped and no bar is ever drawn', () => {
     const { terminal, progress } = ttyProgress();
-    progress.planned({ trials: 0, skipped: 2, runningElsewhere: 0, backend, concurrency: 2, data });
+    progress.planned({ trials: 0, skipped: 2, runningElsewhere: 0, backend, concurrency: 2, data, searches: [] });
     expect(terminal.screen()).toEqual([
       'backend: wasm (requested)',
       'data: /data/fashion-mnist (--data-dir)',
@@ -100,7 +100,7 @@ describe('sweep progress on a terminal', () => {
   it('keeps the line of the last finished trial after its bar is removed', () => {
     const { terminal, progress } = ttyProgress();
     const [first, second] = trials as [TrialLabel, TrialLabel];
-    progress.planned({ trials: 2, skipped: 0, runningElsewhere: 0, backend, concurrency: 2, data });
+    progress.planned({ trials: 2, skipped: 0, runningElsewhere: 0, backend, concurrency: 2, data, searches: [] });
     progress.trialBatch(first, 1, 10, 188, 0.9);
     progress.trialBatch(second, 1, 20, 188, 0.8);
     progress.trialFinished(first, 'completed', result(3), undefined);
@@ -116,7 +116,7 @@ describe('sweep progress on a terminal', () => {
   it('keeps the stopping notice and every interrupted line when a sweep is stopped', () => {
     const { terminal, progress } = ttyProgress();
     const [first, second] = trials as [TrialLabel, TrialLabel];
-    progress.planned({ trials: 2, skipped: 0, runningElsewhere: 0, backend, concurrency: 2, data });
+    progress.planned({ trials: 2, skipped: 0, runningElsewhere: 0, backend, concurrency: 2, data, searches: [] });
     progress.trialBatch(first, 1, 10, 188, 0.9);
     progress.trialBatch(second, 1, 20, 188, 0.8);
     progress.stopping('stopping: 2 running trials will be recorded as interrupted, 0 not started');

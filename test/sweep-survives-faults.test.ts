@@ -14,7 +14,7 @@ import { completedOnce, datasetCopy, halfWritten, isAlive, query, resumeToTheEnd
 const INTERRUPTED_TRAIN_LIMIT = 1500;
 
 describe('sweeps lose no finished work', () => {
-  it('after kill -9 of the runner, and its rows marked with another host name, the next invocation reclaims them once their lease lapses and finishes every trial exactly once', async () => {
+  it('after kill -9 of the runner, and its rows marked with another host name, the next invocation reclaims them once their lease lapses, continues them, and finishes every trial exactly once', async () => {
     const dir = tempDir();
     const file = writeTemp('slow.yaml', slowExperiment('slow', INTERRUPTED_TRAIN_LIMIT), dir);
     const db = join(dir, 'runs.sqlite');
@@ -34,9 +34,8 @@ describe('sweeps lose no finished work', () => {
     expect((await runCli(['list', '--db', db])).stdout).toMatch(/running \(stale: no heartbeat, lease expired [\d.]+s ago\)/);
 
     await resumeToTheEnd(file, db);
-    const interrupted = statuses(db).filter((r) => r.status === 'interrupted');
-    expect(interrupted.length).toBeGreaterThan(0);
-    expect(interrupted.every((r) => r.error?.startsWith('its lease expired: the runner training it (elsewhere, pid '))).toBe(true);
+    // The reclaimed runs were continued, not begun again: each trial is one run.
+    expect(query<{ attempts: number }>(db, 'SELECT attempts FROM runs').some((r) => r.attempts === 2)).toBe(true);
   });
 
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -90,7 +89,7 @@ describe('sweeps lose no finished work', () => {
     expect(summary).toMatchObject({ interrupted: true, notStarted: 1, counts: { completed: 0 } });
   });
 
-  it('a worker killed from outside is recorded interrupted with the signal, the sweep goes on, and the next run trains it again', async () => {
+  it('a worker killed from outside is recorded interrupted with the signal, the sweep goes on, and the next run continues it from its checkpoint', async () => {
     const dir = tempDir();
     const file = writeTemp('slow.yaml', slowExperiment('slow', INTERRUPTED_TRAIN_LIMIT), dir);
     const db = join(dir, 'runs.sqlite');
@@ -107,8 +106,13 @@ describe('sweeps lose no finished work', () => {
     expect(interrupted[0]!.error).toContain('killed by SIGKILL');
     expect(halfWritten(db)).toEqual([]);
 
+    const done = interrupted[0]!.config_hash;
+    const checkpointed = query<{ epochs_done: number }>(db, `SELECT epochs_done FROM runs WHERE config_hash = ?`, done)[0]!.epochs_done;
     await resumeToTheEnd(file, db);
-    expect(statuses(db).filter((r) => r.config_hash === interrupted[0]!.config_hash).map((r) => r.status)).toEqual(['interrupted', 'completed']);
+    // One run, started twice: the second attempt began after the epochs the first finished.
+    expect(query(db, `SELECT status, attempts FROM runs WHERE config_hash = ?`, done)).toEqual([{ status: 'completed', attempts: 2 }]);
+    expect(query<{ n: number }>(db, `SELECT COUNT(*) AS n FROM epochs JOIN runs ON runs.id = run_id WHERE config_hash = ?`, done)[0]!.n).toBe(8);
+    expect(checkpointed).toBeGreaterThan(0);
   });
 
   it('a trial that throws is recorded failed with its message, the sweep goes on, and a re-run after the fix completes it', async () => {

@@ -24,6 +24,7 @@ export function writeHtmlReport(store: RunStore, runs: Run[], board: Leaderboard
     count(board.entries.length, 'leaderboard entry', 'leaderboard entries'),
     count(data.confusions.length, 'confusion matrix', 'confusion matrices'),
     count(data.sweeps.length, 'sweep plot', 'sweep plots'),
+    ...(data.ashaSearches.length ? [count(data.ashaSearches.length, 'ASHA rungs chart', 'ASHA rungs charts')] : []),
     count(data.gallery.images.length, 'misclassified image', 'misclassified images'),
   ];
   return `wrote ${options.file}: ${contents.join(', ')}${note}`;

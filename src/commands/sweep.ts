@@ -69,6 +69,7 @@ export async function sweepCommand(files: string[], options: SweepCommandOptions
       stop.signal,
     );
     console.error(`sweep: ${summaryLine(summary)}; database ${dbPath}, run folders ${runsDirFor(dbPath)}`);
+    for (const line of summary.searches) console.error(`search: ${line}`);
     if (summary.databaseFailure) {
       console.error(chalk.red(`error: the run database failed mid-sweep: ${summary.databaseFailure}.`));
       if (summary.unrecorded) {

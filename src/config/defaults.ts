@@ -3,6 +3,7 @@ import { IMAGE_SIZE } from '../data/classes.js';
 import type { Experiment } from './experiment.types.js';
 import type { ResolvedExperiment, TrialConfig } from './resolved.js';
 import { fillSchemaDefaults } from './schema.js';
+import { resolveSearch } from './search.js';
 
 /** Keras's default learning rate of each optimizer, used when the file gives none. */
 const DEFAULT_LEARNING_RATE: Record<string, number> = { sgd: 0.01, adam: 0.001, rmsprop: 0.001, adagrad: 0.01, adadelta: 1.0, adamax: 0.002 };
@@ -13,17 +14,20 @@ const DEFAULT_LEARNING_RATE: Record<string, number> = { sgd: 0.01, adam: 0.001, 
  */
 export function resolveDefaults(written: Experiment, dataPathFile: string): ResolvedExperiment {
   const config = structuredClone(written);
+  // An empty section takes the schema's defaults like a written one: a grid.
+  config.search ??= {};
   fillDefaults(config, dataPathFile);
-  return { ...config, sweep: config.sweep ?? {} } as ResolvedExperiment;
+  return { ...config, sweep: config.sweep ?? {}, search: resolveSearch(config.search, config.train!.epochs!) } as ResolvedExperiment;
 }
 
 /**
  * One trial of a sweep, from the experiment with this trial's sweep values written in (and no sweep): its defaults
- * follow its own values, such as the learning rate of a swept optimizer. Fills `trial` in place.
+ * follow its own values, such as the learning rate of a swept optimizer. Fills `trial` in place. The search section
+ * chose the trial and is no part of it: only expandTrials adds what an ASHA trial needs.
  */
 export function resolveTrial(trial: Experiment, dataPathFile: string): TrialConfig {
   fillDefaults(trial, dataPathFile);
-  const { sweep: _sweep, repeat: _repeat, backend: _backend, ...config } = trial;
+  const { sweep: _sweep, repeat: _repeat, backend: _backend, search: _search, ...config } = trial;
   return config as TrialConfig;
 }
 

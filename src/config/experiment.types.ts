@@ -42,9 +42,20 @@ export type ActivationName =
   | 'mish'
   | 'gelu';
 export type Augmentation = RandomFlip | RandomTranslation | RandomRotation | RandomZoom | GaussianNoise;
+/**
+ * The values one sweep key takes: a list of values, or a distribution that random search samples from.
+ */
+export type SweepAxis = SweepValues | Distribution;
+/**
+ * @minItems 1
+ */
+export type SweepValues = [
+  number | string | boolean | unknown[] | {} | null,
+  ...(number | string | boolean | unknown[] | {} | null)[]
+];
 
 /**
- * A runner experiment: data, a layer stack, training settings, augmentation and an optional sweep grid. Layer entries map one to one onto tf.layers.<type>(args) with TensorFlow.js argument names.
+ * A runner experiment: data, a layer stack, training settings, augmentation, an optional sweep and how to search it (a grid, random sampling or ASHA). Layer entries map one to one onto tf.layers.<type>(args) with TensorFlow.js argument names.
  */
 export interface Experiment {
   /**
@@ -75,17 +86,12 @@ export interface Experiment {
    */
   augment?: Augmentation[];
   /**
-   * Grid sweep: each key is a dotted path into this experiment (layers by name or numeric index, e.g. model.layers.drop1.rate or model.layers.0.filters), each value the list of values to try. Every combination becomes one trial.
+   * Sweep: each key is a dotted path into this experiment (layers by name or numeric index, e.g. model.layers.drop1.rate or model.layers.0.filters), each value the list of values to try or, under search.strategy random (or asha with candidates: random), a distribution to sample from. A grid runs every combination of the lists; random search samples search.trials combinations, a list counting as a choice.
    */
   sweep?: {
-    /**
-     * @minItems 1
-     */
-    [k: string]: [
-      number | string | boolean | unknown[] | {} | null,
-      ...(number | string | boolean | unknown[] | {} | null)[]
-    ];
+    [k: string]: SweepAxis;
   };
+  search?: SearchConfig;
 }
 /**
  * Where the images come from and how much of them to use.
@@ -548,4 +554,84 @@ export interface GaussianNoise {
    * Standard deviation of the noise, on the [0, 1] pixel scale.
    */
   stddev: number;
+}
+/**
+ * A distribution that random search samples a sweep key's values from, each key on its own: one of uniform, logUniform, int or choice. Sampled numbers are rounded to 4 significant digits. A grid needs a list of values instead.
+ */
+export interface Distribution {
+  /**
+   * [low, high]: numbers spread evenly from low to high, e.g. a dropout rate.
+   *
+   * @minItems 2
+   * @maxItems 2
+   */
+  uniform?: [number, number];
+  /**
+   * [low, high], both above 0: numbers spread evenly on a log scale, each power of ten as likely as the next; for learning rates.
+   *
+   * @minItems 2
+   * @maxItems 2
+   */
+  logUniform?: [number, number];
+  /**
+   * [low, high]: whole numbers from low to high, both included, e.g. units or filters.
+   *
+   * @minItems 2
+   * @maxItems 2
+   */
+  int?: [number, number];
+  /**
+   * Values picked with equal chances, as a plain list is under random search.
+   *
+   * @minItems 1
+   */
+  choice?: [
+    number | string | boolean | unknown[] | {} | null,
+    ...(number | string | boolean | unknown[] | {} | null)[]
+  ];
+}
+/**
+ * How the sweep is searched: every combination (grid, the default), a seeded sample of it (random), or asynchronous successive halving (asha), which trains many configs briefly and only the best longer. maxTrials and timeBudget stop any strategy from starting new trials.
+ */
+export interface SearchConfig {
+  /**
+   * grid runs every combination of the sweep's lists; random samples search.trials configs from the sweep's lists and distributions; asha trains its configs minEpochs first and promotes the best 1/reduction of each rung to reduction times as many epochs, up to maxEpochs.
+   */
+  strategy?: 'grid' | 'random' | 'asha';
+  /**
+   * How many distinct configs random sampling draws: required for strategy random and for asha with candidates: random, refused otherwise. Each runs repeat times.
+   */
+  trials?: number;
+  /**
+   * asha only: where its configs come from: every combination of the sweep's lists (grid), or search.trials configs sampled from its lists and distributions (random).
+   */
+  candidates?: 'grid' | 'random';
+  /**
+   * Seeds random sampling only, so that the same file always samples the same configs; independent of train.seed and of repeat. 0 to 4294967295 (2^32 - 1).
+   */
+  seed?: number;
+  /**
+   * asha only: epochs every config trains before its first comparison (the lowest rung); below maxEpochs.
+   */
+  minEpochs?: number;
+  /**
+   * asha only: epochs the best configs train in the end (the top rung); train.epochs when not given. asha sets each trial's epochs itself, so train.epochs is not swept.
+   */
+  maxEpochs?: number;
+  /**
+   * asha only: the reduction factor η: the best 1/η of a rung's configs move up, and each rung trains η times as many epochs as the one below.
+   */
+  reduction?: number;
+  /**
+   * asha only: the score that ranks configs within a rung: valAccuracy and valLoss are scored on data.validation, accuracy and loss on the training batches.
+   */
+  metric?: 'valAccuracy' | 'valLoss' | 'accuracy' | 'loss';
+  /**
+   * Any strategy: start no more trials once this many have started.
+   */
+  maxTrials?: number;
+  /**
+   * Any strategy: start no new trial once the sweep has run this long: a number and a unit (s, m, h or d), at least a second.
+   */
+  timeBudget?: string;
 }

@@ -3,12 +3,14 @@ import { UserError, type Problem } from '../errors.js';
 import { problemsIn } from '../ui/problems.js';
 import { isAtOrBelow, isMapping, refusedPath, resolveDottedPath, setAt, valueAt, type Segments } from './config-path.js';
 import { formatPath } from './document-path.js';
-import type { Experiment } from './experiment.types.js';
+import { firstValue, samplingOf } from './distributions.js';
+import type { Experiment, SweepAxis } from './experiment.types.js';
 import { resolveDefaults } from './defaults.js';
 import { readExperiment } from './extends.js';
 import type { ResolvedExperiment, TrialConfig } from './resolved.js';
 import { explainSchemaErrors, show, type SchemaMessage } from './schema-messages.js';
 import { schemaErrors } from './schema.js';
+import { searchProblems } from './search-checks.js';
 import type { ExperimentSources } from './sources.js';
 import { sweepProblems } from './sweep-checks.js';
 import { duplicateLayerNames } from './trial-checks.js';
@@ -163,6 +165,7 @@ function dropOverriddenAxes(written: Experiment, overridden: Segments[]): void {
 /**
  * A --set inside a swept field (`--set train.optimizer.momentum=0.9` over a sweep of whole `train.optimizer`
  * values) would be overwritten by every sweep value, so it is written into each value instead: every trial has it.
+ * The options of a `choice` are values like a list's; a range's numbers have no fields to set.
  */
 function setInsideSweptValues(written: Experiment, sources: ExperimentSources, overridden: { segments: Segments; override: Override }[]): Problem[] {
   const sweep: unknown = written.sweep;
@@ -170,17 +173,20 @@ function setInsideSweptValues(written: Experiment, sources: ExperimentSources, o
   const problems: Problem[] = [];
   for (const [key, values] of Object.entries(sweep)) {
     const axis = resolveDottedPath(written, key);
-    if (!axis.ok || !Array.isArray(values)) continue;
+    const within: Segments | undefined = Array.isArray(values) ? [] : isMapping(values) && Array.isArray(values.choice) ? ['choice'] : undefined;
+    if (!axis.ok || !within) continue;
     for (const { segments, override } of overridden) {
       if (segments.length <= axis.segments.length || !isAtOrBelow(segments, axis.segments)) continue;
       // A dotted path has one part per segment, so the parts past the axis are the path inside each value.
       const inner = override.path.split('.').slice(axis.segments.length).join('.');
-      sweep[key] = (sweep[key] as unknown[]).map((value, i) => {
+      const options = valueAt(sweep, [key, ...within]) as unknown[];
+      const withSets = options.map((value, i) => {
         const target = value !== null && typeof value === 'object' ? resolveDottedPath(value, inner) : undefined;
         if (!target?.ok) {
+          const at = ['sweep', key, ...within, i];
           problems.push(
-            sources.problem(['sweep', key, i], {
-              path: `sweep.${key}[${i}]`,
+            sources.problem(at, {
+              path: formatPath(at),
               message: `--set ${override.text} sets \`${inner}\` inside each value of the swept \`${key}\`, but ${show(value)} ${target ? `has no such field: ${target.reason}` : 'is not a mapping'}`,
               hint: `sweep \`${override.path}\` itself, or write it into each value of \`${key}\``,
             }),
@@ -191,6 +197,7 @@ function setInsideSweptValues(written: Experiment, sources: ExperimentSources, o
         setAt(withSet, target.segments, override.value);
         return withSet;
       });
+      setAt(sweep, [key, ...within], withSets);
     }
   }
   return problems;
@@ -198,19 +205,22 @@ function setInsideSweptValues(written: Experiment, sources: ExperimentSources, o
 
 /**
  * A field the schema requires may be left to the sweep (`units` of a layer whose `model.layers.1.units` is swept):
- * every trial sets it, so the file is filled with the axis's first value and each value is checked on its own later.
+ * every trial sets it, so the file is filled with the axis's first value (a distribution's first option or low end) and
+ * each value is checked on its own later.
  */
 function fillRequiredFromSweep(written: Experiment, messages: SchemaMessage[]): boolean {
   const sweep: unknown = written.sweep;
   if (!isMapping(sweep)) return false;
   let filled = false;
   for (const [key, values] of Object.entries(sweep)) {
-    if (!Array.isArray(values) || values.length === 0) continue;
+    // A distribution the schema refused (no pair, two kinds at once) has no value to lend; nor has an empty list.
+    const first = Array.isArray(values) ? values[0] : messages.some((m) => isAtOrBelow(m.target, ['sweep', key])) ? undefined : firstValue(samplingOf(values as SweepAxis));
+    if (first === undefined) continue;
     const target = resolveDottedPath(written, key);
     if (!target.ok || valueAt(written, target.segments) !== undefined) continue;
     // Only a missing field the schema asked for: an unknown path stays the sweep check's to report.
     if (!messages.some((m) => m.key === undefined && formatPath(m.target) === formatPath(target.segments))) continue;
-    setAt(written as unknown as Record<string, unknown>, target.segments, values[0]);
+    setAt(written as unknown as Record<string, unknown>, target.segments, first);
     filled = true;
   }
   return filled;
@@ -227,11 +237,12 @@ function checkableModel(written: Experiment, messages: SchemaMessage[], sources:
   const loss = written.train?.loss;
   const seed = messages.some((m) => isAtOrBelow(m.target, ['train', 'seed'])) ? undefined : written.train?.seed;
   const modelOnly: Experiment = { name: written.name ?? 'experiment', model: written.model, train: { ...(loss && { loss }), ...(seed !== undefined && { seed }) } };
-  return resolveDefaults(modelOnly, sources.file);
+  const { search: _search, ...config } = resolveDefaults(modelOnly, sources.file);
+  return config;
 }
 
-/** Checks that need more than one field: unique layer names, then the sweep's keys and values. */
+/** Checks that need more than one field: unique layer names, the sweep's keys and values, then the search that samples them. */
 function crossFieldProblems(written: Experiment, sources: ExperimentSources, messages: SchemaMessage[]): Problem[] {
   const names = duplicateLayerNames(written.model?.layers).map(({ segments, message, hint }) => sources.problem(segments, { path: formatPath(segments), message, hint }));
-  return [...names, ...sweepProblems(written, sources, messages)];
+  return [...names, ...sweepProblems(written, sources, messages), ...searchProblems(written, sources, messages)];
 }

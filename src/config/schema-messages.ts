@@ -1,5 +1,5 @@
 import type { ErrorObject } from 'ajv';
-import { valueAt } from './config-path.js';
+import { isMapping, valueAt } from './config-path.js';
 import { formatPath, pointerSegments } from './document-path.js';
 import { branchSchema, discriminatorValues, resolveRef, type JsonSchema } from './schema.js';
 import { suggest } from './suggest.js';
@@ -18,7 +18,8 @@ export interface SchemaMessage {
 }
 
 /** Turns ajv's errors into one message per real mistake: oneOf noise folded, suggestions added. */
-export function explainSchemaErrors(errors: ErrorObject[], document: unknown): SchemaMessage[] {
+export function explainSchemaErrors(allErrors: ErrorObject[], document: unknown): SchemaMessage[] {
+  const errors = branchesChosenByShape(allErrors, document);
   const oneOfFailures = errors.filter((e) => e.keyword === 'oneOf');
   // A list entry without `type` fails both `required` and the discriminator; the discriminator's message says more.
   const untyped = new Set(errors.filter((e) => e.keyword === 'discriminator' && (e.params as { error?: string }).error === 'tag').map((e) => e.instancePath));
@@ -38,6 +39,26 @@ export function explainSchemaErrors(errors: ErrorObject[], document: unknown): S
     seen.add(id);
     return true;
   });
+}
+
+/**
+ * A oneOf between a list and a mapping (a sweep key's values or distribution) is decided by the value's shape: a list
+ * or a mapping is that branch's, and its own errors say what is wrong with it (a distribution's missing end), not
+ * "must be a list or a mapping". Any other value gets the oneOf's message alone, the errors of a branch it reached
+ * through a $ref included. A oneOf over scalars keeps its one message ("a positive integer or a pair of …").
+ */
+function branchesChosenByShape(errors: ErrorObject[], document: unknown): ErrorObject[] {
+  let kept = errors;
+  for (const o of errors.filter((e) => e.keyword === 'oneOf')) {
+    const branches = (o.schema as JsonSchema[]).map((branch, i) => ({ shape: resolveRef(branch).type, prefix: branch.$ref ? `${branch.$ref}/` : `${o.schemaPath}/${i}/` }));
+    const shapes = branches.map(({ shape }) => shape);
+    if (!shapes.every((shape) => shape === 'array' || shape === 'object') || new Set(shapes).size !== shapes.length) continue;
+    const value = valueAt(document, pointerSegments(o.instancePath));
+    const chosen = branches.find(({ shape }) => shape === (Array.isArray(value) ? 'array' : isMapping(value) ? 'object' : undefined));
+    const inBranch = (e: ErrorObject, branch: { prefix: string }) => e.instancePath.startsWith(o.instancePath) && e.schemaPath.startsWith(branch.prefix);
+    kept = kept.filter((e) => (e === o ? !chosen : !branches.some((branch) => branch !== chosen && inBranch(e, branch))));
+  }
+  return kept;
 }
 
 /** A message whose target is its segments unless it says otherwise. */
@@ -120,6 +141,8 @@ function explainKeyword(error: ErrorObject, document: unknown): Explained {
     case 'exclusiveMinimum':
     case 'exclusiveMaximum':
     case 'maxItems':
+    case 'minProperties':
+    case 'maxProperties':
       return { segments, message: `${field} must be ${describe(schema)}, got ${show(value)}` };
     case 'pattern':
       if (error.propertyName !== undefined) {
@@ -137,6 +160,7 @@ function patternMessage(segments: (string | number)[]): string {
   const last = segments[segments.length - 1];
   if (last === 'name' && segments.length === 1) return 'must be letters, digits, dot, dash or underscore, starting with a letter or digit';
   if (last === 'name') return 'must be an identifier (letters, digits, underscore; not starting with a digit)';
+  if (last === 'timeBudget') return 'must be a number and a unit (s, m, h or d), such as 90m, 2h or 45s';
   return 'has the wrong form';
 }
 
@@ -170,6 +194,8 @@ export function describe(schema: JsonSchema | undefined): string {
   if (type === 'integer' || type === 'number') return describeNumber(s, type);
   if (type === 'string') return 'a string';
   if (type === 'boolean') return 'true or false';
+  // A mapping of one field out of a few (a distribution) is described by its fields.
+  if (type === 'object' && s.maxProperties === 1 && s.properties) return `a mapping with one of ${Object.keys(s.properties).join(', ')}`;
   if (type === 'object') return 'a mapping';
   return String(type ?? 'valid');
 }

@@ -1,7 +1,8 @@
 import type { Problem } from '../errors.js';
 import { isAtOrBelow, isMapping, resolveDottedPath, setAt, type Segments } from './config-path.js';
 import { formatPath } from './document-path.js';
-import type { Experiment } from './experiment.types.js';
+import { samplingOf, showRange, type Sampling } from './distributions.js';
+import type { Experiment, SweepAxis } from './experiment.types.js';
 import { explainSchemaErrors, show, type SchemaMessage } from './schema-messages.js';
 import { experimentSchema, schemaErrors } from './schema.js';
 import type { ExperimentSources } from './sources.js';
@@ -9,9 +10,10 @@ import type { ExperimentSources } from './sources.js';
 const KEY_PATTERN = new RegExp(experimentSchema.properties!.sweep!.propertyNames!.pattern!);
 
 /**
- * Each sweep key must point at a field the schema knows, and each of its values must be valid there. Problems
- * elsewhere in the file do not stop these checks; only a key under a part of the file that is itself invalid is
- * skipped, since its problem would be that one again in other words.
+ * Each sweep key must point at a field the schema knows, and each of its values must be valid there: each value of a
+ * list or option of a choice, both ends of a range (and, for a range of real numbers, a value between them, which an
+ * integer field refuses). Problems elsewhere in the file do not stop these checks; only a key under a part of the
+ * file that is itself invalid is skipped, since its problem would be that one again in other words.
  */
 export function sweepProblems(written: Experiment, sources: ExperimentSources, messages: SchemaMessage[]): Problem[] {
   const sweep: unknown = written.sweep;
@@ -26,7 +28,7 @@ export function sweepProblems(written: Experiment, sources: ExperimentSources, m
   const problems: Problem[] = [];
   const axes: { key: string; segments: Segments }[] = [];
   for (const [key, values] of Object.entries(sweep as Record<string, unknown>)) {
-    if (!KEY_PATTERN.test(key) || !Array.isArray(values)) continue; // the schema check reports both
+    if (!KEY_PATTERN.test(key) || !(Array.isArray(values) || isMapping(values))) continue; // the schema check reports both
     const parts = key.split('.');
     if (broken.some((target) => isAtOrBelow(parts, target))) continue;
     const atKey = (details: Pick<Problem, 'message' | 'hint'>) => sources.problem(['sweep'], { path: `sweep.${key}`, ...details }, key);
@@ -37,7 +39,7 @@ export function sweepProblems(written: Experiment, sources: ExperimentSources, m
     }
     if (broken.some((b) => isAtOrBelow(target.segments, b))) continue;
     const root = target.segments[0];
-    if (root === 'sweep' || root === 'repeat' || root === 'name') {
+    if (root === 'sweep' || root === 'repeat' || root === 'name' || root === 'search') {
       problems.push(atKey({ message: `sweep path \`${key}\` cannot vary \`${root}\``, hint: 'sweep over fields of data, model, train or augment' }));
       continue;
     }
@@ -47,8 +49,21 @@ export function sweepProblems(written: Experiment, sources: ExperimentSources, m
       continue;
     }
     axes.push({ key, segments: target.segments });
-    for (const [i, value] of values.entries()) {
-      if (refusedValues.has(formatPath(['sweep', key, i]))) continue;
+    // A distribution the schema refused (no pair, a kind misspelt) has no values to check yet.
+    if (isMapping(values) && messages.some((m) => isAtOrBelow(m.target, ['sweep', key]))) continue;
+    const sampling = samplingOf(values as SweepAxis);
+    if (sampling.kind !== 'choice' && sampling.low >= sampling.high) {
+      problems.push(
+        sources.problem(['sweep', key, sampling.kind], {
+          path: `sweep.${key}.${sampling.kind}`,
+          message: `${showRange(sampling)} for \`${key}\` needs its low end below its high end`,
+          hint: `write [low, high]${sampling.low === sampling.high ? `; to fix the value, drop the sweep key and set \`${key}\` to ${sampling.low}` : ''}`,
+        }),
+      );
+      continue;
+    }
+    for (const { value, at, about, hint } of valuesToCheck(key, sampling)) {
+      if (refusedValues.has(formatPath(at))) continue;
       const trial = structuredClone(base);
       setAt(trial, target.segments, value);
       const introduced = explainSchemaErrors(schemaErrors(trial), trial).filter((m) => !baseProblems.has(identity(m)));
@@ -61,16 +76,35 @@ export function sweepProblems(written: Experiment, sources: ExperimentSources, m
       const first = introduced[0];
       if (first) {
         problems.push(
-          sources.problem(['sweep', key, i], {
-            path: `sweep.${key}[${i}]`,
-            message: `sweep value ${show(value)} for \`${key}\` is invalid: ${first.message}`,
-            hint: first.hint,
+          sources.problem(at, {
+            path: formatPath(at),
+            message: `sweep value ${show(value)}${about ? ` (${about})` : ''} for \`${key}\` is invalid: ${first.message}`,
+            hint: hint ?? first.hint,
           }),
         );
       }
     }
   }
   return problems;
+}
+
+/**
+ * The values of an axis that stand for all it gives: a list's values and a choice's options, or a range's ends, and
+ * for a range of real numbers one value between them that is not whole, which an integer field refuses (with a hint
+ * of its own: the whole numbers it wants come from `int`).
+ */
+function valuesToCheck(key: string, sampling: Sampling): { value: unknown; at: Segments; about?: string; hint?: string }[] {
+  if (sampling.kind === 'choice') return sampling.options.map((value, i) => ({ value, at: ['sweep', key, ...sampling.within, i] }));
+  const { kind, low, high } = sampling;
+  const ends = [
+    { value: low, at: ['sweep', key, kind, 0], about: `the low end of ${kind}` },
+    { value: high, at: ['sweep', key, kind, 1], about: `the high end of ${kind}` },
+  ];
+  if (kind === 'int') return ends;
+  // Past a whole low end by half a unit (or half the range, when narrower), so never whole itself.
+  const between = Number.isInteger(low) ? low + Math.min(0.5, (high - low) / 2) : low;
+  if (between === low) return ends;
+  return [...ends, { value: between, at: ['sweep', key, kind], about: 'a value drawn between the ends', hint: `the field takes whole numbers: sample it with { int: [${low}, ${high}] }` }];
 }
 
 /**

@@ -41,8 +41,10 @@ export interface RunSummary {
   startedAt: string;
   finishedAt: string | null;
   epochsDone: number;
-  /** `train.epochs` of its config; early stopping may end it sooner. */
+  /** `train.epochs` of its config; early stopping may end it sooner, and ASHA stop it at a rung. */
   epochsPlanned: number | null;
+  /** ASHA stopped it at a rung with epochs left (its scores are from there). */
+  pausedByAsha: boolean;
   testAccuracy: number | null;
   testLoss: number | null;
   seconds: number | null;

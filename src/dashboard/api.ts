@@ -1,6 +1,7 @@
 import stableStringify from 'fast-json-stable-stringify';
 import { IMAGE_SIZE, PIXELS } from '../data/classes.js';
 import { compareRuns } from '../report/compare.js';
+import { pausedByAsha } from '../report/depth.js';
 import { diffRuns } from '../report/diff.js';
 import { greyscalePng } from '../report/html/png.js';
 import type { HtmlReportInput } from '../report/html/report-data.js';
@@ -208,6 +209,7 @@ function summary(run: Run): RunSummary {
     finishedAt: run.finishedAt,
     epochsDone: run.epochsDone,
     epochsPlanned: run.config.train?.epochs ?? null,
+    pausedByAsha: pausedByAsha(run),
     testAccuracy: run.testAccuracy,
     testLoss: run.testLoss,
     seconds: run.seconds,

@@ -2,6 +2,7 @@ import stableStringify from 'fast-json-stable-stringify';
 import type { Run } from '../store/run-store.js';
 import { seedlessHash } from '../trial/identity.js';
 import { plural } from '../ui/format.js';
+import { ashaDepth, pausedByAsha } from './depth.js';
 import { latestPerTrial } from './latest-runs.js';
 import { stat, type Stat } from './leaderboard.js';
 import { configChanges, configIdentity, configKey, sweepParams, type ConfigChange } from './run-config.js';
@@ -30,6 +31,8 @@ export interface ConfigRef {
   /** Short hash of the config without its seed, to tell apart configs whose sweep params look alike. */
   configId: string;
   params: Record<string, unknown>;
+  /** ASHA's rung epochs for a config it schedules (the last is its top), else null. */
+  rungs: number[] | null;
 }
 
 export interface DiffSide {
@@ -40,6 +43,10 @@ export interface DiffSide {
   best: number | null;
   failed: number;
   diverged: number;
+  /** The most epochs a completed run trained; null when none completed. */
+  epochs: number | null;
+  /** Completed runs that ASHA stopped at a rung with epochs left, their scores from that epoch. */
+  paused: number;
 }
 
 export interface DiffPair extends ConfigRef {
@@ -51,6 +58,12 @@ export interface DiffPair extends ConfigRef {
   test: WelchResult | null;
   /** Completed on A, only failed or diverged runs on B. */
   brokenOnB: boolean;
+  /**
+   * Whether both sides' completed runs stopped at the same points (an ASHA rung, or their end). Where ASHA took a
+   * config to another depth on each ref, its accuracies are from different epochs: the delta is shown, but it is
+   * no regression.
+   */
+  sameDepth: boolean;
   regression: boolean;
 }
 
@@ -80,6 +93,7 @@ export function diffRuns(refA: string, runsA: Run[], refB: string, runsB: Run[],
       const sb = side(gb.runs);
       const delta = sa.accuracy.mean === null || sb.accuracy.mean === null ? null : sb.accuracy.mean - sa.accuracy.mean;
       const brokenOnB = sa.accuracy.n > 0 && sb.accuracy.n === 0 && sb.failed + sb.diverged > 0;
+      const sameDepth = sameStopPoints(ga.runs, gb.runs);
       return {
         ...configRef(ga),
         a: sa,
@@ -87,7 +101,8 @@ export function diffRuns(refA: string, runsA: Run[], refB: string, runsB: Run[],
         delta,
         test: welchTTest(accuracies(ga.runs), accuracies(gb.runs)),
         brokenOnB,
-        regression: threshold !== null && (brokenOnB || (delta !== null && -delta > threshold)),
+        sameDepth,
+        regression: threshold !== null && (brokenOnB || (sameDepth && delta !== null && -delta > threshold)),
       };
     })
     .sort(byConfig);
@@ -126,7 +141,7 @@ function groupByConfig(runs: Run[]): Map<string, Group> {
   const groups = new Map<string, Group>();
   for (const run of latestPerTrial(runs.filter((r) => COUNTED.has(r.status)))) {
     const key = configKey(run);
-    const group = groups.get(key) ?? { experiment: run.experiment, configId: seedlessHash(run.config), params: sweepParams(run), runs: [] };
+    const group = groups.get(key) ?? { experiment: run.experiment, configId: seedlessHash(run.config), params: sweepParams(run), rungs: ashaDepth(run)?.rungs ?? null, runs: [] };
     group.runs.push(run);
     groups.set(key, group);
   }
@@ -135,6 +150,7 @@ function groupByConfig(runs: Run[]): Map<string, Group> {
 
 function side(runs: Run[]): DiffSide {
   const values = accuracies(runs);
+  const completed = runs.filter((r) => r.status === 'completed');
   return {
     runIds: runs.map((r) => r.id),
     commits: [...new Set(runs.map((r) => r.git.commit).filter((c): c is string => c !== null))],
@@ -142,7 +158,16 @@ function side(runs: Run[]): DiffSide {
     best: values.length ? Math.max(...values) : null,
     failed: runs.filter((r) => r.status === 'failed').length,
     diverged: runs.filter((r) => r.status === 'diverged').length,
+    epochs: completed.length ? Math.max(...completed.map((r) => r.epochsDone)) : null,
+    paused: completed.filter(pausedByAsha).length,
   };
+}
+
+/** Both sides' completed runs stopped at the same points: each distinct rung ASHA paused one at, or their end. Vacuous where a side completed none. */
+function sameStopPoints(a: Run[], b: Run[]): boolean {
+  const points = (runs: Run[]) => [...new Set(runs.filter((r) => r.status === 'completed').map((r) => (pausedByAsha(r) ? String(r.epochBudget) : 'end')))].sort().join(',');
+  const [pa, pb] = [points(a), points(b)];
+  return pa === '' || pb === '' || pa === pb;
 }
 
 function accuracies(runs: Run[]): number[] {
@@ -158,7 +183,7 @@ function counterpartChanges(group: Group, other: Map<string, Group>): ConfigChan
 }
 
 function configRef(group: Group): ConfigRef {
-  return { experiment: group.experiment, configId: group.configId, params: group.params };
+  return { experiment: group.experiment, configId: group.configId, params: group.params, rungs: group.rungs };
 }
 
 function byConfig(x: ConfigRef, y: ConfigRef): number {

@@ -2,6 +2,7 @@ import stableStringify from 'fast-json-stable-stringify';
 import { valueAt } from '../config/config-path.js';
 import type { Run } from '../store/run-store.js';
 import { seedlessHash } from '../trial/identity.js';
+import { ashaDepth, pausedByAsha } from './depth.js';
 import { latestPerTrial } from './latest-runs.js';
 import { configDifferences, configIdentity, configKey, withoutSeed } from './run-config.js';
 import { mean, variance } from './stats.js';
@@ -31,7 +32,15 @@ export interface LeaderboardEntry {
   params: Record<string, unknown>;
   accuracy: Stat;
   loss: Stat;
+  /** The most epochs any of its runs trained. */
   epochs: number;
+  /** train.epochs of its config: all it could train, ASHA's top rung; null for a config that lacks it (an old runner's). */
+  epochsPlanned: number | null;
+  /** Where ASHA stopped its runs with epochs left, or null where they trained to their end. Runs stopped at another epoch are another entry. */
+  epochBudget: number | null;
+  /** For the configs of an ASHA search: its rung epochs, and how many of them the entry's runs reached; null for other runs. */
+  rungs: number[] | null;
+  rung: number | null;
   seconds: Stat;
   backend: string | null;
   branch: string | null;
@@ -53,19 +62,24 @@ export interface Leaderboard {
 /**
  * Ranks the given runs (the caller filters them, usually to completed ones); repeats of one config (same config
  * but the seed) on one branch become one entry with mean ± std, re-runs of one seed count once. Entries without a
- * value for the metric rank last.
+ * value for the metric rank last. Seeds that ASHA stopped at different rungs stay apart: a mean over scores taken
+ * after 1 and after 9 epochs describes neither. The ranking is by the metric alone, whatever depth a run reached
+ * (a config ASHA stopped early is marked, not moved), so that one rule orders every experiment, searched or not.
  */
 export function leaderboard(runs: Run[], options: { top?: number; metric?: RankMetric } = {}): Leaderboard {
   const metric = options.metric ?? 'testAccuracy';
   const groups = new Map<string, Run[]>();
   for (const run of latestPerTrial(runs)) {
-    const key = `${run.git.branch}|${configKey(run)}`;
+    const key = `${run.git.branch}|${configKey(run)}|${pausedAt(run) ?? ''}`;
     groups.set(key, [...(groups.get(key) ?? []), run]);
   }
   const firstRuns = new Map<LeaderboardEntry, Run>();
   const entries = [...groups.values()].map((group): LeaderboardEntry => {
     const first = group[0]!;
     const params = group.length > 1 ? withoutSeed(first.params) : { ...first.params };
+    const epochs = Math.max(...group.map((r) => r.epochsDone));
+    // The rung its deepest run reached: its seeds share a stop point, but one may have ended early (early stopping).
+    const depth = ashaDepth({ ...first, epochsDone: epochs });
     const entry: LeaderboardEntry = {
       rank: 0,
       experiment: first.experiment,
@@ -73,7 +87,11 @@ export function leaderboard(runs: Run[], options: { top?: number; metric?: RankM
       params,
       accuracy: stat(group.map((r) => r.testAccuracy)),
       loss: stat(group.map((r) => r.testLoss)),
-      epochs: Math.max(...group.map((r) => r.epochsDone)),
+      epochs,
+      epochsPlanned: first.config.train?.epochs ?? null,
+      epochBudget: pausedAt(first),
+      rungs: depth?.rungs ?? null,
+      rung: depth?.rung ?? null,
       seconds: stat(group.map((r) => r.seconds)),
       backend: first.backend,
       branch: first.git.branch,
@@ -93,6 +111,10 @@ export function leaderboard(runs: Run[], options: { top?: number; metric?: RankM
   const shown = entries.slice(0, options.top ?? entries.length).map((e, i) => ({ ...e, rank: i + 1 }));
   // From every entry: with --top the shown rows may agree on a parameter that still tells them from the rest.
   return { metric, columns: varyingColumns(entries), entries: shown };
+}
+
+function pausedAt(run: Run): number | null {
+  return pausedByAsha(run) ? run.epochBudget : null;
 }
 
 /** More differing fields than this (a layer inserted shifts every later index) become one `config` column. */

@@ -1,7 +1,8 @@
 import chalk from 'chalk';
 import { duration, fixed, percent } from '../ui/format.js';
 import type { Comparison, ConfusionShift, MetricDelta } from './compare.js';
-import type { RunMetrics } from './run-details.js';
+import { runEpochsLabel } from './depth.js';
+import type { RunDetails, RunMetrics } from './run-details.js';
 import { markdownTable, terminalTable, type CellTable } from './tables.js';
 
 const CLASSES_TITLE = 'Per-class recall (worst change first)';
@@ -40,10 +41,12 @@ function configTable(c: Comparison): CellTable {
   return { head: ['path', 'A', 'B'], rows: c.configChanges.map((change) => [change.path, show(change.a), show(change.b)]) };
 }
 
-const FORMAT: Record<keyof RunMetrics, [string, (v: number | null) => string, (d: number) => string]> = {
+/** Each metric's name, how a value prints (some need the rest of the run) and how a change prints. */
+const FORMAT: Record<keyof RunMetrics, [string, (v: number | null, run: RunDetails) => string, (d: number) => string]> = {
   testAccuracy: ['test accuracy', (v) => percent(v), (d) => `${signed(d * 100, 2)} pts`],
   testLoss: ['test loss', (v) => fixed(v), (d) => signed(d, 4)],
-  epochsDone: ['epochs', (v) => String(v ?? '—'), (d) => signed(d, 0)],
+  // How deep ASHA took each: `3/10 · asha` against `10/10` says why their scores differ.
+  epochsDone: ['epochs', (_, run) => runEpochsLabel(run), (d) => signed(d, 0)],
   bestEpoch: ['best epoch', (v) => String(v ?? '—'), (d) => signed(d, 0)],
   seconds: ['training time', duration, (d) => `${signed(d, 1)}s`],
   paramCount: ['weights', (v) => v?.toLocaleString('en') ?? '—', (d) => `${d > 0 ? '+' : d < 0 ? '−' : '±'}${Math.abs(d).toLocaleString('en')}`],
@@ -52,7 +55,7 @@ const FORMAT: Record<keyof RunMetrics, [string, (v: number | null) => string, (d
 function metricTable(c: Comparison): CellTable {
   const rows = c.metrics.map((m) => {
     const [name, format, formatDelta] = FORMAT[m.name];
-    return [name, format(m.a), format(m.b), m.delta === null ? '—' : tone(m)(formatDelta(m.delta))];
+    return [name, format(m.a, c.a), format(m.b, c.b), m.delta === null ? '—' : tone(m)(formatDelta(m.delta))];
   });
   return { head: ['metric', 'A', 'B', 'B − A'], rows, align: ['left', 'right', 'right', 'right'] };
 }

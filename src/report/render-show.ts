@@ -3,6 +3,7 @@ import Table from 'cli-table3';
 import { Document, isScalar, isSeq, visit } from 'yaml';
 import { duration, fixed, paramLabels, percent, plural, tagLabels, timestamp } from '../ui/format.js';
 import { COMPACT_TABLE, STATUS_COLOUR } from '../ui/terminal-style.js';
+import { ashaDepth, metricName, type AshaDepth } from './depth.js';
 import { sweepParams } from './run-config.js';
 import { rowRates, topConfusions, type RunDetails } from './run-details.js';
 import { heatmap, sparkline } from './terminal-charts.js';
@@ -25,10 +26,41 @@ function header(run: RunDetails): string {
     ...(params.length ? [`  params ${params.join(' ')}`] : []),
     `  test accuracy ${chalk.bold(percent(run.testAccuracy))}  test loss ${fixed(run.testLoss)}  ${plural(run.epochsDone, 'epoch')}` +
       `${run.bestEpoch ? ` (best ${run.bestEpoch})` : ''}  ${duration(run.seconds)}  ${run.paramCount?.toLocaleString('en') ?? '—'} weights`,
+    ...depthLine(run),
     ...(Object.keys(run.tags).length ? [`  tags ${tagLabels(run.tags)}`] : []),
     ...(run.note ? [`  note ${chalk.italic(run.note)}`] : []),
     ...(run.error ? [chalk.red(`  error: ${run.error}`)] : []),
   ].join('\n');
+}
+
+/** How deep ASHA took the run and why it stopped there, and how often it went on from a checkpoint; nothing for a plain run trained in one go. */
+function depthLine(run: RunDetails): string[] {
+  const depth = ashaDepth(run);
+  const continued = run.attempts > 1 ? `continued ${run.attempts - 1}× from its checkpoint` : null;
+  const parts = [depth && ashaSentence(run, depth), continued].filter((part): part is string => part !== null);
+  return parts.length ? [`  ${parts.join(' · ')}`] : [];
+}
+
+function ashaSentence(run: RunDetails, d: AshaDepth): string {
+  const top = d.rungs[d.rungs.length - 1]!;
+  const reached = d.rung ? `past rung ${d.rung} of ${d.rungs.length} (epoch ${d.rungs[d.rung - 1]})` : `before its first rung (epoch ${d.rungs[0]})`;
+  if (d.paused) {
+    const next = d.rungs[d.rung] ?? top;
+    return (
+      `${chalk.yellow(`stopped by ASHA at rung ${d.rung} of ${d.rungs.length} (epoch ${run.epochsDone} of ${top})`)}: only the best 1/${d.reduction} of rung ${d.rung} ` +
+      `by ${metricName(d.metric)} went on to epoch ${next}; its test scores are from epoch ${run.epochsDone}`
+    );
+  }
+  switch (run.status) {
+    case 'completed':
+      return run.epochsDone >= top ? `trained to the top rung (epoch ${top}) of ASHA's rungs at epochs ${d.rungs.join(', ')}` : `early stopping ended it at epoch ${run.epochsDone} of ${top}, ${reached}`;
+    case 'running':
+      return `ASHA is training it towards epoch ${run.epochBudget ?? top} of ${top}, ${reached}`;
+    case 'interrupted':
+      return `interrupted on its way to epoch ${run.epochBudget ?? top} of ${top}, ${reached}; the next sweep continues it`;
+    default:
+      return `${run.status} at epoch ${run.epochsDone} of ${top}, ${reached}`;
+  }
 }
 
 function curves(run: RunDetails): string | null {

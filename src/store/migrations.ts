@@ -87,4 +87,11 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE sweeps ADD COLUMN lease_expires_at TEXT;
   CREATE INDEX runs_running_by_lease ON runs(lease_expires_at) WHERE status = 'running';
   `,
+  // Trials that continue where they stopped (a resumed interruption, a promoted ASHA trial) stay one run: how far it
+  // was last asked to train (NULL: all of train.epochs; a `completed` run with a budget is paused there) and how many
+  // times it was started.
+  `
+  ALTER TABLE runs ADD COLUMN epoch_budget INTEGER;
+  ALTER TABLE runs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 1;
+  `,
 ];

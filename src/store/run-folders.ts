@@ -26,13 +26,33 @@ export function runFolder(runsDir: string, runId: string): string {
   return join(runsDir, runId);
 }
 
+/** The trained model a completed run saved. */
+export function modelDirOf(runsDir: string, runId: string): string {
+  return join(runFolder(runsDir, runId), 'model');
+}
+
+/** The state a trial saves at each epoch's end, to continue from when it is stopped (interrupted, or paused at an ASHA rung). */
+export function checkpointDirOf(runsDir: string, runId: string): string {
+  return join(runFolder(runsDir, runId), 'checkpoint');
+}
+
 export function removeRunFolder(runsDir: string, runId: string): void {
   rmSync(runFolder(runsDir, runId), { recursive: true, force: true });
 }
 
-/** The folders of runs whose lapsed lease was reclaimed: they hold half a model at most. */
-export function removeRunFolders(runsDir: string, runIds: readonly string[]): void {
-  runIds.forEach((id) => removeRunFolder(runsDir, id));
+/**
+ * What a run that stopped before its end leaves: a killed trial may have left half a model, never a half checkpoint
+ * (it is replaced whole), so the model goes and the checkpoint stays for the run to continue from.
+ */
+export function removeUnfinishedModel(runsDir: string, runId: string): void {
+  const model = modelDirOf(runsDir, runId);
+  rmSync(model, { recursive: true, force: true });
+  rmSync(`${model}.partial`, { recursive: true, force: true });
+}
+
+/** A checkpoint is only worth its space while the run may continue. */
+export function removeCheckpoint(runsDir: string, runId: string): void {
+  rmSync(checkpointDirOf(runsDir, runId), { recursive: true, force: true });
 }
 
 /**

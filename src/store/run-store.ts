@@ -20,8 +20,31 @@ export interface Lease {
   seconds: number;
 }
 
-/** How a claim ended: the trial is ours to train, already completed, or held by another runner's live lease. */
-export type ClaimOutcome = 'claimed' | 'completed' | 'running-elsewhere';
+/**
+ * How a claim ended: the trial is ours to train in a new run, ours to continue in an earlier run (interrupted, or
+ * paused at an epoch budget below the one asked for), already completed, or held by another runner's live lease.
+ */
+export type ClaimOutcome = 'claimed' | 'continued' | 'completed' | 'running-elsewhere';
+
+/** A claim's outcome, the run it concerns (new, continued, or the one that holds it), and the runs reclaimed on the way. */
+export interface Claim {
+  outcome: ClaimOutcome;
+  runId: string;
+  reclaimed: string[];
+}
+
+/** How far a trial got, as its latest run on a branch has it: what a search strategy decides from. */
+export interface TrialProgress {
+  runId: string;
+  status: RunStatus;
+  /** Epochs recorded. */
+  epochsDone: number;
+  /** The epoch it was last asked to stop at; null when asked for all of train.epochs (or when it reached its end). */
+  epochBudget: number | null;
+  epochs: EpochRow[];
+  /** Held by another runner's live lease. */
+  leasedElsewhere: boolean;
+}
 
 export interface NewRun {
   id: string;
@@ -87,6 +110,8 @@ export interface RunOutcome {
   classMetrics?: ClassMetrics[];
   mistakes?: Mistake[];
   modelDir?: string;
+  /** Where it stopped while more epochs remain (an ASHA rung): resumable from its checkpoint. Absent: it reached its end. */
+  epochBudget?: number;
 }
 
 /**
@@ -122,6 +147,10 @@ export interface Run {
   seconds: number | null;
   paramCount: number | null;
   epochsDone: number;
+  /** A completed run with a budget stopped there with epochs left (an ASHA rung); null when it trained to its end. */
+  epochBudget: number | null;
+  /** Times it was started: more than one when it continued from a checkpoint (resumed, or promoted by ASHA). */
+  attempts: number;
   bestEpoch: number | null;
   testLoss: number | null;
   testAccuracy: number | null;
@@ -165,6 +194,8 @@ interface RunRow {
   seconds: number | null;
   param_count: number | null;
   epochs_done: number;
+  epoch_budget: number | null;
+  attempts: number;
   best_epoch: number | null;
   test_loss: number | null;
   test_accuracy: number | null;
@@ -294,9 +325,11 @@ export class RunStore {
     })();
   }
 
-  /** Config hashes already completed on this branch: a sweep skips them unless forced. */
+  /** Config hashes already completed on this branch, to their end (not paused at an epoch budget): a sweep skips them unless forced. */
   completedHashes(branch: string | undefined): Set<string> {
-    const rows = this.db.prepare(`SELECT DISTINCT config_hash FROM runs WHERE status = 'completed' AND git_branch IS ?`).all(branch ?? null) as { config_hash: string }[];
+    const rows = this.db
+      .prepare(`SELECT DISTINCT config_hash FROM runs WHERE status = 'completed' AND epoch_budget IS NULL AND git_branch IS ?`)
+      .all(branch ?? null) as { config_hash: string }[];
     return new Set(rows.map((r) => r.config_hash));
   }
 
@@ -309,30 +342,75 @@ export class RunStore {
   }
 
   /**
-   * Records `run` as running under `lease` unless its config is already completed on its branch (when not forced)
-   * or held by a live lease. Lapsed rows are reclaimed first, in the same write transaction as the check and the
-   * insert, so two sweeps on one database split the work instead of doing it twice. Returns the reclaimed runs' ids.
+   * The latest run on `branch` of each of `hashes` that has one, with its epochs: how far each trial of a search got.
+   * A completed run is preferred to a later failed one, which a re-run would only repeat.
    */
-  claimRun(run: NewRun, options: { force: boolean; lease: Lease }): { outcome: ClaimOutcome; reclaimed: string[] } {
-    const claim = this.db.transaction(() => {
+  trialProgress(hashes: Iterable<string>, branch: string | undefined): Map<string, TrialProgress> {
+    const latest = this.db.prepare(
+      `SELECT id, status, epochs_done, epoch_budget, lease_expires_at FROM runs WHERE config_hash = ? AND git_branch IS ?
+       ORDER BY status = 'completed' DESC, started_at DESC, id DESC LIMIT 1`,
+    );
+    const progress = new Map<string, TrialProgress>();
+    const at = now();
+    for (const hash of hashes) {
+      const row = latest.get(hash, branch ?? null) as Pick<RunRow, 'id' | 'status' | 'epochs_done' | 'epoch_budget' | 'lease_expires_at'> | undefined;
+      if (!row) continue;
+      progress.set(hash, {
+        runId: row.id,
+        status: row.status,
+        epochsDone: row.epochs_done,
+        epochBudget: row.epoch_budget,
+        epochs: this.epochs(row.id),
+        leasedElsewhere: row.status === 'running' && row.lease_expires_at !== null && row.lease_expires_at > at,
+      });
+    }
+    return progress;
+  }
+
+  /**
+   * Records `run` as running under `lease`, training through `epochBudget` (all of train.epochs when null). When its
+   * config's latest run on the branch was interrupted, or is paused at a smaller budget, that run continues instead
+   * (`continued`, with its id): a trial stays one run however often it is stopped. Not when forced, nor when the
+   * config is completed on its branch or held by a live lease. Lapsed rows are reclaimed first, in the same write
+   * transaction as the check and the write, so two sweeps on one database split the work instead of doing it twice.
+   * Returns the reclaimed runs' ids.
+   */
+  claimRun(run: NewRun, options: { force: boolean; lease: Lease; epochBudget?: number }): Claim {
+    const claim = this.db.transaction((): Claim => {
       const reclaimed = this.reclaim();
-      const others = this.db
-        .prepare(`SELECT DISTINCT status FROM runs WHERE config_hash = ? AND git_branch IS ? AND status IN ('completed', 'running')`)
-        .all(run.configHash, run.git.branch ?? null) as { status: RunStatus }[];
-      const outcome: ClaimOutcome = others.some((o) => o.status === 'completed') && !options.force ? 'completed' : others.some((o) => o.status === 'running') ? 'running-elsewhere' : 'claimed';
-      if (outcome === 'claimed') this.startRun(run, options.lease);
-      return { outcome, reclaimed };
+      const budget = options.epochBudget ?? null;
+      const branch = run.git.branch ?? null;
+      const start = (): Claim => {
+        this.startRun(run, options.lease, budget);
+        return { outcome: 'claimed', runId: run.id, reclaimed };
+      };
+      const held = this.db.prepare(`SELECT 1 FROM runs WHERE config_hash = ? AND git_branch IS ? AND status = 'running' LIMIT 1`).get(run.configHash, branch);
+      if (held) return { outcome: 'running-elsewhere', runId: run.id, reclaimed };
+      if (options.force) return start();
+      const latest = this.db
+        .prepare(
+          `SELECT id, status, epoch_budget FROM runs WHERE config_hash = ? AND git_branch IS ? AND status IN ('completed', 'interrupted')
+           ORDER BY started_at DESC, id DESC LIMIT 1`,
+        )
+        .get(run.configHash, branch) as Pick<RunRow, 'id' | 'status' | 'epoch_budget'> | undefined;
+      if (!latest) return start();
+      const paused = latest.status === 'completed' && latest.epoch_budget !== null;
+      if (latest.status === 'completed' && !paused) return { outcome: 'completed', runId: latest.id, reclaimed };
+      // A paused run asked for no more than it has stays as it is.
+      if (paused && budget !== null && budget <= latest.epoch_budget!) return { outcome: 'completed', runId: latest.id, reclaimed };
+      this.continueRun(latest.id, run, options.lease, budget);
+      return { outcome: 'continued', runId: latest.id, reclaimed };
     });
     return claim.immediate();
   }
 
-  startRun(run: NewRun, lease?: Lease): void {
+  startRun(run: NewRun, lease?: Lease, epochBudget: number | null = null): void {
     this.db
       .prepare(
         `INSERT INTO runs (id, sweep_id, experiment, file, config_json, config_hash, params_json, seed, repeat_index,
-          git_commit, git_branch, git_dirty, backend, host, pid, status, started_at, lease_owner, lease_expires_at)
+          git_commit, git_branch, git_dirty, backend, host, pid, status, started_at, lease_owner, lease_expires_at, epoch_budget)
          VALUES (@id, @sweepId, @experiment, @file, @config, @configHash, @params, @seed, @repeatIndex,
-          @commit, @branch, @dirty, @backend, @host, @pid, 'running', @startedAt, @leaseOwner, @leaseExpiresAt)`,
+          @commit, @branch, @dirty, @backend, @host, @pid, 'running', @startedAt, @leaseOwner, @leaseExpiresAt, @epochBudget)`,
       )
       .run({
         ...run,
@@ -346,13 +424,49 @@ export class RunStore {
         startedAt: now(),
         leaseOwner: lease?.owner ?? null,
         leaseExpiresAt: lease ? leaseExpiry(lease) : null,
+        epochBudget,
       });
   }
 
-  /** Like `finishRun`, records nothing on a run that is no longer `running` (reclaimed after its lease lapsed). */
-  recordEpoch(runId: string, e: EpochRow): void {
+  /**
+   * Puts an interrupted or paused run back to `running` for this runner: its sweep, commit and backend become this
+   * attempt's, its results so far are cleared (they are recorded again when it ends), its epochs are kept.
+   */
+  private continueRun(runId: string, run: NewRun, lease: Lease, epochBudget: number | null): void {
+    this.db
+      .prepare(
+        `UPDATE runs SET status = 'running', sweep_id = @sweepId, git_commit = @commit, git_dirty = @dirty, backend = @backend,
+           host = @host, pid = @pid, error = NULL, finished_at = NULL, lease_owner = @leaseOwner, lease_expires_at = @leaseExpiresAt,
+           epoch_budget = @epochBudget, attempts = attempts + 1
+         WHERE id = @runId`,
+      )
+      .run({
+        runId,
+        sweepId: run.sweepId,
+        commit: run.git.commit ?? null,
+        dirty: run.git.dirty === undefined ? null : Number(run.git.dirty),
+        backend: run.backend,
+        host: hostname(),
+        pid: process.pid,
+        leaseOwner: lease.owner,
+        leaseExpiresAt: leaseExpiry(lease),
+        epochBudget,
+      });
+  }
+
+  /** Forgets the epochs a continued run recorded past `epoch`, the last one its checkpoint holds: they are trained again. */
+  dropEpochsAfter(runId: string, epoch: number): void {
     this.db.transaction(() => {
-      if (this.db.prepare(`UPDATE runs SET epochs_done = ? WHERE id = ? AND status = 'running'`).run(e.epoch, runId).changes === 0) return;
+      this.db.prepare(`DELETE FROM epochs WHERE run_id = ? AND epoch > ?`).run(runId, epoch);
+      this.db.prepare(`UPDATE runs SET epochs_done = min(epochs_done, ?) WHERE id = ?`).run(epoch, runId);
+    })();
+  }
+
+  /** Like `finishRun`, records nothing on a run that is no longer `running` under `lease` (reclaimed after it lapsed). */
+  recordEpoch(runId: string, e: EpochRow, lease?: Lease): void {
+    this.db.transaction(() => {
+      const held = this.db.prepare(`UPDATE runs SET epochs_done = @epoch WHERE id = @runId AND status = 'running' AND (@owner IS NULL OR lease_owner = @owner)`);
+      if (held.run({ epoch: e.epoch, runId, owner: lease?.owner ?? null }).changes === 0) return;
       this.db
         .prepare(`INSERT OR REPLACE INTO epochs (run_id, epoch, loss, accuracy, val_loss, val_accuracy, seconds, val_seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
         .run(runId, e.epoch, finite(e.loss), finite(e.accuracy), finite(e.valLoss), finite(e.valAccuracy), e.seconds, e.validationSeconds);
@@ -361,20 +475,25 @@ export class RunStore {
 
   /**
    * Everything about a finished run lands in one statement, so a run is never half-recorded. Returns false, recording
-   * nothing, when the run is no longer `running`: its runner lost the lease (frozen longer than it lasts) and another
-   * reclaimed the run, and may be training it again.
+   * nothing, when the run is no longer `running` under `lease` (when given): its runner lost the lease (frozen longer
+   * than it lasts) and another reclaimed the run, and may be training it again, or continuing it.
    */
-  finishRun(runId: string, o: RunOutcome): boolean {
+  finishRun(runId: string, o: RunOutcome, lease?: Lease): boolean {
     const { changes } = this.db
       .prepare(
-        `UPDATE runs SET status = @status, error = @error, finished_at = @finishedAt, seconds = @seconds, param_count = @paramCount,
+        `UPDATE runs SET status = @status, error = @error, finished_at = @finishedAt,
+          -- A run that continued from a checkpoint took the time of each of its attempts.
+          seconds = CASE WHEN @seconds IS NULL THEN seconds ELSE COALESCE(seconds, 0) + @seconds END, param_count = @paramCount,
           best_epoch = @bestEpoch, gpu = @gpu, tfjs_version = @tfjsVersion, backend = COALESCE(@backend, backend), device_json = @device,
           test_loss = @testLoss, test_accuracy = @testAccuracy, test_seconds = @testSeconds, confusion_json = @confusion, class_metrics_json = @classMetrics,
-          mistakes_json = @mistakes, model_dir = @modelDir
-         WHERE id = @runId AND status = 'running'`,
+          mistakes_json = @mistakes, model_dir = @modelDir,
+          -- An interrupted run keeps the budget it was training towards, so that it continues towards it.
+          epoch_budget = CASE WHEN @status = 'interrupted' THEN epoch_budget ELSE @epochBudget END
+         WHERE id = @runId AND status = 'running' AND (@owner IS NULL OR lease_owner = @owner)`,
       )
       .run({
         runId,
+        owner: lease?.owner ?? null,
         status: o.status,
         error: o.error ?? null,
         finishedAt: now(),
@@ -392,6 +511,7 @@ export class RunStore {
         classMetrics: o.classMetrics ? JSON.stringify(o.classMetrics) : null,
         mistakes: o.mistakes ? JSON.stringify(o.mistakes) : null,
         modelDir: o.modelDir ?? null,
+        epochBudget: o.epochBudget ?? null,
       });
     return changes > 0;
   }
@@ -441,7 +561,9 @@ export class RunStore {
            CASE WHEN COUNT(e.val_seconds) = COUNT(*) THEN SUM(e.val_seconds) END AS validationSeconds,
            SUM(CASE WHEN e.epoch = 1 THEN e.val_seconds END) AS firstValidationSeconds, r.test_seconds AS testSeconds,
            (julianday(r.finished_at) - julianday(r.started_at)) * 86400 AS wallSeconds
-         FROM runs r JOIN epochs e ON e.run_id = r.id WHERE r.status = 'completed' GROUP BY r.id`,
+         FROM runs r JOIN epochs e ON e.run_id = r.id
+         -- A run that continued from a checkpoint spent its wall time in pieces, with the pauses between them counted.
+         WHERE r.status = 'completed' AND r.attempts = 1 GROUP BY r.id`,
       )
       .all() as (Omit<RunTiming, 'config'> & { config: string })[];
     return timings.map((t) => ({ ...t, config: JSON.parse(t.config) as TrialConfig }));
@@ -643,6 +765,8 @@ function toRun(row: RunRow): Run {
     seconds: row.seconds,
     paramCount: row.param_count,
     epochsDone: row.epochs_done,
+    epochBudget: row.epoch_budget,
+    attempts: row.attempts,
     bestEpoch: row.best_epoch,
     testLoss: row.test_loss,
     testAccuracy: row.test_accuracy,

@@ -4,7 +4,7 @@ import type { BackendRequest } from '../backend/select.js';
 import type { Segments } from '../config/config-path.js';
 import { formatPath } from '../config/document-path.js';
 import type { LoadedExperiment, Override } from '../config/load-experiment.js';
-import type { TrialConfig } from '../config/resolved.js';
+import type { SearchSettings, TrialConfig } from '../config/resolved.js';
 import { show } from '../config/schema-messages.js';
 import type { SweepFlag } from '../config/sweep-flag.js';
 import { UserError, type Problem } from '../errors.js';
@@ -58,8 +58,10 @@ export function checkedTrials(loaded: LoadedExperiment, options: TrialLimits = {
     const causes = Object.entries(trial.params).filter(([k]) => k.startsWith('model.') || k === 'train.loss');
     const at = (cause: [string, unknown] | undefined, segments: Segments, message: string, hint?: string): Problem => {
       const [causeKey, value] = cause ?? [];
-      const values = causeKey ? (loaded.resolved.sweep[causeKey] ?? []) : [];
-      return sources.problem(causeKey ? ['sweep', causeKey, values.findIndex((v) => stableStringify(v) === stableStringify(value))] : segments, {
+      // A value drawn from a distribution is placed at the distribution.
+      const axis = causeKey ? loaded.resolved.sweep[causeKey] : undefined;
+      const index = Array.isArray(axis) ? [axis.findIndex((v) => stableStringify(v) === stableStringify(value))] : [];
+      return sources.problem(causeKey ? ['sweep', causeKey, ...index] : segments, {
         path: causeKey ? `sweep.${causeKey}` : formatPath(segments),
         message: causeKey ? `with ${causeKey} = ${show(value)}: ${message} (${formatPath(segments)})` : message,
         hint,
@@ -124,8 +126,19 @@ export function validateExperimentFile(file: string, overrides: readonly Overrid
   return { loaded, ...checkedTrials(loaded, options) };
 }
 
-export interface SweepPlan {
+/** One file's trials and how to search them. */
+export interface SearchGroup {
+  file: string;
+  search: SearchSettings;
   trials: TrialSpec[];
+  /** Configs in the grid of the file's sweep lists; undefined when a distribution has no finite grid. */
+  gridConfigs?: number;
+}
+
+export interface SweepPlan {
+  /** Every distinct trial of the sweep, file by file. */
+  trials: TrialSpec[];
+  searches: SearchGroup[];
   /** The files' `backend` field when they all agree, else auto; the --backend flag wins over it. */
   backend: BackendRequest;
 }
@@ -133,23 +146,25 @@ export interface SweepPlan {
 /** Validates every file first (nothing is written if any is bad) and expands each grid. */
 export function planSweep(options: { files: string[]; overrides: Override[]; sweeps?: SweepFlag[] } & TrialLimits): SweepPlan {
   const problems: Problem[] = [];
-  const trials: TrialSpec[] = [];
+  const searches: SearchGroup[] = [];
   const backends = new Set<BackendRequest>();
+  // One trial reached twice (a file given twice, or two files that resolve to one config) is trained once.
+  const seen = new Set<string>();
   for (const file of options.files) {
     try {
       const loaded = loadExperimentWithModelChecks(file, options.overrides, options.sweeps);
       backends.add(loaded.resolved.backend);
-      trials.push(...checkedTrials(loaded, { repeat: options.repeat, maxTrials: options.maxTrials, maxMemory: options.maxMemory }).trials);
+      const { trials } = checkedTrials(loaded, { repeat: options.repeat, maxTrials: options.maxTrials, maxMemory: options.maxMemory });
+      const axes = Object.values(loaded.resolved.sweep);
+      const gridConfigs = axes.every(Array.isArray) ? axes.reduce((n, values) => n * (values as unknown[]).length, 1) : undefined;
+      searches.push({ file, search: loaded.resolved.search, trials: trials.filter((trial) => !seen.has(trial.hash) && seen.add(trial.hash)), gridConfigs });
     } catch (error) {
       if (!(error instanceof UserError)) throw error;
       problems.push(...(error.problems.length ? error.problems : [{ file, message: error.message }]));
     }
   }
   if (problems.length) throw new UserError(`${plural(problems.length, 'problem')} in the experiment files; nothing was run`, problems);
-  // One trial reached twice (a file given twice, or two files that resolve to one config) is trained once.
-  const seen = new Set<string>();
-  const distinct = trials.filter((trial) => !seen.has(trial.hash) && seen.add(trial.hash));
-  return { trials: distinct, backend: backends.size === 1 ? [...backends][0]! : 'auto' };
+  return { trials: searches.flatMap((s) => s.trials), searches, backend: backends.size === 1 ? [...backends][0]! : 'auto' };
 }
 
 function modelKey(config: TrialConfig): string {

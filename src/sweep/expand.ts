@@ -1,14 +1,18 @@
+import stableStringify from 'fast-json-stable-stringify';
 import { isAtOrBelow, resolveDottedPath, setAt, type Segments } from '../config/config-path.js';
 import { resolveTrial } from '../config/defaults.js';
 import { formatPath } from '../config/document-path.js';
-import type { Experiment } from '../config/experiment.types.js';
+import { SAMPLE_DIGITS, sample, samplingOf } from '../config/distributions.js';
+import type { Experiment, SweepAxis } from '../config/experiment.types.js';
 import type { LoadedExperiment } from '../config/load-experiment.js';
-import type { TrialConfig } from '../config/resolved.js';
+import type { AshaSearch, RandomSampling, TrialConfig } from '../config/resolved.js';
 import { explainSchemaErrors, show } from '../config/schema-messages.js';
 import { MAX_SEED, schemaErrors } from '../config/schema.js';
+import { samplesRandomly } from '../config/search.js';
 import type { ExperimentSources } from '../config/sources.js';
 import { trialConfigProblems } from '../config/trial-checks.js';
 import { UserError, type Problem } from '../errors.js';
+import { SeededRandom } from '../random.js';
 import { trialHash } from '../trial/identity.js';
 import { paramLabels, plural } from '../ui/format.js';
 import { problemsIn } from '../ui/problems.js';
@@ -31,36 +35,43 @@ export const DEFAULT_MAX_TRIALS = 1000;
 const MOST_TRIAL_PROBLEMS = 20;
 
 /** A sweep key with the path it names in the experiment as written, before any sweep value renames a layer. */
-interface SweepAxis {
+interface SweepAxisPath {
   key: string;
   segments: Segments;
-  values: unknown[];
+  values: SweepAxis;
+}
+
+/** The value one axis gives a trial, and where the file wrote it: a list's entry, a choice's option, or the range it was drawn from. */
+interface Pick {
+  value: unknown;
+  at: Segments;
 }
 
 /**
- * The cartesian product of the sweep grid, times `repeat` seeds. Each trial is the written experiment with its
- * sweep values set, then defaults filled (so a swept optimizer gets its own learning rate) and checked whole: a
- * combination of values that are each valid alone may not be, and its problem names the values and their lines.
+ * Draws per requested config before random sampling gives up finding new ones: plenty for the loader's guarantee that
+ * the sweep holds enough distinct configs (collecting every one of n takes about n·ln n draws), while a range of real
+ * numbers too narrow for SAMPLE_DIGITS, which holds fewer than it seems, still ends.
+ */
+const DRAWS_PER_TRIAL = 100;
+
+/**
+ * The trials of an experiment's search, each fully resolved and hashed, times `repeat` seeds:
+ * - grid (and asha with candidates: grid): the cartesian product of the sweep's lists, the first key slowest;
+ * - random (and asha with candidates: random): search.trials distinct configs sampled from the sweep's lists and
+ *   distributions by a generator seeded with search.seed alone, in the order drawn;
+ * - asha: those configs with train.epochs set to maxEpochs and `search` saying how they are promoted, both in the hash.
+ * Each trial is the written experiment with its values set, then defaults filled (so a swept optimizer gets its own
+ * learning rate) and checked whole: a combination of values that are each valid alone may not be, and its problem
+ * names the values and their lines. `maxTrials` refuses a search of more trials, whatever the strategy; the search's
+ * own maxTrials and timeBudget are for the sweep to honour while it runs.
  */
 export function expandTrials(loaded: LoadedExperiment, options: { repeat?: number; maxTrials?: number } = {}): TrialSpec[] {
   const { resolved, written, file, sources } = loaded;
+  const { search } = resolved;
   const repeat = options.repeat ?? resolved.repeat;
-  const maxTrials = options.maxTrials ?? DEFAULT_MAX_TRIALS;
   const axes = sweepAxes(written);
-  const combinations = axes.reduce((n, { values }) => n * values.length, 1) * repeat;
-  if (combinations > maxTrials) {
-    throw new UserError(`${file}: the sweep grid has ${combinations} trials, over the limit of ${maxTrials}`, [
-      sources.problem(
-        [],
-        {
-          path: 'sweep',
-          message: `the sweep grid has ${combinations} trials (${axes.map(({ key, values }) => `${values.length} × ${key}`).join(', ')}${repeat > 1 ? `, × ${repeat} repeats` : ''}), over the limit of ${maxTrials}`,
-          hint: `shrink the grid, or pass --max-trials ${combinations} if you mean it`,
-        },
-        'sweep',
-      ),
-    ]);
-  }
+  const tooMany = tooManyTrials(loaded, axes, repeat, options.maxTrials ?? DEFAULT_MAX_TRIALS);
+  if (tooMany) throw tooMany;
   const seedProblems = seedRangeProblems(loaded, axes, repeat);
   if (seedProblems.length) throw invalid(file, seedProblems);
 
@@ -70,9 +81,9 @@ export function expandTrials(loaded: LoadedExperiment, options: { repeat?: numbe
   const hashes = new Set<string>();
   const problems = new Map<string, Problem>();
   let unlisted = 0;
-  for (const picks of grid(axes.map(({ values }) => values.length))) {
+  for (const picks of samplesRandomly(search) ? sampledPicks(loaded, axes, search) : gridPicks(axes)) {
     const trial = structuredClone(base) as Experiment;
-    axes.forEach(({ segments, values }, i) => setAt(trial as unknown as Record<string, unknown>, segments, copy(values[picks[i]!])));
+    axes.forEach(({ segments }, i) => setAt(trial as unknown as Record<string, unknown>, segments, copy(picks[i]!.value)));
     const invalidHere = trialProblems(trial, dataPathFile);
     if ('problems' in invalidHere) {
       for (const found of invalidHere.problems) {
@@ -84,7 +95,8 @@ export function expandTrials(loaded: LoadedExperiment, options: { repeat?: numbe
       }
       continue;
     }
-    const choice = Object.fromEntries(axes.map(({ key, values }, i) => [key, values[picks[i]!]]));
+    if (search.strategy === 'asha') scheduleWithAsha(invalidHere.config, search);
+    const choice = Object.fromEntries(axes.map(({ key }, i) => [key, picks[i]!.value]));
     // A swept train.seed is the trial's seed: it is labelled once, as the seed this repeat used.
     const { 'train.seed': sweptSeed, ...rest } = choice;
     for (let r = 0; r < repeat; r++) {
@@ -107,13 +119,65 @@ export function expandTrials(loaded: LoadedExperiment, options: { repeat?: numbe
   return trials;
 }
 
-function sweepAxes(written: Experiment): SweepAxis[] {
+function sweepAxes(written: Experiment): SweepAxisPath[] {
   return Object.entries(written.sweep ?? {}).map(([key, values]) => {
     const target = resolveDottedPath(written, key);
     // The loader has checked every sweep key: one that names nothing here is a bug, not a user's mistake.
     if (!target.ok) throw new Error(`sweep key ${key} was not checked: ${target.reason}`);
     return { key, segments: target.segments, values };
   });
+}
+
+/** A search of more trials than `maxTrials` (the --max-trials flag): a grid grown by one axis too many, or trials mistyped. */
+function tooManyTrials(loaded: LoadedExperiment, axes: SweepAxisPath[], repeat: number, maxTrials: number): UserError | undefined {
+  const { file, sources, resolved } = loaded;
+  const repeats = repeat > 1 ? `, × ${repeat} repeats` : '';
+  if (samplesRandomly(resolved.search)) {
+    const count = resolved.search.trials * repeat;
+    if (count <= maxTrials) return undefined;
+    const message = `the ${resolved.search.strategy} search has ${count} trials (${plural(resolved.search.trials, 'sampled config')}${repeats}), over the limit of ${maxTrials}`;
+    return new UserError(`${file}: ${message}`, [sources.problem(['search'], { path: 'search.trials', message, hint: `lower search.trials, or pass --max-trials ${count} if you mean it` }, 'trials')]);
+  }
+  const lists = axes.map(({ key, values }) => ({ key, size: (values as unknown[]).length }));
+  const count = lists.reduce((n, { size }) => n * size, 1) * repeat;
+  if (count <= maxTrials) return undefined;
+  const message = `the sweep grid has ${count} trials (${lists.map(({ key, size }) => `${size} × ${key}`).join(', ')}${repeats}), over the limit of ${maxTrials}`;
+  return new UserError(`${file}: the sweep grid has ${count} trials, over the limit of ${maxTrials}`, [
+    sources.problem([], { path: 'sweep', message, hint: `shrink the grid, or pass --max-trials ${count} if you mean it` }, 'sweep'),
+  ]);
+}
+
+/** Every combination of the sweep's lists (the loader refuses a distribution under a grid), the first key slowest. */
+function* gridPicks(axes: SweepAxisPath[]): Generator<Pick[]> {
+  const lists = axes.map(({ values }) => values as unknown[]);
+  for (const indices of grid(lists.map((values) => values.length))) {
+    yield indices.map((index, i) => ({ value: lists[i]![index], at: ['sweep', axes[i]!.key, index] }));
+  }
+}
+
+/**
+ * search.trials distinct configs, each key drawn on its own (a list as a choice) by a generator seeded with
+ * search.seed alone, so that the same file samples the same configs whatever its train.seed and repeat. A config
+ * drawn before is drawn anew.
+ */
+function sampledPicks(loaded: LoadedExperiment, axes: SweepAxisPath[], search: RandomSampling): Pick[][] {
+  const random = new SeededRandom(search.seed);
+  const samplings = axes.map(({ values }) => samplingOf(values));
+  const drawn = new Map<string, Pick[]>();
+  const draws = search.trials * DRAWS_PER_TRIAL;
+  for (let n = 0; n < draws && drawn.size < search.trials; n++) {
+    const picks = samplings.map((sampling, i): Pick => {
+      const { value, at } = sample(sampling, random);
+      return { value, at: ['sweep', axes[i]!.key, ...at] };
+    });
+    const id = stableStringify(picks.map(({ value }) => value));
+    if (!drawn.has(id)) drawn.set(id, picks);
+  }
+  if (drawn.size < search.trials) {
+    const message = `search.trials asks for ${search.trials} distinct configs, but ${draws} draws found only ${drawn.size}: rounded to ${SAMPLE_DIGITS} significant digits, the sweep's ranges hold fewer values than they seem to`;
+    throw invalid(loaded.file, [loaded.sources.problem(['search'], { path: 'search.trials', message, hint: `widen the ranges, or lower trials to ${drawn.size}` }, 'trials')]);
+  }
+  return [...drawn.values()];
 }
 
 /** Index tuples of the grid, the first axis slowest, as the file lists the axes. */
@@ -126,6 +190,15 @@ function* grid(sizes: number[]): Generator<number[]> {
     while (axis >= 0 && ++picks[axis]! === sizes[axis]) picks[axis--] = 0;
     if (axis < 0) return;
   }
+}
+
+/**
+ * An ASHA trial trains to maxEpochs, a rung at a time, and carries how it is promoted: in its hash, so it never passes
+ * for a grid run of its config, while the epochs it has reached are not.
+ */
+function scheduleWithAsha(config: TrialConfig, search: AshaSearch): void {
+  config.train.epochs = search.maxEpochs;
+  config.search = { strategy: 'asha', minEpochs: search.minEpochs, reduction: search.reduction, metric: search.metric };
 }
 
 /** A sweep value of its own for each trial: filling defaults writes into the mappings a value holds. */
@@ -154,15 +227,15 @@ function trialProblems(trial: Experiment, dataPathFile: string): { config: Trial
  * with the problem's, named along with the other values swept inside the same mapping; at the field itself when no
  * axis comes near it (a problem of the file that only a sweep of elsewhere could not hide).
  */
-function blameOnSweep(sources: ExperimentSources, axes: SweepAxis[], picks: number[], problem: TrialProblem): Problem {
+function blameOnSweep(sources: ExperimentSources, axes: SweepAxisPath[], picks: Pick[], problem: TrialProblem): Problem {
   const shared = axes.map(({ segments }) => commonPrefix(segments, problem.segments));
   const best = Math.max(0, ...shared);
   const at = shared.indexOf(best);
   if (best === 0 || at < 0) return sources.problem(problem.segments, { path: formatPath(problem.segments), message: problem.message, hint: problem.hint });
   const owner = problem.segments.slice(0, -1);
-  const named = axes.flatMap((axis, i) => (i === at || isAtOrBelow(axis.segments, owner) ? [`${axis.key} = ${show(axis.values[picks[i]!])}`] : []));
-  const { key } = axes[at]!;
-  return sources.problem(['sweep', key, picks[at]!], { path: `sweep.${key}[${picks[at]}]`, message: `with ${named.join(', ')}: ${problem.message} (${formatPath(problem.segments)})`, hint: problem.hint });
+  const named = axes.flatMap((axis, i) => (i === at || isAtOrBelow(axis.segments, owner) ? [`${axis.key} = ${show(picks[i]!.value)}`] : []));
+  const pick = picks[at]!;
+  return sources.problem(pick.at, { path: formatPath(pick.at), message: `with ${named.join(', ')}: ${problem.message} (${formatPath(problem.segments)})`, hint: problem.hint });
 }
 
 function commonPrefix(a: Segments, b: Segments): number {
@@ -173,23 +246,30 @@ function commonPrefix(a: Segments, b: Segments): number {
 
 /**
  * Repeats run seeds seed, seed+1, …: the last must stay within the range the schema gives train.seed (the one the
- * random generators honour), or two trials would share a seed without saying so.
+ * random generators honour), or two trials would share a seed without saying so. A swept seed is checked at each of
+ * its values, a range of seeds at its high end.
  */
-function seedRangeProblems(loaded: LoadedExperiment, axes: SweepAxis[], repeat: number): Problem[] {
+function seedRangeProblems(loaded: LoadedExperiment, axes: SweepAxisPath[], repeat: number): Problem[] {
   const seedPath = ['train', 'seed'];
   const axis = axes.find(({ segments }) => formatPath(segments) === formatPath(seedPath));
-  const seeds = axis ? axis.values : [loaded.resolved.train.seed];
-  return seeds.flatMap((seed, i) => {
+  const seeds: Pick[] = axis ? highestValues(axis) : [{ value: loaded.resolved.train.seed, at: seedPath }];
+  return seeds.flatMap(({ value: seed, at }) => {
     if (typeof seed !== 'number' || seed + repeat - 1 <= MAX_SEED) return [];
-    const at = axis ? ['sweep', axis.key, i] : seedPath;
     return [
       loaded.sources.problem(at, {
-        path: axis ? `sweep.${axis.key}[${i}]` : 'train.seed',
+        path: formatPath(at),
         message: `seed ${seed} with ${repeat} repeats runs seeds up to ${seed + repeat - 1}, beyond the largest seed, ${MAX_SEED}`,
         hint: `seeds must lie in 0..${MAX_SEED}: use a seed of at most ${MAX_SEED - repeat + 1} for ${repeat} repeats`,
       }),
     ];
   });
+}
+
+/** Each value of a list or choice, or a range's high end: the values a check of an upper bound needs. */
+function highestValues({ key, values }: SweepAxisPath): Pick[] {
+  const sampling = samplingOf(values);
+  if (sampling.kind === 'choice') return sampling.options.map((value, i) => ({ value, at: ['sweep', key, ...sampling.within, i] }));
+  return [{ value: sampling.high, at: ['sweep', key, sampling.kind, 1] }];
 }
 
 /** The experiment's name and the values its sweep chose: how the terminal and the plan name a trial. */

@@ -10,6 +10,7 @@ import { estimateDuration, wallTime, type Estimate, type MeasuredRun } from './e
 import { modelCost, type ModelCost } from '../model/cost.js';
 import { planSweep } from './checked-trials.js';
 import { trialLabel, type TrialSpec } from './expand.js';
+import { halvingEpochs, halvingTrainings, rungEpochs } from './search/rungs.js';
 
 export interface PlanOptions {
   files: string[];
@@ -31,13 +32,35 @@ export interface PlannedRow {
   cost: ModelCost;
   /** Completed on this branch already: `sweep` skips it (unless forced). */
   done: boolean;
+  /** Epochs this plan trains it for: train.epochs, or ASHA's first rung. */
+  epochs: number;
   estimate?: Estimate;
+}
+
+/** What a search other than the grid would cost, against the grid of the same configs trained to the end. */
+export interface PlannedSearch {
+  file: string;
+  strategy: 'random' | 'asha';
+  /** Configs it tries (sampled, or the grid's under ASHA). */
+  configs: number;
+  /** Configs in the grid of the file's lists; undefined when a distribution has no finite grid. */
+  gridConfigs?: number;
+  /** Epochs it trains: every config to the end (random), or successive halving's count (ASHA). */
+  epochs: number;
+  /** Epochs of training every config it tries to the end. */
+  fullEpochs: number;
+  /** ASHA's rungs. */
+  rungs?: number[];
+  /** Training time it should take, summed over trials, and the same for every config to the end; when measured. */
+  seconds?: number;
+  fullSeconds?: number;
 }
 
 export interface SweepPlanReport {
   backend: BackendChoice;
   concurrency: number;
   rows: PlannedRow[];
+  searches: PlannedSearch[];
   /** Wall time of the trials that would run and have an estimate, `concurrency` at a time. */
   wallSeconds: number;
   /** Trials that would run without any measurement to estimate them from. */
@@ -46,21 +69,59 @@ export interface SweepPlanReport {
 
 /** `runner plan` and `sweep --dry-run`: what a sweep would run, each trial's size, and how long it should take. Trains nothing, creates no database. */
 export async function planTrials(options: PlanOptions): Promise<SweepPlanReport> {
-  const { trials, backend: requested } = planSweep(options);
+  const { searches: groups, backend: requested } = planSweep(options);
   const backend = await chooseBackend(options.backend ?? requested, { gpu: options.gpu });
   const concurrency = options.concurrency ?? defaultConcurrency(backend);
   const { timings, completed } = existsSync(options.dbPath) ? readHistory(options.dbPath) : { timings: [], completed: new Set<string>() };
   const costOf = memoizedCost();
   const measured = timings.flatMap((t) => measuredRun(t, costOf));
+  const where = { backend: backend.name, device: backend.probe.adapter?.device };
+  const estimate = (trial: TrialSpec, epochs: number) =>
+    estimateDuration({ ...trial, config: { ...trial.config, train: { ...trial.config.train, epochs } }, macsPerSample: costOf(trial.config).macsPerSample }, measured, where);
 
-  const rows = trials.map((trial): PlannedRow => {
-    const cost = costOf(trial.config);
-    const estimate = estimateDuration({ ...trial, macsPerSample: cost.macsPerSample }, measured, { backend: backend.name, device: backend.probe.adapter?.device });
-    return { trial, label: trialLabel(trial), cost, done: !options.force && completed.has(trial.hash), estimate };
-  });
+  const rows: PlannedRow[] = [];
+  const searches: PlannedSearch[] = [];
+  // Durations of what would run, for the wall time: whole trials, and ASHA's trainings spread over its first-rung rows.
+  const durations: number[] = [];
+  for (const group of groups) {
+    const { search: settings, trials } = group;
+    const rungs = settings.strategy === 'asha' ? rungEpochs(settings.minEpochs, settings.maxEpochs, settings.reduction) : undefined;
+    const groupRows = trials.map((trial): PlannedRow => {
+      // ASHA trains every config to its first rung, then only the best further: what it will run is that first rung.
+      const epochs = rungs ? rungs[0]! : trial.config.train.epochs;
+      return { trial, label: trialLabel(trial), cost: costOf(trial.config), done: !options.force && completed.has(trial.hash), epochs, estimate: estimate(trial, epochs) };
+    });
+    rows.push(...groupRows);
+    const todo = groupRows.filter((r) => !r.done);
+    if (settings.strategy === 'grid') {
+      durations.push(...todo.flatMap((r) => (r.estimate ? [r.estimate.seconds] : [])));
+      continue;
+    }
+    const fullEpochs = trials.reduce((n, t) => n + t.config.train.epochs, 0);
+    const full = todo.map((r) => estimate(r.trial, r.trial.config.train.epochs)?.seconds);
+    const fullSeconds = full.every((x) => x !== undefined) && full.length ? full.reduce((a, b) => a! + b!, 0) : undefined;
+    if (!rungs) {
+      durations.push(...todo.flatMap((r) => (r.estimate ? [r.estimate.seconds] : [])));
+      searches.push({ file: group.file, strategy: 'random', configs: trials.length, gridConfigs: group.gridConfigs, epochs: fullEpochs, fullEpochs, seconds: fullSeconds, fullSeconds });
+      continue;
+    }
+    const epochs = halvingEpochs(trials.length, rungs, (settings as { reduction: number }).reduction);
+    // A training costs a fixed part (process, backend, data, scoring) plus its epochs: both read off two estimates.
+    const first = todo.map((r) => r.estimate?.seconds);
+    let seconds: number | undefined;
+    if (fullSeconds !== undefined && first.every((x) => x !== undefined)) {
+      const firstSeconds = first.reduce((a, b) => a! + b!, 0)!;
+      const perEpoch = (fullSeconds - firstSeconds) / Math.max(1, fullEpochs - rungs[0]! * todo.length);
+      const trainings = halvingTrainings(trials.length, rungs.length, (settings as { reduction: number }).reduction);
+      const fixed = (firstSeconds - perEpoch * rungs[0]! * todo.length) / Math.max(1, todo.length);
+      seconds = trainings * fixed + epochs * perEpoch;
+      durations.push(...todo.map(() => seconds! / todo.length));
+    }
+    searches.push({ file: group.file, strategy: 'asha', configs: trials.length, gridConfigs: group.gridConfigs, epochs, fullEpochs, rungs, seconds, fullSeconds });
+  }
   const todo = rows.filter((r) => !r.done);
-  const estimated = todo.flatMap((r) => (r.estimate ? [r.estimate.seconds] : []));
-  return { backend, concurrency, rows, wallSeconds: wallTime(estimated, concurrency), unmeasured: todo.length - estimated.length };
+  const estimated = todo.filter((r) => r.estimate).length;
+  return { backend, concurrency, rows, searches, wallSeconds: wallTime(durations, concurrency), unmeasured: todo.length - estimated };
 }
 
 /** A plan only reads: no database yet means no history, and an existing one is opened read-only. */

@@ -4,7 +4,7 @@ import type { FinalStatus } from '../run-status.js';
 import type { TrialResult } from '../trial/run-trial.js';
 import { duration, percent, plural } from '../ui/format.js';
 import { STATUS_COLOUR } from '../ui/terminal-style.js';
-import type { SweepReporter } from './run-sweep.js';
+import type { SweepReporter, TrialLabel } from './run-sweep.js';
 
 const STATUS_MARK: Record<FinalStatus, string> = {
   completed: STATUS_COLOUR.completed('✓'),
@@ -38,20 +38,21 @@ export function createSweepProgress(stream: NodeJS.WriteStream = process.stderr)
   const log = (line: string) => (multibar && bars.size > 0 ? multibar.log(`${line}\n`) : stream.write(`${line}\n`));
 
   return {
-    planned({ trials, skipped, runningElsewhere, backend, concurrency, data }) {
+    planned({ trials, skipped, runningElsewhere, backend, concurrency, data, searches }) {
       log(`backend: ${backend.reason}`);
       for (const location of data) log(`data: ${location.dir} (${location.via})`);
+      for (const search of searches) log(`search: ${search}`);
       const parts = [`${plural(trials, 'trial')} to run`];
       if (skipped) parts.push(`${skipped} already completed (skipped; --force re-runs them)`);
       if (runningElsewhere) parts.push(`${runningElsewhere} running elsewhere (another runner holds ${runningElsewhere === 1 ? 'it' : 'them'}; skipped)`);
       log(`${parts.join(', ')}, ${concurrency} at a time`);
     },
     trialStarted(trial) {
-      if (!multibar) log(`▶ ${trial.label} (run ${trial.runId})`);
+      if (!multibar) log(`▶ ${trial.label} (run ${trial.runId}${span(trial)})`);
     },
     trialBatch(trial, epoch, batch, batches, loss) {
       if (!multibar) return;
-      const epochs = trial.spec.config.train.epochs;
+      const epochs = lastEpoch(trial);
       let bar = bars.get(trial.runId);
       if (!bar) {
         bar = multibar.create(epochs * batches, 0, { label: trial.label, epochs });
@@ -61,7 +62,7 @@ export function createSweepProgress(stream: NodeJS.WriteStream = process.stderr)
     },
     trialEpoch(trial, r) {
       if (multibar) return;
-      log(`  ${trial.label} epoch ${r.epoch}/${trial.spec.config.train.epochs}: loss ${r.loss.toFixed(4)} acc ${percent(r.accuracy)} val_loss ${r.valLoss.toFixed(4)} val_acc ${percent(r.valAccuracy)} (${duration(r.seconds)})`);
+      log(`  ${trial.label} epoch ${r.epoch}/${lastEpoch(trial)}: loss ${r.loss.toFixed(4)} acc ${percent(r.accuracy)} val_loss ${r.valLoss.toFixed(4)} val_acc ${percent(r.valAccuracy)} (${duration(r.seconds)})`);
     },
     trialFinished(trial, status, result, error) {
       const bar = bars.get(trial.runId);
@@ -83,11 +84,26 @@ export function createSweepProgress(stream: NodeJS.WriteStream = process.stderr)
   };
 }
 
+/** Where a trial stops this time: an ASHA rung before train.epochs, or the end. */
+function lastEpoch(trial: TrialLabel): number {
+  return Math.min(trial.untilEpoch ?? Number.POSITIVE_INFINITY, trial.spec.config.train.epochs);
+}
+
+/** `, epochs 4–9`: the part of its training a trial does this time, when that is not all of it from the start. */
+function span(trial: TrialLabel): string {
+  const first = (trial.fromEpoch ?? 0) + 1;
+  const last = lastEpoch(trial);
+  if (first === 1 && last === trial.spec.config.train.epochs) return '';
+  const continues = trial.fromEpoch ? `, continues from its checkpoint at epoch ${trial.fromEpoch}` : '';
+  return `, epochs ${first}–${last}${continues}`;
+}
+
 function summary(result: TrialResult | undefined): string {
   if (!result) return '';
   const parts = [];
   if (result.test) parts.push(`test acc ${chalk.bold(percent(result.test.accuracy))}`, `loss ${result.test.loss.toFixed(4)}`);
-  parts.push(`${plural(result.epochs.length, 'epoch')}${result.stoppedEarly ? ` (early stop, best ${result.bestEpoch})` : ''}`);
+  const paused = result.reachedEnd ? '' : ' (paused: resumable)';
+  parts.push(`${plural(result.epochs.length, 'epoch')}${result.stoppedEarly ? ` (early stop, best ${result.bestEpoch})` : paused}`);
   parts.push(duration(result.seconds));
   return parts.join('  ');
 }

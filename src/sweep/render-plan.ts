@@ -2,8 +2,7 @@ import chalk from 'chalk';
 import Table from 'cli-table3';
 import { duration, plural } from '../ui/format.js';
 import { COMPACT_TABLE } from '../ui/terminal-style.js';
-import type { SweepPlanReport } from './plan.js';
-
+import type { PlannedSearch, SweepPlanReport } from './plan.js';
 
 /** The plan as a table (one row per trial) and one line of totals. */
 export function renderPlan(plan: SweepPlanReport): string {
@@ -18,7 +17,8 @@ export function renderPlan(plan: SweepPlanReport): string {
       : row.estimate
         ? `${duration(row.estimate.seconds)} (${row.estimate.basis})`
         : chalk.dim('not measured yet');
-    table.push([row.label, row.trial.hash, row.cost.params.toLocaleString('en-US'), row.cost.macsPerSample.toLocaleString('en-US'), config.train.epochs, config.train.batchSize, estimate]);
+    const epochs = row.epochs === config.train.epochs ? config.train.epochs : `${row.epochs} of ${config.train.epochs}`;
+    table.push([row.label, row.trial.hash, row.cost.params.toLocaleString('en-US'), row.cost.macsPerSample.toLocaleString('en-US'), epochs, config.train.batchSize, estimate]);
   }
   const todo = plan.rows.filter((r) => !r.done).length;
   const skipped = plan.rows.length - todo;
@@ -27,5 +27,20 @@ export function renderPlan(plan: SweepPlanReport): string {
   if (skipped) totals.push(`${skipped} already completed (skipped)`);
   if (measured) totals.push(`about ${duration(plan.wallSeconds)} of wall time for ${measured === todo ? 'all' : measured} to run`);
   if (plan.unmeasured) totals.push(`${plan.unmeasured} not measured yet (no completed run on ${plan.backend.name}${plan.backend.probe.adapter ? ` (${plan.backend.probe.adapter.device})` : ''} with training and scoring timed apart to estimate from)`);
-  return `${table.toString()}\n${totals.join('; ')}\n${chalk.dim(`backend: ${plan.backend.reason}`)}`;
+  const searches = plan.searches.map(searchLine);
+  return [table.toString(), ...searches, totals.join('; '), chalk.dim(`backend: ${plan.backend.reason}`)].join('\n');
+}
+
+/** What a random or ASHA search trains, against training every config it tries, and its grid, to the end. */
+function searchLine(search: PlannedSearch): string {
+  const share = (part: number, whole: number) => `${Math.round((100 * part) / whole)}%`;
+  const time = search.seconds !== undefined && search.fullSeconds !== undefined ? `, about ${duration(search.seconds)} of training against ${duration(search.fullSeconds)}` : '';
+  if (search.strategy === 'asha') {
+    return (
+      `${search.file}: ASHA over ${plural(search.configs, 'config')}, rungs at epochs ${search.rungs!.join(', ')}: the table lists the first rung; ` +
+      `about ${search.epochs.toLocaleString('en-US')} epochs in all (a few more where early promotions stand) against ${search.fullEpochs.toLocaleString('en-US')} for every config to the end (${share(search.epochs, search.fullEpochs)})${time}`
+    );
+  }
+  const grid = search.gridConfigs === undefined ? 'its distributions have no finite grid' : `the grid of its lists holds ${plural(search.gridConfigs, 'config')}`;
+  return `${search.file}: random search, ${plural(search.configs, 'config')} sampled (${grid}): ${search.epochs.toLocaleString('en-US')} epochs${time ? `, about ${duration(search.seconds!)} of training` : ''}`;
 }

@@ -1,6 +1,5 @@
-import PQueue from 'p-queue';
 import { randomUUID } from 'node:crypto';
-import { join, relative } from 'node:path';
+import { relative } from 'node:path';
 import { chooseBackend, defaultConcurrency, type BackendChoice, type BackendRequest } from '../backend/select.js';
 import type { Override } from '../config/load-experiment.js';
 import type { SweepFlag } from '../config/sweep-flag.js';
@@ -11,10 +10,13 @@ import type { FinalStatus } from '../run-status.js';
 import { plural } from '../ui/format.js';
 import { databaseFailure } from '../store/database-failure.js';
 import { RunStore, type Lease } from '../store/run-store.js';
-import { newRunId, removeRunFolder, removeRunFolders, runFolder, runsDirFor } from '../store/run-folders.js';
+import { checkpointDirOf, modelDirOf, newRunId, removeCheckpoint, removeRunFolder, removeUnfinishedModel, runsDirFor } from '../store/run-folders.js';
+import { checkpointEpoch } from '../trial/checkpoint.js';
+import { LocalPool } from './local-pool.js';
+import { planSearches } from './search/plan-searches.js';
+import type { Proposal } from './search/strategy.js';
 import { planSweep } from './checked-trials.js';
 import { trialLabel, type TrialSpec } from './expand.js';
-import { runTrialProcess } from './trial-process.js';
 import { runOutcome } from './trial-outcome.js';
 import type { TrialResult } from '../trial/run-trial.js';
 import type { EpochRecord } from '../trial/records.js';
@@ -54,11 +56,15 @@ export interface TrialLabel {
   runId: string;
   spec: TrialSpec;
   label: string;
+  /** Where it stops, resumable, when before train.epochs (an ASHA rung). */
+  untilEpoch?: number;
+  /** The epoch it continues after, when it continues an earlier run (0: that run left no checkpoint). */
+  fromEpoch?: number;
 }
 
 /** What the sweep tells whoever is watching (the terminal UI); it never prints by itself. */
 export interface SweepReporter {
-  planned(info: { trials: number; skipped: number; runningElsewhere: number; backend: BackendChoice; concurrency: number; data: DataLocation[] }): void;
+  planned(info: { trials: number; skipped: number; runningElsewhere: number; backend: BackendChoice; concurrency: number; data: DataLocation[]; searches: string[] }): void;
   trialStarted(trial: TrialLabel): void;
   trialBatch(trial: TrialLabel, epoch: number, batch: number, batches: number, loss: number): void;
   trialEpoch(trial: TrialLabel, record: EpochRecord): void;
@@ -80,11 +86,13 @@ export interface SweepSummary {
   databaseFailure?: string;
   /** Trials whose end the failing database did not take: their rows stay `running` until their lease lapses. */
   unrecorded: number;
+  /** Where searches other than a plain list (ASHA) left their configs. */
+  searches: string[];
 }
 
 export async function runSweep(options: SweepOptions, reporter: SweepReporter, stop: AbortSignal): Promise<SweepSummary> {
   const plan = planSweep(options);
-  const trials = plan.trials;
+  const { trials } = plan;
   const backend = await chooseBackend(options.backend ?? plan.backend, { gpu: options.gpu });
   const data = await findData(trials, options.dataDir);
   const concurrency = options.concurrency ?? defaultConcurrency(backend);
@@ -93,7 +101,7 @@ export async function runSweep(options: SweepOptions, reporter: SweepReporter, s
   const stallMs = options.stallMs ?? STALL_MS;
 
   const counts: Record<FinalStatus, number> = { completed: 0, failed: 0, diverged: 0, interrupted: 0 };
-  const summary: SweepSummary = { sweepId: 0, counts, skipped: 0, runningElsewhere: 0, notStarted: 0, interrupted: false, unrecorded: 0 };
+  const summary: SweepSummary = { sweepId: 0, counts, skipped: 0, runningElsewhere: 0, notStarted: 0, interrupted: false, unrecorded: 0, searches: [] };
   // Stops the trials, whether the user asked (Ctrl-C, SIGTERM) or the database failed under the sweep; its reason is
   // what stopped trials are recorded with.
   const halt = new AbortController();
@@ -124,31 +132,30 @@ export async function runSweep(options: SweepOptions, reporter: SweepReporter, s
   const store = new RunStore(options.dbPath);
   let heartbeat: NodeJS.Timeout | undefined;
   try {
-    // Runs of a runner that stopped renewing its lease may have left a model directory, or half of one: nothing to keep.
-    removeRunFolders(runsDir, write(() => store.reclaimLapsed()) ?? []);
+    // Runs of a runner that stopped renewing its lease may have left half a model; their checkpoints stay.
+    (write(() => store.reclaimLapsed()) ?? []).forEach((id) => removeUnfinishedModel(runsDir, id));
     const git = gitInfo();
-    const done = options.force ? new Set<string>() : (write(() => store.completedHashes(git.branch)) ?? new Set<string>());
-    const elsewhere = write(() => store.leasedHashes(git.branch)) ?? new Set<string>();
-    const todo = trials.filter((t) => !done.has(t.hash) && !elsewhere.has(t.hash));
-    summary.skipped = trials.filter((t) => done.has(t.hash)).length;
-    summary.runningElsewhere = trials.length - todo.length - summary.skipped;
-    if (summary.databaseFailure) return { ...summary, notStarted: todo.length };
-    reporter.planned({ trials: todo.length, skipped: summary.skipped, runningElsewhere: summary.runningElsewhere, backend, concurrency, data: [...data.values()] });
+    const searches = write(() => planSearches(plan.searches, store, git.branch, options.force));
+    if (!searches) return { ...summary, notStarted: trials.length };
+    summary.skipped = searches.skipped;
+    summary.runningElsewhere = searches.runningElsewhere;
+    const search = searches.search;
+    reporter.planned({ trials: searches.toRun, skipped: summary.skipped, runningElsewhere: summary.runningElsewhere, backend, concurrency, data: [...data.values()], searches: searches.descriptions });
     // Stopped while choosing the backend or finding the data: nothing started, and the caller must hear so.
-    if (stop.aborted) return { ...summary, interrupted: true, notStarted: todo.length };
-    if (todo.length === 0) return summary;
+    if (stop.aborted) return { ...summary, interrupted: true, notStarted: search.remaining() };
+    if (search.remaining() === 0) return summary;
 
     const sweepId = write(() => store.startSweep(options.command, lease));
-    if (sweepId === undefined) return { ...summary, notStarted: todo.length };
+    if (sweepId === undefined) return { ...summary, notStarted: search.remaining() };
     summary.sweepId = sweepId;
     heartbeat = setInterval(() => write(() => store.renewLease(lease)), (lease.seconds * 1000) / RENEWALS_PER_LEASE);
-    const queue = new PQueue({ concurrency });
+    const executor = new LocalPool({ backend: backend.name, gpu: options.gpu, data, runsDir, concurrency, stallMs });
+    const running = new Set<Promise<void>>();
     halt.signal.addEventListener(
       'abort',
       () => {
-        summary.notStarted += queue.size;
-        queue.clear();
-        const stopping = `stopping: ${plural(queue.pending, 'running trial')} will be recorded as interrupted, ${summary.notStarted} not started`;
+        summary.notStarted += search.remaining();
+        const stopping = `stopping: ${plural(running.size, 'running trial')} will be recorded as interrupted, ${summary.notStarted} not started`;
         reporter.stopping(summary.databaseFailure ? `the run database failed: ${summary.databaseFailure}; ${stopping}` : stopping);
         // Each renewal of a failing database could block for the whole busy timeout; the trials stop within a lease anyway.
         if (summary.databaseFailure) clearInterval(heartbeat);
@@ -157,67 +164,88 @@ export async function runSweep(options: SweepOptions, reporter: SweepReporter, s
     );
     stop.addEventListener('abort', onStop, { once: true });
 
+    /** Claims the trial a search proposed (a new run, or the earlier run it continues), trains it, records how it ended. */
+    const train = async (proposal: Proposal): Promise<void> => {
+      const { spec, untilEpoch } = proposal;
+      const claim = write(() =>
+        store.claimRun(
+          {
+            id: newRunId(spec.hash),
+            sweepId,
+            experiment: spec.experiment,
+            file: relative(process.cwd(), spec.file) || spec.file,
+            config: spec.config,
+            configHash: spec.hash,
+            params: spec.params,
+            seed: spec.config.train.seed,
+            repeatIndex: spec.repeatIndex,
+            git,
+            backend: backend.name,
+          },
+          // Forcing re-runs a config from scratch; its promotions and resumptions continue the run this sweep started.
+          { force: options.force && proposal.fresh, lease, epochBudget: untilEpoch },
+        ),
+      );
+      if (!claim || claim.outcome === 'completed' || claim.outcome === 'running-elsewhere') {
+        // Another runner finished this trial, or holds it, since the plan was made.
+        if (!claim) summary.notStarted++;
+        else if (claim.outcome === 'completed') summary.skipped++;
+        else summary.runningElsewhere++;
+        search.ended(proposal, { status: 'skipped' });
+        return;
+      }
+      claim.reclaimed.forEach((id) => removeUnfinishedModel(runsDir, id));
+      const { runId } = claim;
+      let fromEpoch: number | undefined;
+      if (claim.outcome === 'continued') {
+        // Epochs recorded after the checkpoint was saved (none, unless it was lost) are trained again.
+        fromEpoch = checkpointEpoch(checkpointDirOf(runsDir, runId)) ?? 0;
+        write(() => store.dropEpochsAfter(runId, fromEpoch!));
+      }
+      const trial: TrialLabel = { runId, spec, label: trialLabel(spec), untilEpoch, fromEpoch };
+      reporter.trialStarted(trial);
+      const outcome = await executor.run(
+        { runId, spec, untilEpoch },
+        {
+          onBatch: (epoch, batch, batches, loss) => reporter.trialBatch(trial, epoch, batch, batches, loss),
+          onEpoch: (record) => {
+            write(() => store.recordEpoch(runId, record, lease));
+            reporter.trialEpoch(trial, record);
+          },
+        },
+        halt.signal,
+      );
+      const ran = runOutcome(outcome, modelDirOf(runsDir, runId), halt.signal.aborted ? String(halt.signal.reason) : undefined);
+      const reachedEnd = ran.result?.reachedEnd ?? true;
+      if (ran.status === 'completed' && !reachedEnd) ran.record.epochBudget = untilEpoch;
+      const recorded = write(() => store.finishRun(runId, ran.record, lease), { recordsAnEnd: true });
+      if (recorded === undefined) summary.unrecorded++;
+      const finished = recorded ? ran : { ...ran, status: 'interrupted' as const, error: recorded === undefined ? 'not recorded: the run database failed' : LOST_LEASE };
+      keepWhatTheRunNeeds(runsDir, runId, finished.status, reachedEnd);
+      counts[finished.status]++;
+      reporter.trialFinished(trial, finished.status, finished.result, finished.error);
+      search.ended(proposal, { status: finished.status, epochs: finished.result?.epochs ?? [], reachedEnd });
+    };
+
     // A task that throws is a bug (or a file system failing outside SQLite): the other trials are stopped and recorded
     // first, then the error is raised, rather than crashing the runner with trials still running.
     let taskError: unknown;
-    for (const spec of todo) {
-      queue.add(async () => {
-        if (halt.signal.aborted) return;
-        const trial: TrialLabel = { runId: newRunId(spec.hash), spec, label: trialLabel(spec) };
-        const modelDir = join(runFolder(runsDir, trial.runId), 'model');
-        const claim = write(() =>
-          store.claimRun(
-            {
-              id: trial.runId,
-              sweepId,
-              experiment: spec.experiment,
-              file: relative(process.cwd(), spec.file) || spec.file,
-              config: spec.config,
-              configHash: spec.hash,
-              params: spec.params,
-              seed: spec.config.train.seed,
-              repeatIndex: spec.repeatIndex,
-              git,
-              backend: backend.name,
-            },
-            { force: options.force, lease },
-          ),
-        );
-        if (!claim) {
-          summary.notStarted++;
-          return;
-        }
-        removeRunFolders(runsDir, claim.reclaimed);
-        // Another runner finished this trial, or holds it, since the plan was made.
-        if (claim.outcome === 'completed') summary.skipped++;
-        if (claim.outcome === 'running-elsewhere') summary.runningElsewhere++;
-        if (claim.outcome !== 'claimed') return;
-        reporter.trialStarted(trial);
-        const outcome = await runTrialProcess(
-          { type: 'run', config: spec.config, backend: backend.name, gpu: options.gpu, data: data.get(spec.config.data.path)!, modelDir },
-          {
-            onBatch: (epoch, batch, batches, loss) => reporter.trialBatch(trial, epoch, batch, batches, loss),
-            onEpoch: (record) => {
-              write(() => store.recordEpoch(trial.runId, record));
-              reporter.trialEpoch(trial, record);
-            },
-          },
-          { stop: halt.signal, stallMs },
-        );
-        const ran = runOutcome(outcome, modelDir, halt.signal.aborted ? String(halt.signal.reason) : undefined);
-        const recorded = write(() => store.finishRun(trial.runId, ran.record), { recordsAnEnd: true });
-        if (recorded === undefined) summary.unrecorded++;
-        const finished = recorded ? ran : { ...ran, status: 'interrupted' as const, error: recorded === undefined ? 'not recorded: the run database failed' : LOST_LEASE };
-        // Only a completed run keeps its weights; a killed worker may have left a half-saved model behind.
-        if (finished.status !== 'completed') removeRunFolder(runsDir, trial.runId);
-        counts[finished.status]++;
-        reporter.trialFinished(trial, finished.status, finished.result, finished.error);
-      }).catch((error: unknown) => {
-        taskError ??= error;
-        halt.abort(`the runner failed: ${(error as Error).message}`);
-      });
+    for (;;) {
+      while (!halt.signal.aborted && running.size < executor.capacity) {
+        const proposal = search.next();
+        if (typeof proposal === 'string') break;
+        const task: Promise<void> = train(proposal)
+          .catch((error: unknown) => {
+            taskError ??= error;
+            halt.abort(`the runner failed: ${(error as Error).message}`);
+          })
+          .finally(() => running.delete(task));
+        running.add(task);
+      }
+      if (running.size === 0) break;
+      await Promise.race(running);
     }
-    await queue.onIdle();
+    summary.searches = search.outcome();
     write(() => store.finishSweep(sweepId, summary.databaseFailure || taskError ? 'failed' : summary.interrupted ? 'interrupted' : 'finished'), { recordsAnEnd: true });
     if (taskError) throw taskError;
     return summary;
@@ -226,6 +254,17 @@ export async function runSweep(options: SweepOptions, reporter: SweepReporter, s
     stop.removeEventListener('abort', onStop);
     store.close();
   }
+}
+
+/**
+ * A completed run keeps its model, and its checkpoint while it may continue (paused at a rung); an interrupted one
+ * keeps only its checkpoint (a killed trial may have left half a model); a failed or diverged one keeps nothing.
+ */
+function keepWhatTheRunNeeds(runsDir: string, runId: string, status: FinalStatus, reachedEnd: boolean): void {
+  if (status === 'completed') {
+    if (reachedEnd) removeCheckpoint(runsDir, runId);
+  } else if (status === 'interrupted') removeUnfinishedModel(runsDir, runId);
+  else removeRunFolder(runsDir, runId);
 }
 
 /**

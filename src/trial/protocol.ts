@@ -13,11 +13,16 @@ export interface RunTrialMessage {
   gpu?: string;
   data: DataLocation;
   modelDir: string;
+  /** Saved at every epoch's end, before its `epoch` message; a checkpoint of this trial found there is gone on from. */
+  checkpointDir?: string;
+  /** Train through this epoch at most, then end as completed (test score, saved model) with `reachedEnd` false. */
+  untilEpoch?: number;
 }
 
 /** What a worker reports back; the parent alone writes them to the database. */
 export type WorkerMessage =
-  | { type: 'ready'; backend: BackendInfo; loadSeconds: number }
+  /** Sent once the model is ready to train, a checkpoint restored (`resumedFrom`, its epoch) or not. */
+  | { type: 'ready'; backend: BackendInfo; loadSeconds: number; resumedFrom?: number }
   | { type: 'batch'; epoch: number; batch: number; batches: number; loss: number }
   | { type: 'epoch'; record: EpochRecord }
   | { type: 'result'; result: TrialResult; backend: BackendInfo }

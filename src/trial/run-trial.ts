@@ -8,7 +8,7 @@ import { scoreSet, type Score } from './evaluate.js';
 import { SeededRandom } from '../random.js';
 import type { ClassMetrics } from './records.js';
 import { saveModel } from './save-model.js';
-import { trainModel, type TrainingEvents, type TrainingResult } from './train.js';
+import { trainModel, type TrainingEvents, type TrainingOptions, type TrainingResult } from './train.js';
 
 export interface TrialResult extends TrainingResult {
   paramCount: number;
@@ -17,22 +17,34 @@ export interface TrialResult extends TrainingResult {
   seconds: number;
 }
 
-/** One trial, in this process: build → train → evaluate on the test set → save the weights. */
-export async function runTrial(config: TrialConfig, dataset: Dataset, events: TrainingEvents = {}, modelDir?: string): Promise<TrialResult> {
+export interface TrialOptions extends TrainingOptions {
+  /** Where completed training saves the model (the best epoch's weights where early stopping keeps them). */
+  modelDir?: string;
+}
+
+/** One trial, in this process: build → train (or go on from a checkpoint) → evaluate on the test set → save the weights. */
+export async function runTrial(config: TrialConfig, dataset: Dataset, events: TrainingEvents = {}, options: TrialOptions = {}): Promise<TrialResult> {
+  const { modelDir, ...training } = options;
   const started = performance.now();
   const trainSet = take(dataset.train, config.data.trainLimit);
   const testSet = take(dataset.test, config.data.testLimit);
   const split = splitValidation(trainSet.count, config);
   const model = buildModel(config);
   try {
-    const training = await trainModel(model, config, {
-      train: trainSet,
-      trainIndices: split.train,
-      validation: split.validation ? trainSet : testSet,
-      validationIndices: split.validation ?? range(testSet.count),
-    }, events);
-    const result: TrialResult = { ...training, paramCount: model.countParams(), seconds: 0 };
-    if (training.outcome === 'completed') {
+    const trained = await trainModel(
+      model,
+      config,
+      {
+        train: trainSet,
+        trainIndices: split.train,
+        validation: split.validation ? trainSet : testSet,
+        validationIndices: split.validation ?? range(testSet.count),
+      },
+      events,
+      training,
+    );
+    const result: TrialResult = { ...trained, paramCount: model.countParams(), seconds: 0 };
+    if (trained.outcome === 'completed') {
       const testStarted = performance.now();
       const test = await scoreSet(model, config, testSet);
       result.test = { ...test, classes: classMetrics(test.confusion), seconds: (performance.now() - testStarted) / 1000 };

@@ -5,6 +5,7 @@ import { reseedDropout } from '../model/build.js';
 import { createOptimizer } from '../model/optimizer.js';
 import { augmentBatch } from './augment.js';
 import { gatherLabels, gatherPixels, inputTensor, targetTensor } from './batches.js';
+import { restoreCheckpoint, saveCheckpoint, type BestEpoch } from './checkpoint.js';
 import { scoreSet } from './evaluate.js';
 import type { EpochRecord } from './records.js';
 import { SeededRandom } from '../random.js';
@@ -21,6 +22,8 @@ export interface TrainingData {
 }
 
 export interface TrainingEvents {
+  /** Once the model is ready to train, before the first batch: the epoch a checkpoint restored, if one did. */
+  onStart?(resumedFrom: number | undefined): void;
   /** Every few batches, once the device has finished up to `batch`: the epoch's mean training loss so far. */
   onBatch?(epoch: number, batch: number, batches: number, loss: number): void;
   onEpoch?(record: EpochRecord): void;
@@ -28,11 +31,30 @@ export interface TrainingEvents {
   shouldStop?(): boolean;
 }
 
+export interface TrainingOptions {
+  /**
+   * Where the trial keeps its checkpoint (checkpoint.ts): saved after every epoch and, where it holds one of this
+   * trial, gone on from instead of epoch 1.
+   */
+  checkpointDir?: string;
+  /**
+   * The last epoch to train in this call; `train.epochs` stays the schedule's end. Stopping here ends the call as
+   * completed training would (best weights restored, so the test score is the best epoch's), while the checkpoint
+   * keeps the weights of the last epoch for an exact continuation. A checkpoint already past it trains nothing more.
+   */
+  untilEpoch?: number;
+}
+
 export type TrainingOutcome = 'completed' | 'diverged' | 'interrupted';
 
 export interface TrainingResult {
   outcome: TrainingOutcome;
+  /** Every epoch of the trial, those restored from a checkpoint included. */
   epochs: EpochRecord[];
+  /** The epoch a checkpoint restored; absent for a fresh start. */
+  resumedFrom?: number;
+  /** Nothing is left to train: all `train.epochs` done, early stopping ended it, or it diverged. False when it stopped at `untilEpoch` or was interrupted. */
+  reachedEnd: boolean;
   /** Epoch whose weights the model holds at the end (early stopping restores the best). */
   bestEpoch: number;
   stoppedEarly: boolean;
@@ -49,23 +71,33 @@ type Monitor = 'loss' | 'accuracy' | 'valLoss' | 'valAccuracy';
  * Trains with the runner's own seeded epoch shuffle (fit's shuffle uses Math.random) and
  * augmentation on training batches only. Nothing here depends on the backend; nothing is read back per batch.
  */
-export async function trainModel(model: tf.Sequential, config: TrialConfig, data: TrainingData, events: TrainingEvents = {}): Promise<TrainingResult> {
+export async function trainModel(
+  model: tf.Sequential,
+  config: TrialConfig,
+  data: TrainingData,
+  events: TrainingEvents = {},
+  options: TrainingOptions = {},
+): Promise<TrainingResult> {
   const { train: settings } = config;
-  const random = new SeededRandom(settings.seed ^ 0x5eed);
   const oneHot = settings.loss !== 'sparseCategoricalCrossentropy';
   model.compile({ optimizer: createOptimizer(settings.optimizer), loss: settings.loss, metrics: ['accuracy'] });
+  // After compiling: the checkpoint fills in the optimizer that compile created.
+  const resumed = options.checkpointDir ? await restoreCheckpoint(options.checkpointDir, config, model) : undefined;
+  const random = new SeededRandom(resumed?.random ?? (settings.seed ^ 0x5eed));
 
   const samples = data.trainIndices.length;
   const batches = Math.ceil(samples / settings.batchSize);
-  const epochs: EpochRecord[] = [];
+  const epochs: EpochRecord[] = resumed?.epochs ?? [];
   const stopping = settings.earlyStopping;
   const monitor: Monitor = stopping?.monitor ?? 'valLoss';
-  let best: { epoch: number; value: number; weights?: tf.Tensor[] } = { epoch: 0, value: Number.NaN };
-  let stoppedEarly = false;
+  let best: BestEpoch = resumed?.best ?? { epoch: 0, value: Number.NaN };
+  let stoppedEarly = resumed?.stoppedEarly ?? false;
+  const lastEpoch = Math.min(settings.epochs, options.untilEpoch ?? settings.epochs);
 
   const step = new TrainStep(model, !oneHot);
+  events.onStart?.(resumed?.epoch);
   try {
-    for (let epoch = 1; epoch <= settings.epochs; epoch++) {
+    for (let epoch = (resumed?.epoch ?? 0) + 1; epoch <= lastEpoch && !stoppedEarly; epoch++) {
       const started = performance.now();
       const order = random.permutation(samples);
       step.reset();
@@ -123,11 +155,13 @@ export async function trainModel(model: tf.Sequential, config: TrialConfig, data
         validationSeconds: (finished - validationStarted) / 1000,
       };
       epochs.push(record);
-      events.onEpoch?.(record);
       // Crossentropy clips probabilities, so on some backends the training loss stays finite while the weights,
       // and with them the validation scores, have become NaN.
       const broken = NON_FINITE_WATCH.find((metric) => !Number.isFinite(record[metric]));
-      if (broken) return finish('diverged', { epoch, firstBatch: 1, batch: batches, loss: record[broken], metric: METRIC_NAMES[broken] });
+      if (broken) {
+        events.onEpoch?.(record);
+        return finish('diverged', { epoch, firstBatch: 1, batch: batches, loss: record[broken], metric: METRIC_NAMES[broken] });
+      }
       if (stopping) {
         const value = record[monitor];
         const improved = Number.isNaN(best.value) || gain(monitor, best.value, value) > (stopping.minDelta ?? 0);
@@ -137,9 +171,11 @@ export async function trainModel(model: tf.Sequential, config: TrialConfig, data
         } else if (epoch - best.epoch >= (stopping.patience ?? 3)) {
           // Keras's count: `patience` epochs in a row without improvement end training.
           stoppedEarly = true;
-          break;
         }
       }
+      // Before the parent hears of the epoch, so that every epoch it has recorded is in the checkpoint.
+      if (options.checkpointDir) await saveCheckpoint(options.checkpointDir, config, model, { epoch, random: random.state, stoppedEarly, best, epochs });
+      events.onEpoch?.(record);
     }
     if (best.weights) model.setWeights(best.weights);
     const weightSum = await finiteCheck(model);
@@ -152,7 +188,8 @@ export async function trainModel(model: tf.Sequential, config: TrialConfig, data
 
   function finish(outcome: TrainingOutcome, divergedAt?: TrainingResult['divergedAt']): TrainingResult {
     const bestEpoch = best.weights ? best.epoch : epochs.length;
-    return { outcome, epochs, bestEpoch, stoppedEarly, divergedAt };
+    const reachedEnd = outcome === 'diverged' || (outcome === 'completed' && (stoppedEarly || epochs.length >= settings.epochs));
+    return { outcome, epochs, resumedFrom: resumed?.epoch, reachedEnd, bestEpoch, stoppedEarly, divergedAt };
   }
 }
 

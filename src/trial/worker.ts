@@ -26,12 +26,14 @@ process.once('message', async (message: RunTrialMessage) => {
     const started = performance.now();
     const backend = await activateBackend(message.backend, { gpu: message.gpu });
     const dataset = { ...readLocation(message.data), location: message.data };
-    await send({ type: 'ready', backend, loadSeconds: (performance.now() - started) / 1000 });
     let lastBatchReport = 0;
     const result = await runTrial(
       message.config,
       dataset,
       {
+        onStart(resumedFrom) {
+          void send({ type: 'ready', backend, loadSeconds: (performance.now() - started) / 1000, resumedFrom });
+        },
         onBatch(epoch, batch, batches, loss) {
           const time = performance.now();
           // Progress is for eyes: ten updates a second are plenty and keep IPC off the hot path.
@@ -45,7 +47,7 @@ process.once('message', async (message: RunTrialMessage) => {
         },
         shouldStop: () => stopRequested,
       },
-      message.modelDir,
+      { modelDir: message.modelDir, checkpointDir: message.checkpointDir, untilEpoch: message.untilEpoch },
     );
     await send({ type: 'result', result, backend });
     process.exit(0);

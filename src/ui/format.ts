@@ -15,6 +15,16 @@ export function duration(seconds: number | null | undefined): string {
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
+/**
+ * Epochs trained, as every view labels them: a trial that ASHA schedules reads against its top rung (the last of
+ * `rungs`), `3/10 · asha` where ASHA stopped it at a rung with epochs left and `10/10` where it reached the top; any
+ * other run (`rungs` null) is the bare count, since it trains all its epochs unless early stopping ends it.
+ */
+export function epochsLabel(epochs: number, rungs: readonly number[] | null, pausedByAsha: boolean): string {
+  if (!rungs?.length) return String(epochs);
+  return `${epochs}/${rungs[rungs.length - 1]}${pausedByAsha ? ' · asha' : ''}`;
+}
+
 /** `train.optimizer.learningRate` → `learningRate`, `model.layers.drop1.rate` → `drop1.rate`. */
 export function shortKey(key: string): string {
   const parts = key.split('.');

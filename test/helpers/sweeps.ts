@@ -71,6 +71,7 @@ interface RunState {
   status: string;
   finished_at: string | null;
   epochs_done: number;
+  epoch_budget: number | null;
   test_accuracy: number | null;
   test_loss: number | null;
   confusion_json: string | null;
@@ -81,8 +82,8 @@ interface RunState {
 /**
  * Everything in the database and its runs directory (`runsDirFor` it) that is not whole: runs still `running`, finished runs
  * without an end time, epoch rows that disagree with `epochs_done`, completed runs without their test score,
- * confusion matrix, class metrics or saved model, and directories on disk that belong to no completed run or
- * hold a half-saved model. Empty when a sweep left nothing half-written.
+ * confusion matrix, class metrics or saved model, and directories on disk that belong to no completed or interrupted
+ * run, or hold a half-saved model. Empty when a sweep left nothing half-written.
  */
 export function halfWritten(db: string): string[] {
   const runsDir = runsDirFor(db);
@@ -104,11 +105,20 @@ export function halfWritten(db: string): string[] {
     if (!run.class_metrics_json) problems.push(`${at} has no class metrics`);
     if (!run.model_dir || !['model.json', 'weights.bin'].every((f) => existsSync(join(run.model_dir!, f)))) problems.push(`${at} has no saved model`);
   }
-  const completed = new Set(runs.filter((r) => r.status === 'completed').map((r) => r.id));
+  // A completed run keeps its model, and its checkpoint while paused at an epoch budget; an interrupted one only its checkpoint.
+  const expected = new Map(
+    runs.flatMap((r): [string, string[]][] => {
+      if (r.status === 'completed') return [[r.id, r.epoch_budget === null ? ['model'] : ['checkpoint', 'model']]];
+      if (r.status === 'interrupted') return [[r.id, ['checkpoint']]];
+      return [];
+    }),
+  );
   const folders = existsSync(runsDir) ? readdirSync(runsDir, { withFileTypes: true }).filter((e) => e.isDirectory()) : [];
   for (const entry of folders) {
-    if (!completed.has(entry.name)) problems.push(`directory ${entry.name} belongs to no completed run`);
-    else if (readdirSync(join(runsDir, entry.name)).join() !== 'model') problems.push(`directory ${entry.name} holds ${readdirSync(join(runsDir, entry.name)).join(', ')}`);
+    const wanted = expected.get(entry.name);
+    const held = readdirSync(join(runsDir, entry.name)).sort();
+    if (!wanted) problems.push(`directory ${entry.name} belongs to no completed or interrupted run`);
+    else if (held.some((name) => !wanted.includes(name)) || (wanted.includes('model') && !held.includes('model'))) problems.push(`directory ${entry.name} holds ${held.join(', ')}`);
   }
   return problems;
 }

@@ -25,17 +25,16 @@ const ADAM_VARIABLE: UpdateSpec = {
  */
 export class FusedAdam extends tf.AdamOptimizer {
   /**
-   * β1^t and β2^t as the stock optimizer's float32 variables `accBeta1/2` hold them (t = iterations + 1), kept here
-   * as numbers so a step uploads nothing. The variables themselves are brought up to date only before a stock step.
+   * β1^t and β2^t after `step` steps (t = step + 1) as the stock optimizer's float32 variables `accBeta1/2` hold them
+   * in an uninterrupted run, kept here as numbers so a step uploads nothing. They follow from the step count alone, so
+   * whatever sets it (setWeights, a checkpoint's restore) gets the same products; the stock setWeights recomputes
+   * its variables with pow instead, which rounds differently.
    */
-  private powBeta1: number;
-  private powBeta2: number;
-  private stateVariablesCurrent = true;
+  private powers: { step: number; beta1: number; beta2: number };
 
   constructor(learningRate = 0.001, beta1 = 0.9, beta2 = 0.999, epsilon?: number | null) {
     super(learningRate, beta1, beta2, epsilon ?? undefined);
-    this.powBeta1 = Math.fround(beta1);
-    this.powBeta2 = Math.fround(beta2);
+    this.powers = this.initialPowers();
   }
 
   private get state(): AdamState {
@@ -49,13 +48,14 @@ export class FusedAdam extends tf.AdamOptimizer {
       ensureState(state.accumulatedFirstMoment, entry, 'm'),
       ensureState(state.accumulatedSecondMoment, entry, 'v'),
     ]);
+    const powers = this.currentPowers();
     const backend = fusableBackend(entries.flatMap((e, i) => [e.value, e.gradient, ...moments[i]!]));
     if (!backend) {
-      this.stockStep(variableGradients);
+      this.stockStep(variableGradients, powers);
       return;
     }
     // 1 − β^t in float32, as tfjs's sub(1, accBeta) gives it.
-    const uniforms = [Math.fround(1 - this.powBeta1), Math.fround(1 - this.powBeta2), this.epsilon, -this.learningRate];
+    const uniforms = [Math.fround(1 - powers.beta1), Math.fround(1 - powers.beta2), this.epsilon, -this.learningRate];
     for (const [i, entry] of entries.entries()) {
       if (entry.gradient === undefined) continue;
       const [m, v] = moments[i]!;
@@ -63,36 +63,32 @@ export class FusedAdam extends tf.AdamOptimizer {
       runUpdate(backend, EMA_SQUARE, v!, [entry.gradient], [this.beta2, 1 - this.beta2]);
       runUpdate(backend, ADAM_VARIABLE, entry.value, [m!, v!], uniforms);
     }
-    this.advancePowers();
-    this.stateVariablesCurrent = false;
     this.incrementIterations();
   }
 
-  /** The stock update, for a call that cannot run fused; it reads β^t from the variables, so they are set first. */
-  private stockStep(variableGradients: Gradients): void {
-    if (!this.stateVariablesCurrent) {
-      tf.tidy(() => {
-        this.state.accBeta1.assign(tf.scalar(this.powBeta1));
-        this.state.accBeta2.assign(tf.scalar(this.powBeta2));
-      });
-    }
+  /** The stock update, for a call that cannot run fused; it reads β^t from the variables, which fused steps leave behind. */
+  private stockStep(variableGradients: Gradients, powers: { beta1: number; beta2: number }): void {
+    tf.tidy(() => {
+      this.state.accBeta1.assign(tf.scalar(powers.beta1));
+      this.state.accBeta2.assign(tf.scalar(powers.beta2));
+    });
     // The stock Adam types its map as variables; it reads them as tensors.
     super.applyGradients(variableGradients as Parameters<tf.AdamOptimizer['applyGradients']>[0]);
-    this.advancePowers();
-    this.stateVariablesCurrent = true;
   }
 
-  /** accBeta ← accBeta·β, a float32 multiplication as tfjs's mul does it. */
-  private advancePowers(): void {
-    this.powBeta1 = Math.fround(this.powBeta1 * Math.fround(this.beta1));
-    this.powBeta2 = Math.fround(this.powBeta2 * Math.fround(this.beta2));
+  /** The powers for the coming step, brought up to the step count one float32 multiplication (as tfjs's mul) at a time. */
+  private currentPowers(): { beta1: number; beta2: number } {
+    if (this.powers.step > this.iterations) this.powers = this.initialPowers();
+    const beta1 = Math.fround(this.beta1);
+    const beta2 = Math.fround(this.beta2);
+    while (this.powers.step < this.iterations) {
+      this.powers = { step: this.powers.step + 1, beta1: Math.fround(this.powers.beta1 * beta1), beta2: Math.fround(this.powers.beta2 * beta2) };
+    }
+    return this.powers;
   }
 
-  override async setWeights(weightValues: Parameters<tf.Optimizer['setWeights']>[0]): Promise<void> {
-    await super.setWeights(weightValues);
-    // The stock setWeights sets accBeta = β^(iterations+1); take the float32 values it computed.
-    this.powBeta1 = (await this.state.accBeta1.data())[0]!;
-    this.powBeta2 = (await this.state.accBeta2.data())[0]!;
-    this.stateVariablesCurrent = true;
+  /** β^1, as the stock constructor's float32 scalars hold it. */
+  private initialPowers(): { step: number; beta1: number; beta2: number } {
+    return { step: 0, beta1: Math.fround(this.beta1), beta2: Math.fround(this.beta2) };
   }
 }

@@ -1,6 +1,6 @@
 import type { EChartsType } from 'echarts';
 import type { LeaderboardEntry, LeaderboardResponse, MetaResponse, RunSummary, RunsResponse } from '../api-types.js';
-import { duration, percent, tagLabels, timestamp } from '../../ui/format.js';
+import { duration, epochsLabel, percent, tagLabels, timestamp } from '../../ui/format.js';
 import { getJson, query } from './api.js';
 import { chartIn, clearChart, curvesOption, STATUS_COLOURS } from './charts.js';
 import { h, replaceChildren, runLink, section, statusBadge } from './dom.js';
@@ -126,7 +126,7 @@ export class OverviewView implements View {
       ...board.columns.map((c): Column => ({ id: `param:${c}`, title: c, sortValue: (e) => (typeof e.params[c] === 'number' ? (e.params[c] as number) : value(e.params[c])), cell: (e) => value(e.params[c]) })),
       { id: 'accuracy', title: 'test accuracy', sortValue: (e) => num(e.accuracy.mean), cell: (e) => meanStd(e.accuracy, 'percent') },
       { id: 'loss', title: 'test loss', sortValue: (e) => num(e.loss.mean), cell: (e) => meanStd(e.loss, 'loss') },
-      { id: 'epochs', title: 'epochs', sortValue: (e) => e.epochs, cell: (e) => String(e.epochs) },
+      { id: 'epochs', title: 'epochs', sortValue: (e) => e.epochs, cell: (e) => epochsLabel(e.epochs, e.rungs, e.epochBudget !== null) },
       { id: 'seconds', title: 'time', sortValue: (e) => num(e.seconds.mean), cell: (e) => duration(e.seconds.mean) },
       { id: 'runs', title: 'runs', sortValue: (e) => e.runIds.length, cell: (e) => runsCell(e.runIds) },
       { id: 'backend', title: 'backend', sortValue: (e) => e.backend, cell: (e) => e.backend ?? '' },
@@ -200,7 +200,7 @@ export class OverviewView implements View {
         h('td', {}, runLink(run.id)),
         h('td', {}, run.experiment),
         h('td', {}, statusBadge(run.status), run.error ? h('span', { class: 'error', title: run.error }, ' ⚠') : null),
-        h('td', { class: 'epochs' }, progress, ' ', h('span', { class: 'epochs-done' }, `${run.epochsDone}/${run.epochsPlanned ?? '?'}`)),
+        h('td', { class: 'epochs' }, progress, ' ', h('span', { class: 'epochs-done' }, `${run.epochsDone}/${run.epochsPlanned ?? '?'}${run.pausedByAsha ? ' · asha' : ''}`)),
         h('td', {}, paramText(run.params)),
         h('td', {}, percent(run.testAccuracy)),
         h('td', {}, duration(run.seconds)),

@@ -1,10 +1,13 @@
 import stableStringify from 'fast-json-stable-stringify';
 import { IMAGE_SIZE } from '../../data/classes.js';
-import { duration, plural, timestamp } from '../../ui/format.js';
+import type { AshaMetric } from '../../config/resolved.js';
+import { duration, epochsLabel, plural, timestamp } from '../../ui/format.js';
+import { isAccuracy, metricName } from '../depth.js';
 import type { RankMetric, Stat } from '../leaderboard.js';
-import type { HtmlReportData, SweepPlot } from './report-data.js';
+import { entryEpochsLabel, hasPaused, PAUSED_LEGEND } from '../render-leaderboard.js';
+import type { AshaSearchView, HtmlReportData, SweepPlot } from './report-data.js';
 import { greyscalePng, pngDataUri } from './png.js';
-import { confusionHeatmap, escapeHtml as esc, lineChart, niceTicks, sweepChart, type Tick } from './svg.js';
+import { confusionHeatmap, escapeHtml as esc, lineChart, niceTicks, rungChart, rungColour, sweepChart, type Tick } from './svg.js';
 
 const METRIC_NAMES: Record<RankMetric, string> = { testAccuracy: 'test accuracy', testLoss: 'test loss', seconds: 'seconds' };
 
@@ -12,7 +15,7 @@ const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf
 
 /** The whole report as one HTML document with inline CSS, SVG and PNG data URIs: no network, no script. */
 export function renderHtmlReport(d: HtmlReportData): string {
-  const body = [header(d), leaderboardSection(d), curvesSection(d), confusionSection(d), sweepSection(d), gallerySection(d)].join('\n');
+  const body = [header(d), leaderboardSection(d), curvesSection(d), confusionSection(d), sweepSection(d), ashaSection(d), gallerySection(d)].join('\n');
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -45,15 +48,18 @@ function leaderboardSection(d: HtmlReportData): string {
       ...board.columns.map((c) => (c in e.params ? JSON.stringify(e.params[c]) : '')),
       stat(e.accuracy, (v) => `${(v * 100).toFixed(2)}%`),
       stat(e.loss, (v) => v.toFixed(4)),
-      e.epochs,
+      entryEpochsLabel(e),
       duration(e.seconds.mean),
       e.runIds.length === 1 ? e.runIds[0] : `${e.runIds.length} seeds`,
       e.backend ?? '',
       e.branch ?? '',
     ].map((cell) => `<td>${esc(String(cell))}</td>`),
   );
-  const table = `<table class="board"><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.join('')}</tr>`).join('')}</tbody></table>`;
-  return section(`Leaderboard (by ${METRIC_NAMES[board.metric]})`, table);
+  const table = `<table class="board"><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows
+    .map((r, i) => `<tr${board.entries[i]!.epochBudget === null ? '' : ' class="paused"'}>${r.join('')}</tr>`)
+    .join('')}</tbody></table>`;
+  const legend = hasPaused(board) ? `<p class="meta">${esc(PAUSED_LEGEND)}</p>` : '';
+  return section(`Leaderboard (by ${METRIC_NAMES[board.metric]})`, table + legend);
 }
 
 function curvesSection(d: HtmlReportData): string {
@@ -94,6 +100,42 @@ function sweepSection(d: HtmlReportData): string {
     return figure(svg, `${plot.experiment}: test accuracy against ${plot.param}`);
   });
   return section('Sweep parameters against test accuracy', `<div class="charts">${charts.join('')}</div>`);
+}
+
+/** Per ASHA search: every config's metric by epoch against the rungs, and how far each got. */
+function ashaSection(d: HtmlReportData): string {
+  if (!d.ashaSearches.length) return '';
+  return section('ASHA rungs', d.ashaSearches.map(ashaSearch).join(''));
+}
+
+function ashaSearch(search: AshaSearchView): string {
+  const { rungs, metric } = search;
+  const format = metricFormat(metric);
+  const colour = (rung: number) => rungColour(rung, rungs.length);
+  // The deepest drawn last, on top of the many stopped at the first rung.
+  const series = [...search.configs].reverse().map((c) => ({ title: `${c.label} (${c.runId})`, colour: colour(c.rung), paused: c.paused, points: c.curve }));
+  const where = `${search.experiment}${search.branch ? ` · ${search.branch}` : ''}`;
+  const chart = rungChart({ series, rungs, xLabel: 'epoch (dashed: the rungs)', yLabel: metricName(metric), yFormat: (v) => (isAccuracy(metric) ? `${(v * 100).toFixed(0)}%` : v.toFixed(2)) });
+  const caption = `${where}: ${metricName(metric)} by epoch; open circle: stopped by ASHA, filled: trained to its end`;
+  const head = ['config', 'rung reached', 'epochs', ...rungs.map((epoch, k) => `rung ${k + 1} (epoch ${epoch})`), 'test accuracy'];
+  const rows = search.configs.map((c) => {
+    const cells = [
+      esc(c.label),
+      `<span class="swatch" style="background:${colour(c.rung)}"></span>${c.rung} of ${rungs.length}`,
+      esc(epochsLabel(c.epochs, rungs, c.paused)),
+      ...c.atRungs.map((v) => (v === null ? '' : esc(format(v)))),
+      c.testAccuracy === null ? '—' : `${(c.testAccuracy * 100).toFixed(2)}%`,
+    ];
+    return `<tr${c.paused ? ' class="paused"' : ''}>${cells.map((cell) => `<td>${cell}</td>`).join('')}</tr>`;
+  });
+  const table = `<table class="board rungs"><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  const about = `rungs at epochs ${rungs.join(', ')}; the best 1/${search.reduction} of each rung by ${metricName(metric)} went on to the next, and a config's test accuracy is from the epoch it stopped at`;
+  return `<h3>${esc(where)}</h3><p class="meta">${esc(about)}</p><div class="charts">${figure(chart, caption)}</div>${table}`;
+}
+
+/** Accuracies as percentages, losses as they are. */
+function metricFormat(metric: AshaMetric): (v: number) => string {
+  return isAccuracy(metric) ? (v) => `${(v * 100).toFixed(2)}%` : (v) => v.toFixed(4);
 }
 
 function gallerySection(d: HtmlReportData): string {
@@ -156,6 +198,9 @@ figure { margin: 0; }
 .chart text { font-family: inherit; }
 .chart text:not([fill]) { fill: #333; }
 .legend { list-style: none; padding: 0; margin: 0 0 10px; display: flex; flex-wrap: wrap; gap: 4px 18px; }
+h3 { font-size: 15px; margin: 20px 0 4px; }
+table.board tr.paused td { color: #777; }
+table.rungs { margin-top: 10px; }
 .swatch { display: inline-block; width: 14px; height: 4px; margin-right: 6px; vertical-align: middle; border-radius: 2px; }
 .gallery { display: grid; grid-template-columns: repeat(auto-fill, minmax(108px, 1fr)); gap: 10px; }
 .mistake { text-align: center; border: 1px solid #eee; border-radius: 6px; padding: 6px; }

@@ -1,7 +1,9 @@
 import stableStringify from 'fast-json-stable-stringify';
 import { FASHION_MNIST_CLASSES, PIXELS, type LabelledImages } from '../../data/classes.js';
+import type { AshaMetric } from '../../config/resolved.js';
 import type { EpochRow, Run } from '../../store/run-store.js';
 import type { Mistake } from '../../trial/records.js';
+import { ashaDepth, isAccuracy } from '../depth.js';
 import { latestPerTrial } from '../latest-runs.js';
 import type { Leaderboard, LeaderboardEntry } from '../leaderboard.js';
 import { sweepParams } from '../run-config.js';
@@ -19,7 +21,36 @@ export interface HtmlReportData {
   /** Confusion matrices of the best entries, summed over their seeds. */
   confusions: { label: string; runIds: string[]; matrix: number[][] }[];
   sweeps: SweepPlot[];
+  /** One per ASHA search among the runs: how far each of its configs got. */
+  ashaSearches: AshaSearchView[];
   gallery: Gallery;
+}
+
+/** The configs of one ASHA search (an experiment on a branch, with one set of rungs and one metric). */
+export interface AshaSearchView {
+  experiment: string;
+  branch: string | null;
+  /** The rung epochs, ascending; the last is the top. */
+  rungs: number[];
+  reduction: number;
+  metric: AshaMetric;
+  /** Deepest first, and within a rung the best at it first: the order in which ASHA ranked them. */
+  configs: AshaConfigView[];
+}
+
+export interface AshaConfigView {
+  runId: string;
+  label: string;
+  /** How many rungs it reached. */
+  rung: number;
+  epochs: number;
+  /** ASHA stopped it at a rung with epochs left. */
+  paused: boolean;
+  /** The search's metric after each epoch. */
+  curve: [number, number][];
+  /** The metric at each rung epoch, null where it did not get there. */
+  atRungs: (number | null)[];
+  testAccuracy: number | null;
 }
 
 export interface SweepPlot {
@@ -65,6 +96,7 @@ export function htmlReportData(input: HtmlReportInput): HtmlReportData {
       return matrices.length ? [{ label: entryLabel(e), runIds: e.runIds, matrix: sum(matrices) }] : [];
     }),
     sweeps: sweepPlots(latestPerTrial(runs)),
+    ashaSearches: ashaSearches(latestPerTrial(runs), input.epochs),
     gallery: gallery(board.entries[0], byId, input.testSet),
   };
 }
@@ -86,6 +118,36 @@ function sweepPlots(runs: Run[]): SweepPlot[] {
       .filter((key) => new Set(params.map((p) => stableStringify(p.params[key] ?? null))).size > 1)
       .map((param) => ({ experiment, param, points: params.filter((p) => param in p.params).map((p) => ({ value: p.params[param], accuracy: p.accuracy, runId: p.id })) }));
   });
+}
+
+/** The runs of ASHA searches, one view per experiment, branch and way of scheduling (rungs, η, metric). */
+function ashaSearches(runs: Run[], epochs: HtmlReportInput['epochs']): AshaSearchView[] {
+  const searches = new Map<string, AshaSearchView>();
+  for (const run of runs) {
+    const depth = ashaDepth(run);
+    if (!depth) continue;
+    const { rungs, reduction, metric } = depth;
+    const key = stableStringify([run.experiment, run.git.branch, rungs, reduction, metric]);
+    const search = searches.get(key) ?? { experiment: run.experiment, branch: run.git.branch, rungs, reduction, metric, configs: [] };
+    const byEpoch = new Map(epochs(run.id).map((e) => [e.epoch, e[metric]]));
+    search.configs.push({
+      runId: run.id,
+      label: paramLabels(run.params).join(' ') || run.id,
+      rung: depth.rung,
+      epochs: run.epochsDone,
+      paused: depth.paused,
+      curve: [...byEpoch].filter((point): point is [number, number] => Number.isFinite(point[1])).sort((a, b) => a[0] - b[0]),
+      atRungs: rungs.map((epoch) => (Number.isFinite(byEpoch.get(epoch)) ? byEpoch.get(epoch)! : null)),
+      testAccuracy: run.testAccuracy,
+    });
+    searches.set(key, search);
+  }
+  for (const search of searches.values()) {
+    const sign = isAccuracy(search.metric) ? -1 : 1;
+    const last = (c: AshaConfigView) => (c.rung ? c.atRungs[c.rung - 1] : null) ?? Number.NaN;
+    search.configs.sort((a, b) => b.rung - a.rung || sign * (last(a) - last(b)) || 0);
+  }
+  return [...searches.values()];
 }
 
 function gallery(entry: LeaderboardEntry | undefined, byId: Map<string, Run>, testSet: HtmlReportInput['testSet']): Gallery {

@@ -1,6 +1,6 @@
 /**
- * Hand-made SVG charts for the HTML report: it must open offline from a single file, and these three small charts
- * (lines, points over a sweep axis, a heatmap) do not justify inlining a charting library.
+ * Hand-made SVG charts for the HTML report: it must open offline from a single file, and these four small charts
+ * (lines, points over a sweep axis, a heatmap, ASHA's rungs) do not justify inlining a charting library.
  */
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -53,6 +53,40 @@ export function sweepChart(o: { points: PointMark[]; means: [number, number][]; 
   const path = o.means.map(([x, y], i) => `${i ? 'L' : 'M'}${frame.x(x).toFixed(1)},${frame.y(y).toFixed(1)}`).join('');
   frame.svg.push(`<path d="${path}" fill="none" stroke="#888" stroke-width="1.5"><title>mean</title></path>`);
   for (const p of o.points) frame.svg.push(dot(frame, p.x, p.y, p.colour, p.title, 0.75));
+  return close(frame, o.xLabel);
+}
+
+/** A config's colour by how many of `rungCount` rungs it reached: pale for the first, deep blue for the top, so the halving shows. */
+export function rungColour(rung: number, rungCount: number): string {
+  return mix([190, 200, 212], [8, 60, 140], rungCount > 1 ? (rung - 1) / (rungCount - 1) : 1);
+}
+
+/** A config's line in the rungs chart: `paused` where ASHA stopped it with epochs left. */
+export interface RungSeries extends LineSeries {
+  paused: boolean;
+}
+
+/**
+ * ASHA's rungs: each config's metric by epoch, a dashed rule at every rung epoch, and a mark where the config stopped,
+ * hollow where ASHA stopped it with epochs left. Series are drawn in the order given, the last on top.
+ */
+export function rungChart(o: { series: RungSeries[]; rungs: number[]; xLabel: string; yLabel: string; yFormat: (v: number) => string }): string {
+  const all = o.series.flatMap((s) => s.points);
+  const xTicks = o.rungs.map((at) => ({ at, label: String(at) }));
+  const frame = axes({ xs: [...all.map((p) => p[0]), ...o.rungs], ys: all.map((p) => p[1]), xTicks, yLabel: o.yLabel, yFormat: o.yFormat });
+  o.rungs.forEach((epoch, k) => {
+    const x = frame.x(epoch).toFixed(1);
+    frame.svg.push(`<line class="rung-rule" x1="${x}" x2="${x}" y1="${MARGIN.top}" y2="${HEIGHT - MARGIN.bottom}" stroke="#999" stroke-dasharray="4 3"><title>rung ${k + 1}: epoch ${epoch}</title></line>`);
+  });
+  for (const s of o.series) {
+    const path = s.points.map(([x, y], i) => `${i ? 'L' : 'M'}${frame.x(x).toFixed(1)},${frame.y(y).toFixed(1)}`).join('');
+    frame.svg.push(`<path class="rung-curve" d="${path}" fill="none" stroke="${s.colour}" stroke-width="1.75"><title>${escapeHtml(s.title)}</title></path>`);
+    const end = s.points[s.points.length - 1];
+    if (!end) continue;
+    const style = s.paused ? `fill="#fff" stroke="${s.colour}" stroke-width="2"` : `fill="${s.colour}" stroke="${s.colour}"`;
+    const tip = `${s.title}: ${o.yFormat(end[1])} at epoch ${end[0]}${s.paused ? ', stopped by ASHA' : ''}`;
+    frame.svg.push(`<circle class="rung-stop" cx="${frame.x(end[0]).toFixed(1)}" cy="${frame.y(end[1]).toFixed(1)}" r="4" ${style}><title>${escapeHtml(tip)}</title></circle>`);
+  }
   return close(frame, o.xLabel);
 }
 

@@ -1,0 +1,21 @@
+import type { TrialSpec } from './expand.js';
+import type { TrialProcessEvents, TrialProcessOutcome } from './trial-process.js';
+
+/** One trial to train: the run it is recorded as, what it trains, and how far. */
+export interface TrialJob {
+  runId: string;
+  spec: TrialSpec;
+  /** Train through this epoch and stop there, resumable (an ASHA rung); through `train.epochs` when absent. */
+  untilEpoch?: number;
+}
+
+/**
+ * Where trials train: processes on this machine, or workers that pull them from a queue. The sweep drives one
+ * without knowing which: it hands over a job, hears its progress, and gets back how it ended.
+ */
+export interface Executor {
+  /** Trials it trains at once; the sweep never hands it more. */
+  readonly capacity: number;
+  /** Trains `job`; `stop` aborts it (the trial reports `interrupted`). Never rejects: a failure is an outcome. */
+  run(job: TrialJob, events: TrialProcessEvents, stop: AbortSignal): Promise<TrialProcessOutcome>;
+}

@@ -1,0 +1,159 @@
+import type { AshaMetric } from '../../config/resolved.js';
+import type { EpochRecord } from '../../trial/records.js';
+import { trialLabel, type TrialSpec } from '../expand.js';
+import { percent, plural } from '../../ui/format.js';
+import type { Proposal, ProposalEnd, SearchHistory, SearchStrategy } from './strategy.js';
+
+export interface AshaSettings {
+  /** Ascending; the last is train.epochs (see rungEpochs). */
+  rungs: readonly number[];
+  reduction: number;
+  metric: AshaMetric;
+}
+
+type State =
+  /** Not started by this search. */
+  | 'new'
+  | 'running'
+  /** Stopped at a rung, resumable from its checkpoint if promoted. */
+  | 'paused'
+  /** Nothing left to train: the top rung, early stopping, or diverged. */
+  | 'ended'
+  /** Stopped before its rung (killed, or the sweep stopped): the next sweep continues it. */
+  | 'interrupted'
+  /** Failed, or another runner's: not this sweep's to train. */
+  | 'out';
+
+interface Candidate {
+  spec: TrialSpec;
+  state: State;
+  /** The epoch it was last asked to reach. */
+  budget: number;
+  /** The metric at each rung it reached, higher is better (losses negated, a diverged trial −∞). */
+  scores: Map<number, number>;
+}
+
+/**
+ * Asynchronous successive halving (Li et al. 2018, "A System for Massively Parallel Hyperparameter Tuning"): every
+ * config trains to the first rung; whenever a slot is free, the best not-yet-promoted config in the top 1/η of a rung
+ * (highest rung first) continues to the next, else a new config starts. Nobody waits for a rung to fill, at the cost of
+ * promoting some configs a synchronous halving would have stopped (a config once in the top 1/η keeps its promotion
+ * when better ones arrive). A promoted config continues from its checkpoint.
+ */
+export class AshaSearch implements SearchStrategy {
+  private readonly candidates: Candidate[];
+
+  constructor(
+    specs: readonly TrialSpec[],
+    private readonly settings: AshaSettings,
+    history: SearchHistory,
+  ) {
+    // New configs start in the order of their hashes, a fixed pseudo-random order: in the grid's own order the first
+    // rung would fill with one corner of the grid (its smallest learning rate, say), and every better config arriving
+    // later would be promoted on top of the ones already promoted.
+    const order = [...specs].sort((a, b) => (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0));
+    this.candidates = order.map((spec) => this.fromHistory(spec, history));
+  }
+
+  next(): Proposal | 'wait' | 'done' {
+    const { rungs } = this.settings;
+    const resume = this.candidates.find((c) => c.state === 'interrupted');
+    if (resume) return this.start(resume, resume.budget, false);
+    for (let rung = rungs.length - 2; rung >= 0; rung--) {
+      const promoted = this.promotable(rung);
+      if (promoted) return this.start(promoted, rungs[rung + 1]!, false);
+    }
+    const fresh = this.candidates.find((c) => c.state === 'new');
+    if (fresh) return this.start(fresh, rungs[0]!, true);
+    return this.candidates.some((c) => c.state === 'running') ? 'wait' : 'done';
+  }
+
+  ended(proposal: Proposal, end: ProposalEnd): void {
+    const candidate = this.candidates.find((c) => c.spec === proposal.spec)!;
+    if (end.status === 'skipped' || end.status === 'failed') {
+      candidate.state = 'out';
+      return;
+    }
+    if (end.status === 'interrupted') {
+      // Continued by the next sweep, not this one: a trial killed from outside may be killed again.
+      candidate.state = 'out';
+      return;
+    }
+    this.score(candidate, end.epochs);
+    if (end.status === 'diverged') candidate.scores.set(candidate.budget, Number.NEGATIVE_INFINITY);
+    candidate.state = end.status === 'completed' && !end.reachedEnd ? 'paused' : 'ended';
+  }
+
+  remaining(): number {
+    return this.candidates.filter((c) => c.state === 'new' || c.state === 'interrupted').length;
+  }
+
+  /** `27 configs of cnn-family: 18 stopped at epoch 1, 6 at epoch 3, 2 at epoch 9, 1 trained to epoch 10 (best valAccuracy 91.2%: lr=…)`. */
+  outcome(): string[] {
+    const { rungs, metric } = this.settings;
+    const top = rungs[rungs.length - 1]!;
+    const reached = (c: Candidate) => Math.max(0, ...c.scores.keys());
+    const stops = rungs.flatMap((epoch) => {
+      const n = this.candidates.filter((c) => c.scores.size > 0 && reached(c) === epoch).length;
+      return n ? [epoch === top ? `${n} trained to epoch ${epoch}` : `${n} stopped at epoch ${epoch}`] : [];
+    });
+    const unscored = this.candidates.filter((c) => c.scores.size === 0).length;
+    if (unscored) stops.push(`${unscored} not scored at any rung`);
+    const deepest = Math.max(0, ...this.candidates.map(reached));
+    const best = this.candidates.filter((c) => reached(c) === deepest && Number.isFinite(c.scores.get(deepest)!)).sort((a, b) => b.scores.get(deepest)! - a.scores.get(deepest)!)[0];
+    const value = best && (metric.toLowerCase().includes('loss') ? -1 : 1) * best.scores.get(deepest)!;
+    const shown = value === undefined ? '' : metric.toLowerCase().includes('accuracy') ? percent(value) : value.toFixed(4);
+    const experiment = this.candidates[0]?.spec.experiment ?? '';
+    return [`ASHA over ${plural(this.candidates.length, 'config')} of ${experiment}: ${stops.join(', ')}${best ? `; best ${metric} at epoch ${deepest}: ${shown} (${trialLabel(best.spec)})` : ''}`];
+  }
+
+  /** The best config of the rung's top 1/η that has not gone on yet, if any. */
+  private promotable(rung: number): Candidate | undefined {
+    const epoch = this.settings.rungs[rung]!;
+    const members = this.candidates.filter((c) => c.scores.has(epoch)).sort((a, b) => b.scores.get(epoch)! - a.scores.get(epoch)!);
+    const top = members.slice(0, Math.floor(members.length / this.settings.reduction));
+    return top.find((c) => c.state === 'paused' && c.budget === epoch);
+  }
+
+  private start(candidate: Candidate, untilEpoch: number, fresh: boolean): Proposal {
+    candidate.state = 'running';
+    candidate.budget = untilEpoch;
+    return { spec: candidate.spec, untilEpoch, fresh };
+  }
+
+  private score(candidate: Candidate, epochs: readonly EpochRecord[]): void {
+    const rungs = new Set(this.settings.rungs);
+    const { metric } = this.settings;
+    const better = metric.toLowerCase().includes('loss') ? -1 : 1;
+    for (const record of epochs) {
+      if (!rungs.has(record.epoch)) continue;
+      const value = record[metric];
+      candidate.scores.set(record.epoch, Number.isFinite(value) ? better * value : Number.NEGATIVE_INFINITY);
+    }
+  }
+
+  /** Where an earlier sweep left the config: ASHA's state is the run database's, so a killed sweep picks up from it. */
+  private fromHistory(spec: TrialSpec, history: SearchHistory): Candidate {
+    const candidate: Candidate = { spec, state: 'new', budget: 0, scores: new Map() };
+    const progress = history.get(spec.hash);
+    if (!progress || progress.status === 'failed') return candidate;
+    if (progress.leasedElsewhere) return { ...candidate, state: 'out' };
+    // A null budget: trained towards its end.
+    const budget = progress.epochBudget ?? spec.config.train.epochs;
+    this.score(candidate, progress.epochs as EpochRecord[]);
+    candidate.budget = budget;
+    switch (progress.status) {
+      case 'completed':
+        candidate.state = progress.epochBudget === null ? 'ended' : 'paused';
+        break;
+      case 'diverged':
+        candidate.scores.set(budget, Number.NEGATIVE_INFINITY);
+        candidate.state = 'ended';
+        break;
+      default:
+        // Interrupted, or running under a lapsed lease (the claim reclaims it): continue towards its budget.
+        candidate.state = 'interrupted';
+    }
+    return candidate;
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * ASHA's rungs: the epochs at which a trial is scored against the others, minEpochs × reduction^k below maxEpochs,
+ * then maxEpochs itself, the top (as Ray Tune's milestones: 1, 3, 9 then 10 for 1, η = 3, 10).
+ */
+export function rungEpochs(minEpochs: number, maxEpochs: number, reduction: number): number[] {
+  const rungs: number[] = [];
+  for (let epoch = minEpochs; epoch < maxEpochs; epoch = Math.max(epoch + 1, Math.round(epoch * reduction))) rungs.push(epoch);
+  rungs.push(maxEpochs);
+  return rungs;
+}
+
+/**
+ * The epochs successive halving trains `configs` configs for, floor(n/η) of each rung going on to the next. The
+ * asynchronous version trains a few more: a config promoted early keeps its promotion when better ones arrive.
+ */
+export function halvingEpochs(configs: number, rungs: readonly number[], reduction: number): number {
+  let epochs = 0;
+  let reaching = configs;
+  rungs.forEach((epoch, k) => {
+    epochs += reaching * (epoch - (k === 0 ? 0 : rungs[k - 1]!));
+    reaching = Math.floor(reaching / reduction);
+  });
+  return epochs;
+}
+
+/** The trainings (trial processes) successive halving starts: every config once per rung it reaches. */
+export function halvingTrainings(configs: number, rungs: number, reduction: number): number {
+  let trainings = 0;
+  for (let reaching = configs, k = 0; k < rungs; k++, reaching = Math.floor(reaching / reduction)) trainings += reaching;
+  return trainings;
+}
