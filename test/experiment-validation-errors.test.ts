@@ -37,9 +37,10 @@ const LAYERS = `model:
 `;
 
 describe('experiment files are validated with positioned, actionable messages', () => {
-  it('every file in experiments/ passes every check of `runner validate`, model checks included', () => {
+  it('every file in experiments/ and its folders passes every check of `runner validate`, model checks included', () => {
     const dir = join(ROOT, 'experiments');
-    const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+    const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.yaml'));
+    expect(files).toContain(join('search', 'cnn-family-asha.yaml'));
     expect(files.length).toBeGreaterThan(0);
     for (const file of files) {
       const checked = validateExperimentFile(join(dir, file));

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { experimentSchema, resolveRef, type JsonSchema } from '../src/config/schema.js';
 import { ROOT } from './helpers/cli.js';
@@ -44,10 +44,11 @@ describe('the experiment schema is the single source of truth', () => {
 
   it('every experiment file carries the yaml-language-server schema comment', () => {
     const dir = join(ROOT, 'experiments');
-    const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+    const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.yaml'));
     expect(files.length).toBeGreaterThan(0);
     for (const file of files) {
-      expect(readFileSync(join(dir, file), 'utf8').split('\n')[0], file).toBe('# yaml-language-server: $schema=../schemas/experiment.schema.json');
+      const schema = relative(dirname(join(dir, file)), join(ROOT, 'schemas', 'experiment.schema.json'));
+      expect(readFileSync(join(dir, file), 'utf8').split('\n')[0], file).toBe(`# yaml-language-server: $schema=${schema}`);
     }
   });
 });
