@@ -31,12 +31,13 @@ ${MODEL}sweep:
 interface Row {
   label: string;
   hash: string;
-  epochs: number;
+  /** `4`, or `1 of 9` for ASHA: its first rung, of its top rung's epochs. */
+  epochs: string;
 }
 
 /** The trials `sweep --dry-run` lists: each row's label (the experiment's name and its swept values), hash and epochs. */
 function rowsOf(stdout: string): Row[] {
-  return [...stdout.matchAll(/^│ (rs\b.*?)\s+│ ([0-9a-f]{16}) │.*?│.*?│ (\d+)\s+│/gm)].map((m) => ({ label: m[1]!, hash: m[2]!, epochs: Number(m[3]) }));
+  return [...stdout.matchAll(/^│ (rs\b.*?)\s+│ ([0-9a-f]{16}) │.*?│.*?│ (\d+(?: of \d+)?)\s+│/gm)].map((m) => ({ label: m[1]!, hash: m[2]!, epochs: m[3]! }));
 }
 
 /** `learningRate=0.001 drop.rate=0.2 …` as numbers (or strings) by short key. */
@@ -50,10 +51,14 @@ function valuesOf(label: string): Record<string, number | string> {
   );
 }
 
-async function dryRun(file: string): Promise<Row[]> {
+async function dryRunOutput(file: string): Promise<string> {
   const result = await runCli(['sweep', file, '--dry-run', '--backend', 'cpu', '--db', join(tempDir(), 'none.sqlite')]);
   expect(result.status, result.stderr).toBe(0);
-  return rowsOf(result.stdout);
+  return result.stdout;
+}
+
+async function dryRun(file: string): Promise<Row[]> {
+  return rowsOf(await dryRunOutput(file));
 }
 
 describe('random search samples the same trials from the same file', () => {
@@ -132,6 +137,18 @@ describe('asha trials are told apart from grid trials of the same configs', () =
     expect(asha.filter((row) => grid.some((g) => g.hash === row.hash))).toEqual([]);
     expect(ashaRandom.map((row) => row.label)).toEqual(random.map((row) => row.label));
     expect(ashaRandom.filter((row) => random.some((r) => r.hash === row.hash))).toEqual([]);
-    expect(ashaRandom.map((row) => row.epochs)).toEqual(random.map(() => 9));
+    // The dry run lists what ASHA trains first: every config to its first rung.
+    expect(ashaRandom.map((row) => row.epochs)).toEqual(random.map(() => '1 of 9'));
+  });
+
+  it('plan says what ASHA and random search train against the grid of the same configs', async () => {
+    const dir = tempDir();
+    const [asha, random] = await Promise.all([
+      dryRunOutput(writeTemp('asha.yaml', `${GRID.replace('epochs: 4', 'epochs: 10')}search: { strategy: asha }\n`, dir)),
+      dryRunOutput(writeTemp('random.yaml', RANDOM, dir)),
+    ]);
+    // 4 configs, η = 3: rungs at 1, 3, 9 and 10; halving trains 4 × 1 + 1 × 2 epochs (floor(4 / 3) = 1 goes on).
+    expect(asha).toMatch(/asha\.yaml: ASHA over 4 configs, rungs at epochs 1, 3, 9, 10: the table lists the first rung; about 6 epochs in all .* against 40 for every config to the end \(15%\)/);
+    expect(random).toMatch(/random\.yaml: random search, 8 configs sampled \(its distributions have no finite grid\): 32 epochs/);
   });
 });

@@ -65,7 +65,9 @@ export class AshaSearch implements SearchStrategy {
     }
     const fresh = this.candidates.find((c) => c.state === 'new');
     if (fresh) return this.start(fresh, rungs[0]!, true);
-    return this.candidates.some((c) => c.state === 'running') ? 'wait' : 'done';
+    if (this.candidates.some((c) => c.state === 'running')) return 'wait';
+    const finalist = this.finalist();
+    return finalist ? this.start(finalist, rungs[rungs.indexOf(finalist.budget) + 1]!, false) : 'done';
   }
 
   ended(proposal: Proposal, end: ProposalEnd): void {
@@ -105,6 +107,22 @@ export class AshaSearch implements SearchStrategy {
     const shown = value === undefined ? '' : metric.toLowerCase().includes('accuracy') ? percent(value) : value.toFixed(4);
     const experiment = this.candidates[0]?.spec.experiment ?? '';
     return [`ASHA over ${plural(this.candidates.length, 'config')} of ${experiment}: ${stops.join(', ')}${best ? `; best ${metric} at epoch ${deepest}: ${shown} (${trialLabel(best.spec)})` : ''}`];
+  }
+
+  /**
+   * With fewer configs than η to the power of the rungs above the first, the top 1/η of a rung rounds down to none
+   * before the top (9 configs, η = 3: 9 → 3 → 1 → 0), and the search would end with no config trained to maxEpochs.
+   * Once nothing else is left, the best config of the deepest rung goes on, rung by rung, until one reaches the top.
+   */
+  private finalist(): Candidate | undefined {
+    const { rungs } = this.settings;
+    if (this.candidates.some((c) => c.scores.has(rungs[rungs.length - 1]!))) return undefined;
+    for (let rung = rungs.length - 2; rung >= 0; rung--) {
+      const epoch = rungs[rung]!;
+      const best = this.candidates.filter((c) => c.scores.has(epoch)).sort((a, b) => b.scores.get(epoch)! - a.scores.get(epoch)!)[0];
+      if (best) return best.state === 'paused' && best.budget === epoch ? best : undefined;
+    }
+    return undefined;
   }
 
   /** The best config of the rung's top 1/η that has not gone on yet, if any. */
