@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runCli, tempDir, writeTemp } from './helpers/cli.js';
+import { blocksByFile, runCli, tempDir, writeTemp } from './helpers/cli.js';
 
 const LAYERS = 'model:\n  layers: [{ type: flatten }, { type: dense, units: 10, activation: softmax }]\n';
 
@@ -10,15 +10,6 @@ function aliasBomb(): string {
   return yaml + LAYERS;
 }
 
-/** `runner validate` prints `✗ FILE: N problems` and then that file's problems: one block per invalid file. */
-function blocksByFile(stderr: string): Map<string, string> {
-  const blocks = new Map<string, string>();
-  for (const block of stderr.split(/^(?=✗ )/m)) {
-    const file = /^✗ (.+): \d+ problems?$/m.exec(block)?.[1];
-    if (file) blocks.set(file, block);
-  }
-  return blocks;
-}
 
 describe('experiment files are bounded: size, aliases, nesting, documents', () => {
   it('refuses each file that passes a limit with what was exceeded, at its line, exit 2 and no stack trace', async () => {

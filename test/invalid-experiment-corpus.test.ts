@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { UserError, type Problem } from '../src/errors.js';
 import { RunStore } from '../src/store/run-store.js';
 import { validateExperimentFile } from '../src/sweep/checked-trials.js';
-import { ROOT, runCli, tempDir } from './helpers/cli.js';
+import { blocksByFile, ROOT, runCli, tempDir } from './helpers/cli.js';
 import { query } from './helpers/sweeps.js';
 
 /** Each file opens with what it must produce, one line per problem: `# expect line N, column C: message fragment`. */
@@ -34,15 +34,6 @@ function problemsOf(file: string): Problem[] {
 
 const mentions = (p: Problem, fragment: string) => `${p.message} ${p.hint ?? ''}`.includes(fragment);
 
-/** `runner validate` prints `✗ FILE: N problems` and then that file's problems; one block per invalid file. */
-function blocksByFile(stderr: string): Map<string, string> {
-  const blocks = new Map<string, string>();
-  for (const block of stderr.split(/^(?=✗ )/m)) {
-    const file = /^✗ (.+): \d+ problems?$/m.exec(block)?.[1];
-    if (file) blocks.set(file, block);
-  }
-  return blocks;
-}
 
 /** Row counts of every table and the file's bytes: what "untouched" means for a database. */
 function snapshot(db: string) {

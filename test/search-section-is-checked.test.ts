@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { runCli, tempDir, writeTemp } from './helpers/cli.js';
+import { blocksByFile, runCli, tempDir, writeTemp } from './helpers/cli.js';
 
 /** Seven lines, so that what each case adds starts at line 8. */
 const HEAD = `name: t
@@ -212,15 +212,6 @@ const MISUSES: Misuse[] = [
   },
 ];
 
-/** `runner validate` prints `✗ FILE: N problems` and then that file's problems; one block per invalid file. */
-function blocksByFile(stderr: string): Map<string, string> {
-  const blocks = new Map<string, string>();
-  for (const block of stderr.split(/^(?=✗ )/m)) {
-    const file = /^✗ (.+): \d+ problems?$/m.exec(block)?.[1];
-    if (file) blocks.set(file, block);
-  }
-  return blocks;
-}
 
 describe('the search section is checked like the rest of the file', () => {
   const dir = tempDir();

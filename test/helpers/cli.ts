@@ -63,3 +63,13 @@ export function writeTemp(name: string, text: string, dir = tempDir()): string {
   writeFileSync(path, text);
   return path;
 }
+
+/** `runner validate` prints `✗ FILE: N problems` and then that file's problems; one block per invalid file. */
+export function blocksByFile(stderr: string): Map<string, string> {
+  const blocks = new Map<string, string>();
+  for (const block of stderr.split(/^(?=✗ )/m)) {
+    const file = /^✗ (.+): \d+ problems?$/m.exec(block)?.[1];
+    if (file) blocks.set(file, block);
+  }
+  return blocks;
+}
