@@ -77,7 +77,26 @@ program
   .option('--db <path>', 'run database (default runs/runs.sqlite, or RUNNER_DB)')
   .option('--data-dir <dir>', 'directory holding Fashion-MNIST')
   .option('--stall-timeout <duration>', 'stop a trial (recorded interrupted) after this long without batch or epoch progress, e.g. 90s or 10m (default 10m)')
+  .option('--queue <url>', 'hand the trials to `runner worker`s through this Redis queue, redis://[user:password@]host:port[/db] (or RUNNER_QUEUE); --concurrency then caps the jobs queued at once (default: all)')
   .action(exitWith(async (files: string[], options) => (await import('./commands/sweep.js')).sweepCommand(files, options)));
+
+program
+  .command('worker')
+  .description('train trials that `runner sweep --queue` enqueues, on this machine, until Ctrl-C or SIGTERM; writes no database')
+  .option('--queue <url>', 'the Redis queue, redis://[user:password@]host:port[/db] (or RUNNER_QUEUE)')
+  .option('--concurrency <n>', 'trials at once, each in its own process (default 1)', intArg('--concurrency'))
+  .addOption(backendOption())
+  .option(...gpuOption)
+  .option('--data-dir <dir>', 'directory holding Fashion-MNIST on this machine')
+  .action(exitWith(async (options) => (await import('./commands/worker.js')).workerCommand(options)));
+
+program
+  .command('queue')
+  .description('the Redis queue of `runner sweep --queue`: status (jobs waiting, running and on which worker, completed, failed), clear (everything), drain (waiting jobs)')
+  .argument('<action>', 'status, clear or drain')
+  .option('--queue <url>', 'the Redis queue, redis://[user:password@]host:port[/db] (or RUNNER_QUEUE)')
+  .option('-y, --yes', 'clear without asking for a confirmation')
+  .action(exitWith(async (action: string, options) => (await import('./commands/queue.js')).queueCommand(action, options)));
 
 program
   .command('plan')

@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { TrialConfig } from '../src/config/resolved.js';
 import type { TrialSpec } from '../src/sweep/expand.js';
-import { AshaSearch, type AshaSettings } from '../src/sweep/search/asha.js';
+import { AshaSearch, type AshaSettings, type SearchHistory } from '../src/sweep/search/asha.js';
 import { BudgetedSearch } from '../src/sweep/search/budget.js';
 import { TrialList } from '../src/sweep/search/list.js';
 import { halvingEpochs, rungEpochs } from '../src/sweep/search/rungs.js';
-import type { Proposal, SearchHistory, SearchStrategy } from '../src/sweep/search/strategy.js';
+import type { Proposal, SearchStrategy } from '../src/sweep/search/strategy.js';
 import type { EpochRecord } from '../src/trial/records.js';
 
 const TOP = 10;
@@ -77,11 +77,9 @@ describe('ASHA', () => {
       const p = first.next() as Proposal;
       const through = p.untilEpoch!;
       const interrupted = n === 5;
-      const before = history.get(p.spec.hash)?.epochsDone ?? 0;
+      const before = history.get(p.spec.hash)?.epochs.length ?? 0;
       history.set(p.spec.hash, {
-        runId: p.spec.hash,
         status: interrupted ? 'interrupted' : 'completed',
-        epochsDone: interrupted ? before : through,
         epochBudget: through === TOP && !interrupted ? null : through,
         epochs: epochsOf(p.spec, interrupted ? before : through),
         leasedElsewhere: false,
@@ -115,8 +113,14 @@ describe('search budgets', () => {
     expect(started.some((p) => !p.fresh)).toBe(true);
   });
 
+  it('configs earlier sweeps started count against maxTrials', () => {
+    const specs = Array.from({ length: 9 }, (_, i) => spec(i));
+    const started = drive(new BudgetedSearch(new AshaSearch(specs, settings(), new Map()), { maxTrials: 3 }, 3));
+    expect(started).toEqual([]);
+  });
+
   it('a spent time budget starts nothing, and says so', () => {
-    const search = new BudgetedSearch(new TrialList([spec(0), spec(1)]), { timeBudgetSeconds: 60 }, Date.now() - 61_000);
+    const search = new BudgetedSearch(new TrialList([spec(0), spec(1)]), { timeBudgetSeconds: 60 }, 0, Date.now() - 61_000);
     expect(search.next()).toBe('done');
     expect(search.outcome()).toEqual(['stopped starting trials: its time budget of 1m00s ran out with 2 trials not started']);
   });

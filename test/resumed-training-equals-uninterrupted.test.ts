@@ -62,10 +62,10 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-/** A trial as the worker runs it, with the epoch `onStart` reported. */
+/** A trial as the worker runs it, with the last epoch `onStart` reported restored (undefined: none). */
 async function trial(config: TrialConfig, options: TrialOptions): Promise<TrialResult & { started: number | undefined }> {
   let started: number | undefined;
-  const result = await runTrial(config, dataset, { onStart: (resumedFrom) => (started = resumedFrom) }, options);
+  const result = await runTrial(config, dataset, { onStart: (restored) => (started = restored.at(-1)?.epoch) }, options);
   return { ...result, started };
 }
 

@@ -6,6 +6,8 @@ import { parseSweepFlag } from '../config/sweep-flag.js';
 import { planTrials } from '../sweep/plan.js';
 import { UserError } from '../errors.js';
 import { runsDirFor } from '../store/run-folders.js';
+import { queueAddress } from '../sweep/queue/address.js';
+import { checkReachable } from '../sweep/queue/connection.js';
 import { LEASE_SECONDS, runSweep, type SweepSummary } from '../sweep/run-sweep.js';
 import { createSweepProgress } from '../sweep/progress.js';
 import { renderPlan } from '../sweep/render-plan.js';
@@ -27,6 +29,8 @@ export interface SweepCommandOptions {
   db?: string;
   dataDir?: string;
   stallTimeout?: string;
+  /** Redis URL of a queue whose workers train the trials (or RUNNER_QUEUE). */
+  queue?: string;
 }
 
 export async function sweepCommand(files: string[], options: SweepCommandOptions): Promise<number> {
@@ -36,6 +40,9 @@ export async function sweepCommand(files: string[], options: SweepCommandOptions
   const dbPath = databasePath(options.db);
   const stallMs = options.stallTimeout === undefined ? undefined : stallTimeout(options.stallTimeout);
   const leaseSeconds = leaseSecondsFromEnvironment();
+  const queue = queueAddress(options.queue);
+  // Before any row is claimed: a wrong address or password is the user's to fix, not a failed trial per row.
+  if (queue) await checkReachable(queue);
   const stop = new AbortController();
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -64,6 +71,7 @@ export async function sweepCommand(files: string[], options: SweepCommandOptions
         command: ['runner', ...process.argv.slice(2)].join(' '),
         stallMs,
         leaseSeconds,
+        queue,
       },
       createSweepProgress(),
       stop.signal,

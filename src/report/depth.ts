@@ -44,7 +44,3 @@ export function metricName(metric: AshaMetric): string {
   return METRIC_NAMES[metric];
 }
 
-/** Accuracies (fractions, higher is better) rather than losses (lower is better), as ASHA ranks them. */
-export function isAccuracy(metric: AshaMetric): boolean {
-  return metric === 'valAccuracy' || metric === 'accuracy';
-}

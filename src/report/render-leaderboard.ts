@@ -6,7 +6,7 @@ import { markdownTable, terminalTable, type CellTable } from './tables.js';
 const NO_RUNS = 'No runs match: record some with `runner sweep experiments/quick.yaml`, or loosen the filters.';
 
 /** Said under a ranking that holds configs ASHA stopped early: their scores are from fewer epochs than their rivals'. */
-export const PAUSED_LEGEND = 'n/N · asha: ASHA stopped this config at epoch n of N, a rung where it was not among the best; its test scores are from epoch n';
+export const PAUSED_LEGEND = 'n/N · asha: ASHA stopped this config at epoch n of N, a rung where it was not among the best; its test scores are from epoch n (from its best epoch up to n, with early stopping)';
 
 /** The leaderboard as a terminal table; colour lives here, not in the data. */
 export function renderLeaderboard(board: Leaderboard): string {

@@ -48,7 +48,7 @@ function ashaSentence(run: RunDetails, d: AshaDepth): string {
     const next = d.rungs[d.rung] ?? top;
     return (
       `${chalk.yellow(`stopped by ASHA at rung ${d.rung} of ${d.rungs.length} (epoch ${run.epochsDone} of ${top})`)}: only the best 1/${d.reduction} of rung ${d.rung} ` +
-      `by ${metricName(d.metric)} went on to epoch ${next}; its test scores are from epoch ${run.epochsDone}`
+      `by ${metricName(d.metric)} went on to epoch ${next}; its test scores are from epoch ${run.bestEpoch ?? run.epochsDone}`
     );
   }
   switch (run.status) {

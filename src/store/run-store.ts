@@ -35,10 +35,7 @@ export interface Claim {
 
 /** How far a trial got, as its latest run on a branch has it: what a search strategy decides from. */
 export interface TrialProgress {
-  runId: string;
   status: RunStatus;
-  /** Epochs recorded. */
-  epochsDone: number;
   /** The epoch it was last asked to stop at; null when asked for all of train.epochs (or when it reached its end). */
   epochBudget: number | null;
   epochs: EpochRow[];
@@ -316,12 +313,13 @@ export class RunStore {
     return runs.map((r) => r.id);
   }
 
-  /** Keeps every row `lease` holds for another `lease.seconds`. */
-  renewLease(lease: Lease): void {
+  /** Keeps every row `lease` holds for another `lease.seconds`; returns the runs it still holds. */
+  renewLease(lease: Lease): Set<string> {
     const args = { owner: lease.owner, expires: leaseExpiry(lease) };
-    this.db.transaction(() => {
-      this.db.prepare(`UPDATE runs SET lease_expires_at = @expires WHERE lease_owner = @owner AND status = 'running'`).run(args);
+    return this.db.transaction(() => {
+      const held = this.db.prepare(`UPDATE runs SET lease_expires_at = @expires WHERE lease_owner = @owner AND status = 'running' RETURNING id`).all(args) as { id: string }[];
       this.db.prepare(`UPDATE sweeps SET lease_expires_at = @expires WHERE lease_owner = @owner AND status = 'running'`).run(args);
+      return new Set(held.map((r) => r.id));
     })();
   }
 
@@ -342,23 +340,23 @@ export class RunStore {
   }
 
   /**
-   * The latest run on `branch` of each of `hashes` that has one, with its epochs: how far each trial of a search got.
-   * A completed run is preferred to a later failed one, which a re-run would only repeat.
+   * The run on `branch` that stands for each of `hashes`, with its epochs: how far each trial of a search got. It is
+   * the run a claim would continue (the latest completed or interrupted one), or one running; a failed run is
+   * tried again, as a grid's is.
    */
   trialProgress(hashes: Iterable<string>, branch: string | undefined): Map<string, TrialProgress> {
     const latest = this.db.prepare(
-      `SELECT id, status, epochs_done, epoch_budget, lease_expires_at FROM runs WHERE config_hash = ? AND git_branch IS ?
-       ORDER BY status = 'completed' DESC, started_at DESC, id DESC LIMIT 1`,
+      `SELECT id, status, epoch_budget, lease_expires_at FROM runs
+       WHERE config_hash = ? AND git_branch IS ? AND status IN ('completed', 'interrupted', 'running', 'diverged')
+       ORDER BY status = 'running' DESC, started_at DESC, id DESC LIMIT 1`,
     );
     const progress = new Map<string, TrialProgress>();
     const at = now();
     for (const hash of hashes) {
-      const row = latest.get(hash, branch ?? null) as Pick<RunRow, 'id' | 'status' | 'epochs_done' | 'epoch_budget' | 'lease_expires_at'> | undefined;
+      const row = latest.get(hash, branch ?? null) as Pick<RunRow, 'id' | 'status' | 'epoch_budget' | 'lease_expires_at'> | undefined;
       if (!row) continue;
       progress.set(hash, {
-        runId: row.id,
         status: row.status,
-        epochsDone: row.epochs_done,
         epochBudget: row.epoch_budget,
         epochs: this.epochs(row.id),
         leasedElsewhere: row.status === 'running' && row.lease_expires_at !== null && row.lease_expires_at > at,
@@ -430,13 +428,16 @@ export class RunStore {
 
   /**
    * Puts an interrupted or paused run back to `running` for this runner: its sweep, commit and backend become this
-   * attempt's, its results so far are cleared (they are recorded again when it ends), its epochs are kept.
+   * attempt's, its test scores and saved model are cleared (they are recorded again when it ends; an interrupted
+   * attempt leaves none), its epochs are kept until the trial says which its checkpoint restored.
    */
   private continueRun(runId: string, run: NewRun, lease: Lease, epochBudget: number | null): void {
     this.db
       .prepare(
         `UPDATE runs SET status = 'running', sweep_id = @sweepId, git_commit = @commit, git_dirty = @dirty, backend = @backend,
            host = @host, pid = @pid, error = NULL, finished_at = NULL, lease_owner = @leaseOwner, lease_expires_at = @leaseExpiresAt,
+           test_loss = NULL, test_accuracy = NULL, test_seconds = NULL, confusion_json = NULL, class_metrics_json = NULL,
+           mistakes_json = NULL, model_dir = NULL, best_epoch = NULL,
            epoch_budget = @epochBudget, attempts = attempts + 1
          WHERE id = @runId`,
       )
@@ -454,11 +455,18 @@ export class RunStore {
       });
   }
 
-  /** Forgets the epochs a continued run recorded past `epoch`, the last one its checkpoint holds: they are trained again. */
-  dropEpochsAfter(runId: string, epoch: number): void {
+  /**
+   * Makes a continued run's epochs those its checkpoint restored: epochs recorded after the checkpoint are trained
+   * again, and one the checkpoint holds that never reached the database (the runner killed in between) is recorded.
+   * None when the trial starts afresh. Nothing changes on a run `lease` no longer holds.
+   */
+  restoreEpochs(runId: string, restored: readonly EpochRow[], lease?: Lease): void {
     this.db.transaction(() => {
-      this.db.prepare(`DELETE FROM epochs WHERE run_id = ? AND epoch > ?`).run(runId, epoch);
-      this.db.prepare(`UPDATE runs SET epochs_done = min(epochs_done, ?) WHERE id = ?`).run(epoch, runId);
+      const held = this.db.prepare(`SELECT 1 FROM runs WHERE id = @runId AND status = 'running' AND (@owner IS NULL OR lease_owner = @owner)`);
+      if (!held.get({ runId, owner: lease?.owner ?? null })) return;
+      this.db.prepare(`DELETE FROM epochs WHERE run_id = ?`).run(runId);
+      this.db.prepare(`UPDATE runs SET epochs_done = 0 WHERE id = ?`).run(runId);
+      restored.forEach((record) => this.recordEpoch(runId, record, lease));
     })();
   }
 
@@ -487,8 +495,9 @@ export class RunStore {
           best_epoch = @bestEpoch, gpu = @gpu, tfjs_version = @tfjsVersion, backend = COALESCE(@backend, backend), device_json = @device,
           test_loss = @testLoss, test_accuracy = @testAccuracy, test_seconds = @testSeconds, confusion_json = @confusion, class_metrics_json = @classMetrics,
           mistakes_json = @mistakes, model_dir = @modelDir,
-          -- An interrupted run keeps the budget it was training towards, so that it continues towards it.
-          epoch_budget = CASE WHEN @status = 'interrupted' THEN epoch_budget ELSE @epochBudget END
+          -- An interrupted run keeps the budget it was training towards, so that it continues towards it; a diverged one,
+          -- so that ASHA knows which rung it failed to reach.
+          epoch_budget = CASE WHEN @status IN ('interrupted', 'diverged') THEN epoch_budget ELSE @epochBudget END
          WHERE id = @runId AND status = 'running' AND (@owner IS NULL OR lease_owner = @owner)`,
       )
       .run({

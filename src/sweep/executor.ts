@@ -18,4 +18,6 @@ export interface Executor {
   readonly capacity: number;
   /** Trains `job`; `stop` aborts it (the trial reports `interrupted`). Never rejects: a failure is an outcome. */
   run(job: TrialJob, events: TrialProcessEvents, stop: AbortSignal): Promise<TrialProcessOutcome>;
+  /** Releases what it holds (a queue's connections) once the sweep has no more trials for it. */
+  close?(): Promise<void>;
 }

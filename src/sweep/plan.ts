@@ -10,7 +10,7 @@ import { estimateDuration, wallTime, type Estimate, type MeasuredRun } from './e
 import { modelCost, type ModelCost } from '../model/cost.js';
 import { planSweep } from './checked-trials.js';
 import { trialLabel, type TrialSpec } from './expand.js';
-import { halvingEpochs, halvingTrainings, rungEpochs } from './search/rungs.js';
+import { ashaPlanLine, halvingEpochs, halvingTrainings, rungEpochs } from './search/rungs.js';
 
 export interface PlanOptions {
   files: string[];
@@ -49,8 +49,8 @@ export interface PlannedSearch {
   epochs: number;
   /** Epochs of training every config it tries to the end. */
   fullEpochs: number;
-  /** ASHA's rungs. */
-  rungs?: number[];
+  /** What ASHA will do, as the sweep says it (ashaPlanLine). */
+  description?: string;
   /** Training time it should take, summed over trials, and the same for every config to the end; when measured. */
   seconds?: number;
   fullSeconds?: number;
@@ -98,26 +98,28 @@ export async function planTrials(options: PlanOptions): Promise<SweepPlanReport>
       continue;
     }
     const fullEpochs = trials.reduce((n, t) => n + t.config.train.epochs, 0);
-    const full = todo.map((r) => estimate(r.trial, r.trial.config.train.epochs)?.seconds);
+    // Time is compared over every config of the search, as epochs are: what the search costs, not what is left of it.
+    const full = groupRows.map((r) => estimate(r.trial, r.trial.config.train.epochs)?.seconds);
     const fullSeconds = full.every((x) => x !== undefined) && full.length ? full.reduce((a, b) => a! + b!, 0) : undefined;
     if (!rungs) {
       durations.push(...todo.flatMap((r) => (r.estimate ? [r.estimate.seconds] : [])));
       searches.push({ file: group.file, strategy: 'random', configs: trials.length, gridConfigs: group.gridConfigs, epochs: fullEpochs, fullEpochs, seconds: fullSeconds, fullSeconds });
       continue;
     }
-    const epochs = halvingEpochs(trials.length, rungs, (settings as { reduction: number }).reduction);
+    const { reduction, metric } = settings as Extract<typeof settings, { strategy: 'asha' }>;
+    const epochs = halvingEpochs(trials.length, rungs, reduction);
     // A training costs a fixed part (process, backend, data, scoring) plus its epochs: both read off two estimates.
-    const first = todo.map((r) => r.estimate?.seconds);
+    const first = groupRows.map((r) => r.estimate?.seconds);
     let seconds: number | undefined;
     if (fullSeconds !== undefined && first.every((x) => x !== undefined)) {
       const firstSeconds = first.reduce((a, b) => a! + b!, 0)!;
-      const perEpoch = (fullSeconds - firstSeconds) / Math.max(1, fullEpochs - rungs[0]! * todo.length);
-      const trainings = halvingTrainings(trials.length, rungs.length, (settings as { reduction: number }).reduction);
-      const fixed = (firstSeconds - perEpoch * rungs[0]! * todo.length) / Math.max(1, todo.length);
-      seconds = trainings * fixed + epochs * perEpoch;
+      const perEpoch = (fullSeconds - firstSeconds) / Math.max(1, fullEpochs - rungs[0]! * trials.length);
+      const fixed = (firstSeconds - perEpoch * rungs[0]! * trials.length) / trials.length;
+      seconds = halvingTrainings(trials.length, rungs.length, reduction) * fixed + epochs * perEpoch;
       durations.push(...todo.map(() => seconds! / todo.length));
     }
-    searches.push({ file: group.file, strategy: 'asha', configs: trials.length, gridConfigs: group.gridConfigs, epochs, fullEpochs, rungs, seconds, fullSeconds });
+    const description = ashaPlanLine(group.file, trials.length, rungs, reduction, metric);
+    searches.push({ file: group.file, strategy: 'asha', configs: trials.length, gridConfigs: group.gridConfigs, epochs, fullEpochs, description, seconds, fullSeconds });
   }
   const todo = rows.filter((r) => !r.done);
   const estimated = todo.filter((r) => r.estimate).length;

@@ -76,7 +76,7 @@ export function createSweepProgress(stream: NodeJS.WriteStream = process.stderr)
           multibar.stop();
         }
       }
-      log(`${STATUS_MARK[status]} ${trial.label}  ${summary(result)}${error ? `  ${chalk.dim(error)}` : ''}  ${chalk.dim(`run ${trial.runId}`)}`);
+      log(`${STATUS_MARK[status]} ${trial.label}  ${summary(result, status)}${error ? `  ${chalk.dim(error)}` : ''}  ${chalk.dim(`run ${trial.runId}`)}`);
     },
     stopping(reason) {
       log(chalk.yellow(reason));
@@ -98,11 +98,11 @@ function span(trial: TrialLabel): string {
   return `, epochs ${first}–${last}${continues}`;
 }
 
-function summary(result: TrialResult | undefined): string {
+function summary(result: TrialResult | undefined, status: FinalStatus): string {
   if (!result) return '';
   const parts = [];
   if (result.test) parts.push(`test acc ${chalk.bold(percent(result.test.accuracy))}`, `loss ${result.test.loss.toFixed(4)}`);
-  const paused = result.reachedEnd ? '' : ' (paused: resumable)';
+  const paused = status === 'completed' && !result.reachedEnd ? ' (paused: resumable)' : '';
   parts.push(`${plural(result.epochs.length, 'epoch')}${result.stoppedEarly ? ` (early stop, best ${result.bestEpoch})` : paused}`);
   parts.push(duration(result.seconds));
   return parts.join('  ');

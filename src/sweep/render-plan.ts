@@ -33,14 +33,8 @@ export function renderPlan(plan: SweepPlanReport): string {
 
 /** What a random or ASHA search trains, against training every config it tries, and its grid, to the end. */
 function searchLine(search: PlannedSearch): string {
-  const share = (part: number, whole: number) => `${Math.round((100 * part) / whole)}%`;
   const time = search.seconds !== undefined && search.fullSeconds !== undefined ? `, about ${duration(search.seconds)} of training against ${duration(search.fullSeconds)}` : '';
-  if (search.strategy === 'asha') {
-    return (
-      `${search.file}: ASHA over ${plural(search.configs, 'config')}, rungs at epochs ${search.rungs!.join(', ')}: the table lists the first rung; ` +
-      `about ${search.epochs.toLocaleString('en-US')} epochs in all (a few more where early promotions stand) against ${search.fullEpochs.toLocaleString('en-US')} for every config to the end (${share(search.epochs, search.fullEpochs)})${time}`
-    );
-  }
+  if (search.strategy === 'asha') return `${search.description}; the table lists its first rung${time}`;
   const grid = search.gridConfigs === undefined ? 'its distributions have no finite grid' : `the grid of its lists holds ${plural(search.gridConfigs, 'config')}`;
   return `${search.file}: random search, ${plural(search.configs, 'config')} sampled (${grid}): ${search.epochs.toLocaleString('en-US')} epochs${time ? `, about ${duration(search.seconds!)} of training` : ''}`;
 }

@@ -12,7 +12,10 @@ import { databaseFailure } from '../store/database-failure.js';
 import { RunStore, type Lease } from '../store/run-store.js';
 import { checkpointDirOf, modelDirOf, newRunId, removeCheckpoint, removeRunFolder, removeUnfinishedModel, runsDirFor } from '../store/run-folders.js';
 import { checkpointEpoch } from '../trial/checkpoint.js';
+import type { Executor } from './executor.js';
 import { LocalPool } from './local-pool.js';
+import type { QueueAddress } from './queue/address.js';
+import { QueueExecutor } from './queue/queue-executor.js';
 import { planSearches } from './search/plan-searches.js';
 import type { Proposal } from './search/strategy.js';
 import { planSweep } from './checked-trials.js';
@@ -42,6 +45,8 @@ export interface SweepOptions {
   stallMs?: number;
   /** How long this runner's hold on its running trials lasts without a renewal; LEASE_SECONDS by default. */
   leaseSeconds?: number;
+  /** Hand trials to workers through this queue instead of training them here. */
+  queue?: QueueAddress;
 }
 
 /** A worker hung in a deadlock or stopped (SIGSTOP) would otherwise hold its slot forever. */
@@ -94,8 +99,10 @@ export async function runSweep(options: SweepOptions, reporter: SweepReporter, s
   const plan = planSweep(options);
   const { trials } = plan;
   const backend = await chooseBackend(options.backend ?? plan.backend, { gpu: options.gpu });
-  const data = await findData(trials, options.dataDir);
-  const concurrency = options.concurrency ?? defaultConcurrency(backend);
+  // Workers find the data on their own machines; the coordinator's may have none.
+  const data = options.queue ? new Map<string | undefined, DataLocation>() : await findData(trials, options.dataDir);
+  // Through a queue, every trial is enqueued at once unless --concurrency says fewer: workers decide how many train.
+  const concurrency = options.concurrency ?? (options.queue ? Math.max(1, trials.length) : defaultConcurrency(backend));
   const runsDir = runsDirFor(options.dbPath);
   const lease: Lease = { owner: randomUUID(), seconds: options.leaseSeconds ?? LEASE_SECONDS };
   const stallMs = options.stallMs ?? STALL_MS;
@@ -131,6 +138,7 @@ export async function runSweep(options: SweepOptions, reporter: SweepReporter, s
 
   const store = new RunStore(options.dbPath);
   let heartbeat: NodeJS.Timeout | undefined;
+  let closeExecutor: Executor['close'];
   try {
     // Runs of a runner that stopped renewing its lease may have left half a model; their checkpoints stay.
     (write(() => store.reclaimLapsed()) ?? []).forEach((id) => removeUnfinishedModel(runsDir, id));
@@ -148,8 +156,26 @@ export async function runSweep(options: SweepOptions, reporter: SweepReporter, s
     const sweepId = write(() => store.startSweep(options.command, lease));
     if (sweepId === undefined) return { ...summary, notStarted: search.remaining() };
     summary.sweepId = sweepId;
-    heartbeat = setInterval(() => write(() => store.renewLease(lease)), (lease.seconds * 1000) / RENEWALS_PER_LEASE);
-    const executor = new LocalPool({ backend: backend.name, gpu: options.gpu, data, runsDir, concurrency, stallMs });
+    // Each running trial's own stop: the sweep halting, or this runner losing the trial's lease to another.
+    const trialStops = new Map<string, AbortController>();
+    heartbeat = setInterval(() => {
+      const held = write(() => store.renewLease(lease));
+      // Frozen past its lease (SIGSTOP, a suspended laptop), this runner lost those runs to another, which may be
+      // continuing them in the same folder: their trials stop, and nothing of them is recorded or removed.
+      for (const [runId, own] of trialStops) if (held && !held.has(runId)) own.abort(LOST_LEASE);
+    }, (lease.seconds * 1000) / RENEWALS_PER_LEASE);
+    const executor: Executor = options.queue
+      ? new QueueExecutor({
+          address: options.queue,
+          runsDir,
+          capacity: concurrency,
+          commit: git.commit,
+          backend: options.backend ?? plan.backend,
+          force: options.force,
+          onAttempts: (runId, note) => write(() => store.noteRun(runId, note)),
+        })
+      : new LocalPool({ backend: backend.name, gpu: options.gpu, data, runsDir, concurrency, stallMs });
+    closeExecutor = executor.close?.bind(executor);
     const running = new Set<Promise<void>>();
     halt.signal.addEventListener(
       'abort',
@@ -197,31 +223,36 @@ export async function runSweep(options: SweepOptions, reporter: SweepReporter, s
       claim.reclaimed.forEach((id) => removeUnfinishedModel(runsDir, id));
       const { runId } = claim;
       let fromEpoch: number | undefined;
-      if (claim.outcome === 'continued') {
-        // Epochs recorded after the checkpoint was saved (none, unless it was lost) are trained again.
-        fromEpoch = checkpointEpoch(checkpointDirOf(runsDir, runId)) ?? 0;
-        write(() => store.dropEpochsAfter(runId, fromEpoch!));
-      }
+      // What the checkpoint says, for the terminal; the trial itself says what it restored once it has read it.
+      if (claim.outcome === 'continued') fromEpoch = checkpointEpoch(checkpointDirOf(runsDir, runId)) ?? 0;
       const trial: TrialLabel = { runId, spec, label: trialLabel(spec), untilEpoch, fromEpoch };
+      const own = new AbortController();
+      trialStops.set(runId, own);
       reporter.trialStarted(trial);
       const outcome = await executor.run(
         { runId, spec, untilEpoch },
         {
+          onReady: (_backend, _loadSeconds, restored) => {
+            if (claim.outcome === 'continued') write(() => store.restoreEpochs(runId, restored, lease));
+          },
           onBatch: (epoch, batch, batches, loss) => reporter.trialBatch(trial, epoch, batch, batches, loss),
           onEpoch: (record) => {
             write(() => store.recordEpoch(runId, record, lease));
             reporter.trialEpoch(trial, record);
           },
         },
-        halt.signal,
+        AbortSignal.any([halt.signal, own.signal]),
       );
-      const ran = runOutcome(outcome, modelDirOf(runsDir, runId), halt.signal.aborted ? String(halt.signal.reason) : undefined);
+      trialStops.delete(runId);
+      const stopReason = halt.signal.aborted ? String(halt.signal.reason) : own.signal.aborted ? String(own.signal.reason) : undefined;
+      const ran = runOutcome(outcome, modelDirOf(runsDir, runId), stopReason);
       const reachedEnd = ran.result?.reachedEnd ?? true;
       if (ran.status === 'completed' && !reachedEnd) ran.record.epochBudget = untilEpoch;
-      const recorded = write(() => store.finishRun(runId, ran.record, lease), { recordsAnEnd: true });
+      const recorded = own.signal.aborted ? false : write(() => store.finishRun(runId, ran.record, lease), { recordsAnEnd: true });
       if (recorded === undefined) summary.unrecorded++;
       const finished = recorded ? ran : { ...ran, status: 'interrupted' as const, error: recorded === undefined ? 'not recorded: the run database failed' : LOST_LEASE };
-      keepWhatTheRunNeeds(runsDir, runId, finished.status, reachedEnd);
+      // A run this runner lost may be another's now, in the same folder: its files are not this runner's to touch.
+      if (recorded !== false) keepWhatTheRunNeeds(runsDir, runId, finished.status, reachedEnd);
       counts[finished.status]++;
       reporter.trialFinished(trial, finished.status, finished.result, finished.error);
       search.ended(proposal, { status: finished.status, epochs: finished.result?.epochs ?? [], reachedEnd });
@@ -252,6 +283,7 @@ export async function runSweep(options: SweepOptions, reporter: SweepReporter, s
   } finally {
     clearInterval(heartbeat);
     stop.removeEventListener('abort', onStop);
+    await closeExecutor?.();
     store.close();
   }
 }

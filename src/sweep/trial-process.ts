@@ -7,7 +7,8 @@ import type { TrialResult } from '../trial/run-trial.js';
 import type { EpochRecord } from '../trial/records.js';
 
 export interface TrialProcessEvents {
-  onReady?(backend: BackendInfo, loadSeconds: number): void;
+  /** The trial is about to train; `restored`: the epochs its checkpoint brought back, none for a fresh start. */
+  onReady?(backend: BackendInfo, loadSeconds: number, restored: EpochRecord[]): void;
   onBatch?(epoch: number, batch: number, batches: number, loss: number): void;
   onEpoch?(record: EpochRecord): void;
 }
@@ -71,7 +72,7 @@ export function runTrialProcess(message: RunTrialMessage, events: TrialProcessEv
       switch (m.type) {
         case 'ready':
           backend = m.backend;
-          events.onReady?.(m.backend, m.loadSeconds);
+          events.onReady?.(m.backend, m.loadSeconds, m.restored);
           break;
         case 'batch':
           events.onBatch?.(m.epoch, m.batch, m.batches, m.loss);

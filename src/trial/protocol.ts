@@ -21,8 +21,8 @@ export interface RunTrialMessage {
 
 /** What a worker reports back; the parent alone writes them to the database. */
 export type WorkerMessage =
-  /** Sent once the model is ready to train, a checkpoint restored (`resumedFrom`, its epoch) or not. */
-  | { type: 'ready'; backend: BackendInfo; loadSeconds: number; resumedFrom?: number }
+  /** Sent once the model is ready to train: the epochs a checkpoint restored (none when it starts afresh). */
+  | { type: 'ready'; backend: BackendInfo; loadSeconds: number; restored: EpochRecord[] }
   | { type: 'batch'; epoch: number; batch: number; batches: number; loss: number }
   | { type: 'epoch'; record: EpochRecord }
   | { type: 'result'; result: TrialResult; backend: BackendInfo }

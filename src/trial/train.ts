@@ -7,6 +7,7 @@ import { augmentBatch } from './augment.js';
 import { gatherLabels, gatherPixels, inputTensor, targetTensor } from './batches.js';
 import { restoreCheckpoint, saveCheckpoint, type BestEpoch } from './checkpoint.js';
 import { scoreSet } from './evaluate.js';
+import { higherIsBetter, type EpochMetric } from './epoch-metrics.js';
 import type { EpochRecord } from './records.js';
 import { SeededRandom } from '../random.js';
 import { TrainStep } from './train-step.js';
@@ -22,8 +23,11 @@ export interface TrainingData {
 }
 
 export interface TrainingEvents {
-  /** Once the model is ready to train, before the first batch: the epoch a checkpoint restored, if one did. */
-  onStart?(resumedFrom: number | undefined): void;
+  /**
+   * Once the model is ready to train, before the first batch: the epochs a checkpoint restored (none for a fresh
+   * start, or when the checkpoint was not this trial's or was damaged), so that the record can be made to match.
+   */
+  onStart?(restored: readonly EpochRecord[]): void;
   /** Every few batches, once the device has finished up to `batch`: the epoch's mean training loss so far. */
   onBatch?(epoch: number, batch: number, batches: number, loss: number): void;
   onEpoch?(record: EpochRecord): void;
@@ -65,7 +69,6 @@ export interface TrainingResult {
   divergedAt?: { epoch: number; firstBatch: number; batch: number; loss: number; metric?: string };
 }
 
-type Monitor = 'loss' | 'accuracy' | 'valLoss' | 'valAccuracy';
 
 /**
  * Trains with the runner's own seeded epoch shuffle (fit's shuffle uses Math.random) and
@@ -89,13 +92,13 @@ export async function trainModel(
   const batches = Math.ceil(samples / settings.batchSize);
   const epochs: EpochRecord[] = resumed?.epochs ?? [];
   const stopping = settings.earlyStopping;
-  const monitor: Monitor = stopping?.monitor ?? 'valLoss';
+  const monitor: EpochMetric = stopping?.monitor ?? 'valLoss';
   let best: BestEpoch = resumed?.best ?? { epoch: 0, value: Number.NaN };
   let stoppedEarly = resumed?.stoppedEarly ?? false;
   const lastEpoch = Math.min(settings.epochs, options.untilEpoch ?? settings.epochs);
 
   const step = new TrainStep(model, !oneHot);
-  events.onStart?.(resumed?.epoch);
+  events.onStart?.(epochs);
   try {
     for (let epoch = (resumed?.epoch ?? 0) + 1; epoch <= lastEpoch && !stoppedEarly; epoch++) {
       const started = performance.now();
@@ -204,7 +207,7 @@ async function finiteCheck(model: tf.LayersModel): Promise<number> {
   return value!;
 }
 
-/** How much `next` improves on `previous`: losses improve downwards, accuracies upwards. */
-function gain(monitor: Monitor, previous: number, next: number): number {
-  return monitor.toLowerCase().includes('loss') ? previous - next : next - previous;
+/** How much `next` improves on `previous`. */
+function gain(monitor: EpochMetric, previous: number, next: number): number {
+  return higherIsBetter(monitor) ? next - previous : previous - next;
 }

@@ -31,8 +31,8 @@ process.once('message', async (message: RunTrialMessage) => {
       message.config,
       dataset,
       {
-        onStart(resumedFrom) {
-          void send({ type: 'ready', backend, loadSeconds: (performance.now() - started) / 1000, resumedFrom });
+        onStart(restored) {
+          void send({ type: 'ready', backend, loadSeconds: (performance.now() - started) / 1000, restored: [...restored] });
         },
         onBatch(epoch, batch, batches, loss) {
           const time = performance.now();

@@ -2,7 +2,8 @@ import stableStringify from 'fast-json-stable-stringify';
 import { IMAGE_SIZE } from '../../data/classes.js';
 import type { AshaMetric } from '../../config/resolved.js';
 import { duration, epochsLabel, plural, timestamp } from '../../ui/format.js';
-import { isAccuracy, metricName } from '../depth.js';
+import { metricName } from '../depth.js';
+import { higherIsBetter } from '../../trial/epoch-metrics.js';
 import type { RankMetric, Stat } from '../leaderboard.js';
 import { entryEpochsLabel, hasPaused, PAUSED_LEGEND } from '../render-leaderboard.js';
 import type { AshaSearchView, HtmlReportData, SweepPlot } from './report-data.js';
@@ -115,7 +116,7 @@ function ashaSearch(search: AshaSearchView): string {
   // The deepest drawn last, on top of the many stopped at the first rung.
   const series = [...search.configs].reverse().map((c) => ({ title: `${c.label} (${c.runId})`, colour: colour(c.rung), paused: c.paused, points: c.curve }));
   const where = `${search.experiment}${search.branch ? ` · ${search.branch}` : ''}`;
-  const chart = rungChart({ series, rungs, xLabel: 'epoch (dashed: the rungs)', yLabel: metricName(metric), yFormat: (v) => (isAccuracy(metric) ? `${(v * 100).toFixed(0)}%` : v.toFixed(2)) });
+  const chart = rungChart({ series, rungs, xLabel: 'epoch (dashed: the rungs)', yLabel: metricName(metric), yFormat: (v) => (higherIsBetter(metric) ? `${(v * 100).toFixed(0)}%` : v.toFixed(2)) });
   const caption = `${where}: ${metricName(metric)} by epoch; open circle: stopped by ASHA, filled: trained to its end`;
   const head = ['config', 'rung reached', 'epochs', ...rungs.map((epoch, k) => `rung ${k + 1} (epoch ${epoch})`), 'test accuracy'];
   const rows = search.configs.map((c) => {
@@ -135,7 +136,7 @@ function ashaSearch(search: AshaSearchView): string {
 
 /** Accuracies as percentages, losses as they are. */
 function metricFormat(metric: AshaMetric): (v: number) => string {
-  return isAccuracy(metric) ? (v) => `${(v * 100).toFixed(2)}%` : (v) => v.toFixed(4);
+  return higherIsBetter(metric) ? (v) => `${(v * 100).toFixed(2)}%` : (v) => v.toFixed(4);
 }
 
 function gallerySection(d: HtmlReportData): string {

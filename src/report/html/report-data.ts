@@ -3,7 +3,8 @@ import { FASHION_MNIST_CLASSES, PIXELS, type LabelledImages } from '../../data/c
 import type { AshaMetric } from '../../config/resolved.js';
 import type { EpochRow, Run } from '../../store/run-store.js';
 import type { Mistake } from '../../trial/records.js';
-import { ashaDepth, isAccuracy } from '../depth.js';
+import { ashaDepth } from '../depth.js';
+import { higherIsBetter } from '../../trial/epoch-metrics.js';
 import { latestPerTrial } from '../latest-runs.js';
 import type { Leaderboard, LeaderboardEntry } from '../leaderboard.js';
 import { sweepParams } from '../run-config.js';
@@ -143,7 +144,7 @@ function ashaSearches(runs: Run[], epochs: HtmlReportInput['epochs']): AshaSearc
     searches.set(key, search);
   }
   for (const search of searches.values()) {
-    const sign = isAccuracy(search.metric) ? -1 : 1;
+    const sign = higherIsBetter(search.metric) ? -1 : 1;
     const last = (c: AshaConfigView) => (c.rung ? c.atRungs[c.rung - 1] : null) ?? Number.NaN;
     search.configs.sort((a, b) => b.rung - a.rung || sign * (last(a) - last(b)) || 0);
   }

@@ -17,12 +17,14 @@ export function connectionOf(address: QueueAddress): ConnectionOptions {
  */
 export async function checkReachable(address: QueueAddress): Promise<void> {
   const client = new Redis(address.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 5000 });
-  client.on('error', () => {});
+  // The socket's error (ECONNREFUSED, ENOTFOUND) says more than the `Connection is closed` that connect() rejects with.
+  let socketError: string | undefined;
+  client.on('error', (error: Error) => (socketError ??= error.message));
   try {
     await client.connect();
     await client.ping();
   } catch (error) {
-    const reason = (error as Error).message;
+    const reason = socketError ?? (error as Error).message;
     if (/NOAUTH|WRONGPASS|invalid password|invalid username/i.test(reason)) {
       throw new UserError(`the queue's Redis at ${address.shown} refused the login (${reason}): put its user and password in the URL, redis://user:password@host:port`);
     }

@@ -178,9 +178,12 @@ function stopped(stop: AbortSignal): TrialProcessOutcome {
   return { kind: 'killed', signal: 'SIGINT', message: typeof stop.reason === 'string' ? stop.reason : 'stopped by the user' };
 }
 
+const MODEL_FILES = ['model.json', 'weights.bin'] as const;
+
 /** Written beside the model folder and renamed into place, as the trainer saves it: never half a model. */
 function writeModel(modelDir: string, queued: QueuedResult): void {
-  const names = Object.keys(queued.model);
+  // Only the two files a saved model has: a name from the queue never becomes a path of its own.
+  const names = MODEL_FILES.filter((name) => typeof queued.model[name] === 'string');
   if (names.length === 0) return;
   const partial = `${modelDir}.partial`;
   rmSync(partial, { recursive: true, force: true });

@@ -1,8 +1,13 @@
 import type { AshaMetric } from '../../config/resolved.js';
+import { higherIsBetter } from '../../trial/epoch-metrics.js';
 import type { EpochRecord } from '../../trial/records.js';
 import { trialLabel, type TrialSpec } from '../expand.js';
 import { percent, plural } from '../../ui/format.js';
-import type { Proposal, ProposalEnd, SearchHistory, SearchStrategy } from './strategy.js';
+import type { TrialProgress } from '../../store/run-store.js';
+import type { Proposal, ProposalEnd, SearchStrategy } from './strategy.js';
+
+/** How far each config got in earlier sweeps, by trial hash (see RunStore.trialProgress). */
+export type SearchHistory = Map<string, TrialProgress>;
 
 export interface AshaSettings {
   /** Ascending; the last is train.epochs (see rungEpochs). */
@@ -11,22 +16,24 @@ export interface AshaSettings {
   metric: AshaMetric;
 }
 
-type State =
+/** Where a config stands in this search (not a run's status). */
+type Standing =
   /** Not started by this search. */
   | 'new'
-  | 'running'
+  | 'training'
   /** Stopped at a rung, resumable from its checkpoint if promoted. */
   | 'paused'
   /** Nothing left to train: the top rung, early stopping, or diverged. */
   | 'ended'
-  /** Stopped before its rung (killed, or the sweep stopped): the next sweep continues it. */
-  | 'interrupted'
-  /** Failed, or another runner's: not this sweep's to train. */
-  | 'out';
+  /** An earlier sweep left it short of its rung (killed, or stopped): this one continues it first. */
+  | 'unfinished'
+  /** Failed, interrupted in this sweep, completed or held by another runner: not this sweep's to train. */
+  | 'excluded';
 
 interface Candidate {
   spec: TrialSpec;
-  state: State;
+  standing: Standing;
+  diverged: boolean;
   /** The epoch it was last asked to reach. */
   budget: number;
   /** The metric at each rung it reached, higher is better (losses negated, a diverged trial −∞). */
@@ -57,37 +64,37 @@ export class AshaSearch implements SearchStrategy {
 
   next(): Proposal | 'wait' | 'done' {
     const { rungs } = this.settings;
-    const resume = this.candidates.find((c) => c.state === 'interrupted');
+    const resume = this.candidates.find((c) => c.standing === 'unfinished');
     if (resume) return this.start(resume, resume.budget, false);
     for (let rung = rungs.length - 2; rung >= 0; rung--) {
       const promoted = this.promotable(rung);
       if (promoted) return this.start(promoted, rungs[rung + 1]!, false);
     }
-    const fresh = this.candidates.find((c) => c.state === 'new');
+    const fresh = this.candidates.find((c) => c.standing === 'new');
     if (fresh) return this.start(fresh, rungs[0]!, true);
-    if (this.candidates.some((c) => c.state === 'running')) return 'wait';
+    if (this.candidates.some((c) => c.standing === 'training')) return 'wait';
     const finalist = this.finalist();
     return finalist ? this.start(finalist, rungs[rungs.indexOf(finalist.budget) + 1]!, false) : 'done';
   }
 
   ended(proposal: Proposal, end: ProposalEnd): void {
     const candidate = this.candidates.find((c) => c.spec === proposal.spec)!;
-    if (end.status === 'skipped' || end.status === 'failed') {
-      candidate.state = 'out';
-      return;
-    }
-    if (end.status === 'interrupted') {
-      // Continued by the next sweep, not this one: a trial killed from outside may be killed again.
-      candidate.state = 'out';
+    // An interrupted trial is continued by the next sweep, not this one: one killed from outside may be killed again.
+    if (end.status === 'skipped' || end.status === 'failed' || end.status === 'interrupted') {
+      candidate.standing = 'excluded';
       return;
     }
     this.score(candidate, end.epochs);
-    if (end.status === 'diverged') candidate.scores.set(candidate.budget, Number.NEGATIVE_INFINITY);
-    candidate.state = end.status === 'completed' && !end.reachedEnd ? 'paused' : 'ended';
+    if (end.status === 'diverged') this.diverge(candidate);
+    candidate.standing = end.status === 'completed' && !end.reachedEnd ? 'paused' : 'ended';
   }
 
+  /** New and unfinished configs, and the promotions due now: a re-run with only promotions left has work to do. */
   remaining(): number {
-    return this.candidates.filter((c) => c.state === 'new' || c.state === 'interrupted').length;
+    const { rungs } = this.settings;
+    const due = new Set(rungs.slice(0, -1).flatMap((_, rung) => this.topOf(rung).filter((c) => c.standing === 'paused' && c.budget === rungs[rung])));
+    const queued = this.candidates.filter((c) => c.standing === 'new' || c.standing === 'unfinished').length;
+    return queued + due.size + (queued + due.size === 0 && this.finalist() ? 1 : 0);
   }
 
   /** `27 configs of cnn-family: 18 stopped at epoch 1, 6 at epoch 3, 2 at epoch 9, 1 trained to epoch 10 (best valAccuracy 91.2%: lr=…)`. */
@@ -95,16 +102,19 @@ export class AshaSearch implements SearchStrategy {
     const { rungs, metric } = this.settings;
     const top = rungs[rungs.length - 1]!;
     const reached = (c: Candidate) => Math.max(0, ...c.scores.keys());
+    const healthy = this.candidates.filter((c) => !c.diverged);
     const stops = rungs.flatMap((epoch) => {
-      const n = this.candidates.filter((c) => c.scores.size > 0 && reached(c) === epoch).length;
+      const n = healthy.filter((c) => c.scores.size > 0 && reached(c) === epoch).length;
       return n ? [epoch === top ? `${n} trained to epoch ${epoch}` : `${n} stopped at epoch ${epoch}`] : [];
     });
-    const unscored = this.candidates.filter((c) => c.scores.size === 0).length;
+    const diverged = this.candidates.length - healthy.length;
+    if (diverged) stops.push(`${diverged} diverged`);
+    const unscored = healthy.filter((c) => c.scores.size === 0).length;
     if (unscored) stops.push(`${unscored} not scored at any rung`);
-    const deepest = Math.max(0, ...this.candidates.map(reached));
-    const best = this.candidates.filter((c) => reached(c) === deepest && Number.isFinite(c.scores.get(deepest)!)).sort((a, b) => b.scores.get(deepest)! - a.scores.get(deepest)!)[0];
-    const value = best && (metric.toLowerCase().includes('loss') ? -1 : 1) * best.scores.get(deepest)!;
-    const shown = value === undefined ? '' : metric.toLowerCase().includes('accuracy') ? percent(value) : value.toFixed(4);
+    const deepest = Math.max(0, ...healthy.map(reached));
+    const best = healthy.filter((c) => reached(c) === deepest && Number.isFinite(c.scores.get(deepest)!)).sort((a, b) => b.scores.get(deepest)! - a.scores.get(deepest)!)[0];
+    const value = best && (higherIsBetter(metric) ? 1 : -1) * best.scores.get(deepest)!;
+    const shown = value === undefined ? '' : higherIsBetter(metric) ? percent(value) : value.toFixed(4);
     const experiment = this.candidates[0]?.spec.experiment ?? '';
     return [`ASHA over ${plural(this.candidates.length, 'config')} of ${experiment}: ${stops.join(', ')}${best ? `; best ${metric} at epoch ${deepest}: ${shown} (${trialLabel(best.spec)})` : ''}`];
   }
@@ -120,7 +130,7 @@ export class AshaSearch implements SearchStrategy {
     for (let rung = rungs.length - 2; rung >= 0; rung--) {
       const epoch = rungs[rung]!;
       const best = this.candidates.filter((c) => c.scores.has(epoch)).sort((a, b) => b.scores.get(epoch)! - a.scores.get(epoch)!)[0];
-      if (best) return best.state === 'paused' && best.budget === epoch ? best : undefined;
+      if (best) return best.standing === 'paused' && best.budget === epoch ? best : undefined;
     }
     return undefined;
   }
@@ -128,13 +138,24 @@ export class AshaSearch implements SearchStrategy {
   /** The best config of the rung's top 1/η that has not gone on yet, if any. */
   private promotable(rung: number): Candidate | undefined {
     const epoch = this.settings.rungs[rung]!;
+    return this.topOf(rung).find((c) => c.standing === 'paused' && c.budget === epoch);
+  }
+
+  /** The rung's top 1/η, best first: the configs that have gone on, or may. */
+  private topOf(rung: number): Candidate[] {
+    const epoch = this.settings.rungs[rung]!;
     const members = this.candidates.filter((c) => c.scores.has(epoch)).sort((a, b) => b.scores.get(epoch)! - a.scores.get(epoch)!);
-    const top = members.slice(0, Math.floor(members.length / this.settings.reduction));
-    return top.find((c) => c.state === 'paused' && c.budget === epoch);
+    return members.slice(0, Math.floor(members.length / this.settings.reduction));
+  }
+
+  /** A diverged config ranks last at the rung it was training towards, and goes no further. */
+  private diverge(candidate: Candidate): void {
+    candidate.diverged = true;
+    candidate.scores.set(candidate.budget, Number.NEGATIVE_INFINITY);
   }
 
   private start(candidate: Candidate, untilEpoch: number, fresh: boolean): Proposal {
-    candidate.state = 'running';
+    candidate.standing = 'training';
     candidate.budget = untilEpoch;
     return { spec: candidate.spec, untilEpoch, fresh };
   }
@@ -142,7 +163,7 @@ export class AshaSearch implements SearchStrategy {
   private score(candidate: Candidate, epochs: readonly EpochRecord[]): void {
     const rungs = new Set(this.settings.rungs);
     const { metric } = this.settings;
-    const better = metric.toLowerCase().includes('loss') ? -1 : 1;
+    const better = higherIsBetter(metric) ? 1 : -1;
     for (const record of epochs) {
       if (!rungs.has(record.epoch)) continue;
       const value = record[metric];
@@ -152,25 +173,25 @@ export class AshaSearch implements SearchStrategy {
 
   /** Where an earlier sweep left the config: ASHA's state is the run database's, so a killed sweep picks up from it. */
   private fromHistory(spec: TrialSpec, history: SearchHistory): Candidate {
-    const candidate: Candidate = { spec, state: 'new', budget: 0, scores: new Map() };
+    const candidate: Candidate = { spec, standing: 'new', diverged: false, budget: 0, scores: new Map() };
+    // A failed config is tried again by the next sweep, as a grid's failed trial is.
     const progress = history.get(spec.hash);
     if (!progress || progress.status === 'failed') return candidate;
-    if (progress.leasedElsewhere) return { ...candidate, state: 'out' };
+    if (progress.leasedElsewhere) return { ...candidate, standing: 'excluded' };
     // A null budget: trained towards its end.
-    const budget = progress.epochBudget ?? spec.config.train.epochs;
+    candidate.budget = progress.epochBudget ?? spec.config.train.epochs;
     this.score(candidate, progress.epochs as EpochRecord[]);
-    candidate.budget = budget;
     switch (progress.status) {
       case 'completed':
-        candidate.state = progress.epochBudget === null ? 'ended' : 'paused';
+        candidate.standing = progress.epochBudget === null ? 'ended' : 'paused';
         break;
       case 'diverged':
-        candidate.scores.set(budget, Number.NEGATIVE_INFINITY);
-        candidate.state = 'ended';
+        this.diverge(candidate);
+        candidate.standing = 'ended';
         break;
       default:
         // Interrupted, or running under a lapsed lease (the claim reclaims it): continue towards its budget.
-        candidate.state = 'interrupted';
+        candidate.standing = 'unfinished';
     }
     return candidate;
   }

@@ -10,15 +10,16 @@ export interface SearchBudget {
 
 /** A search that stops starting trials once its budget is spent; what runs finishes and is recorded. */
 export class BudgetedSearch implements SearchStrategy {
-  private started = 0;
   private readonly deadline: number;
   private running = 0;
   /** Why it stopped starting trials it still had, once it did. */
   private spent?: string;
 
+  /** `started`: configs earlier sweeps of this search started, which count against `maxTrials` too. */
   constructor(
     private readonly search: SearchStrategy,
     private readonly budget: SearchBudget,
+    private started = 0,
     now = Date.now(),
   ) {
     this.deadline = budget.timeBudgetSeconds === undefined ? Number.POSITIVE_INFINITY : now + budget.timeBudgetSeconds * 1000;
@@ -29,14 +30,14 @@ export class BudgetedSearch implements SearchStrategy {
       if (this.search.remaining() > 0) this.spent ??= `its time budget of ${duration(this.budget.timeBudgetSeconds!)} ran out with ${plural(this.search.remaining(), 'trial')} not started`;
       return this.running ? 'wait' : 'done';
     }
-    const proposal = this.search.next();
-    if (typeof proposal === 'string') return proposal;
-    if (proposal.fresh && this.budget.maxTrials !== undefined && this.started >= this.budget.maxTrials) {
+    let proposal = this.search.next();
+    while (typeof proposal !== 'string' && proposal.fresh && this.budget.maxTrials !== undefined && this.started >= this.budget.maxTrials) {
       this.spent ??= `maxTrials ${this.budget.maxTrials} reached`;
       // A search cannot take a proposal back: one it wants beyond the budget ends as if skipped.
       this.search.ended(proposal, { status: 'skipped' });
-      return this.next();
+      proposal = this.search.next();
     }
+    if (typeof proposal === 'string') return proposal;
     if (proposal.fresh) this.started++;
     this.running++;
     return proposal;

@@ -6,21 +6,21 @@ import type { Proposal, SearchStrategy } from './strategy.js';
  * each trained to its end, in order. Trials done in earlier sweeps are skipped when claimed.
  */
 export class TrialList implements SearchStrategy {
-  private next_ = 0;
+  private position = 0;
 
   constructor(private readonly trials: readonly TrialSpec[]) {}
 
   next(): Proposal | 'done' {
-    const spec = this.trials[this.next_];
+    const spec = this.trials[this.position];
     if (!spec) return 'done';
-    this.next_++;
+    this.position++;
     return { spec, fresh: true };
   }
 
   ended(): void {}
 
   remaining(): number {
-    return this.trials.length - this.next_;
+    return this.trials.length - this.position;
   }
 
   outcome(): string[] {

@@ -5,7 +5,7 @@ import type { SearchGroup } from '../checked-trials.js';
 import { AshaSearch } from './asha.js';
 import { BudgetedSearch } from './budget.js';
 import { TrialList } from './list.js';
-import { halvingEpochs, rungEpochs } from './rungs.js';
+import { ashaPlanLine, rungEpochs } from './rungs.js';
 import { SearchSequence } from './sequence.js';
 import type { SearchStrategy } from './strategy.js';
 
@@ -27,26 +27,31 @@ export function planSearches(groups: readonly SearchGroup[], store: RunStore, br
   const elsewhere = store.leasedHashes(branch);
   const planned: PlannedSearches = { search: new SearchSequence([]), toRun: 0, skipped: 0, runningElsewhere: 0, descriptions: [] };
   const searches = groups.map(({ file, search: settings, trials }): SearchStrategy => {
+    const budget = { maxTrials: settings.maxTrials, timeBudgetSeconds: timeBudgetSeconds(settings) };
     let search: SearchStrategy;
+    let started = 0;
     if (settings.strategy === 'asha') {
       const rungs = rungEpochs(settings.minEpochs, settings.maxEpochs, settings.reduction);
       const history = force ? new Map() : store.trialProgress(trials.map((t) => t.hash), branch);
       search = new AshaSearch(trials, { rungs, reduction: settings.reduction, metric: settings.metric }, history);
+      // Configs earlier sweeps started count against maxTrials, so that a re-run starts no more than the budget.
+      started = history.size;
       planned.runningElsewhere += [...history.values()].filter((progress) => progress.leasedElsewhere).length;
-      const halving = halvingEpochs(trials.length, rungs, settings.reduction);
-      planned.descriptions.push(
-        `${file}: ASHA over ${plural(trials.length, 'config')}, rungs at epochs ${rungs.join(', ')}, the top 1/${settings.reduction} of each rung by ${settings.metric} goes on: ` +
-          `about ${halving.toLocaleString('en-US')} epochs (a few more where early promotions stand), against ${(trials.length * settings.maxEpochs).toLocaleString('en-US')} for every config to the end`,
-      );
+      planned.descriptions.push(ashaPlanLine(file, trials.length, rungs, settings.reduction, settings.metric));
     } else {
-      const todo = trials.filter((t) => !done.has(t.hash) && !elsewhere.has(t.hash));
-      planned.skipped += trials.filter((t) => done.has(t.hash)).length;
-      planned.runningElsewhere += trials.length - todo.length - trials.filter((t) => done.has(t.hash)).length;
+      // A list's maxTrials is its first trials, so that a re-run of a finished search starts no more.
+      const listed = budget.maxTrials === undefined ? trials : trials.slice(0, budget.maxTrials);
+      const completed = listed.filter((t) => done.has(t.hash)).length;
+      const todo = listed.filter((t) => !done.has(t.hash) && !elsewhere.has(t.hash));
+      planned.skipped += completed;
+      planned.runningElsewhere += listed.length - todo.length - completed;
       search = new TrialList(todo);
-      if (settings.strategy === 'random') planned.descriptions.push(`${file}: random search, ${plural(trials.length, 'config')} sampled with seed ${settings.seed}`);
+      budget.maxTrials = undefined;
+      const limit = listed.length < trials.length ? `, the first ${listed.length} by maxTrials` : '';
+      if (settings.strategy === 'random') planned.descriptions.push(`${file}: random search, ${plural(trials.length, 'config')} sampled with seed ${settings.seed}${limit}`);
+      else if (limit) planned.descriptions.push(`${file}: ${plural(trials.length, 'trial')}${limit}`);
     }
-    const budget = { maxTrials: settings.maxTrials, timeBudgetSeconds: timeBudgetSeconds(settings) };
-    if (budget.maxTrials !== undefined || budget.timeBudgetSeconds !== undefined) search = new BudgetedSearch(search, budget);
+    if (budget.maxTrials !== undefined || budget.timeBudgetSeconds !== undefined) search = new BudgetedSearch(search, budget, started);
     planned.toRun += search.remaining();
     return search;
   });

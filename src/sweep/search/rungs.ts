@@ -29,3 +29,13 @@ export function halvingTrainings(configs: number, rungs: number, reduction: numb
   for (let reaching = configs, k = 0; k < rungs; k++, reaching = Math.floor(reaching / reduction)) trainings += reaching;
   return trainings;
 }
+
+/** What an ASHA search over `configs` configs trains, against every config to the end: for sweep and plan alike. */
+export function ashaPlanLine(file: string, configs: number, rungs: readonly number[], reduction: number, metric: string): string {
+  const epochs = halvingEpochs(configs, rungs, reduction);
+  const full = configs * rungs[rungs.length - 1]!;
+  return (
+    `${file}: ASHA over ${configs} ${configs === 1 ? 'config' : 'configs'}, rungs at epochs ${rungs.join(', ')}, the best 1/${reduction} of each rung by ${metric} going on: ` +
+    `about ${epochs.toLocaleString('en-US')} epochs in all (a few more where early promotions stand) against ${full.toLocaleString('en-US')} for every config to the end (${Math.round((100 * epochs) / full)}%)`
+  );
+}

@@ -1,5 +1,4 @@
 import type { FinalStatus } from '../../run-status.js';
-import type { TrialProgress } from '../../store/run-store.js';
 import type { EpochRecord } from '../../trial/records.js';
 import type { TrialSpec } from '../expand.js';
 
@@ -32,6 +31,3 @@ export interface SearchStrategy {
   /** Lines on where the search left its configs, for the sweep's summary; none for a plain list of trials. */
   outcome(): string[];
 }
-
-/** How far each trial of a search got in earlier sweeps, by trial hash (see RunStore.trialProgress). */
-export type SearchHistory = Map<string, TrialProgress>;

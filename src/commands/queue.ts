@@ -1,0 +1,57 @@
+import { createInterface } from 'node:readline/promises';
+import { UserError } from '../errors.js';
+import { requiredQueueAddress } from '../sweep/queue/address.js';
+import { checkReachable } from '../sweep/queue/connection.js';
+import { clearQueue, drainQueue, queueView, type QueuedJobView } from '../sweep/queue/queue-admin.js';
+import { paramLabels, plural } from '../ui/format.js';
+
+export interface QueueCommandOptions {
+  queue?: string;
+  yes?: boolean;
+}
+
+const ACTIONS = ['status', 'clear', 'drain'] as const;
+
+/** `runner queue status|clear|drain`: what the queue holds and who works on it; clear empties it, drain removes waiting jobs. */
+export async function queueCommand(action: string, options: QueueCommandOptions): Promise<number> {
+  if (!(ACTIONS as readonly string[]).includes(action)) throw new UserError(`runner queue ${action}: expected one of ${ACTIONS.join(', ')}`);
+  const address = requiredQueueAddress(options.queue);
+  await checkReachable(address);
+  if (action === 'status') {
+    const view = await queueView(address);
+    const { counts } = view;
+    console.log(`queue ${address.shown}: ${counts.running} running, ${counts.waiting} waiting, ${counts.completed} completed, ${counts.failed} failed`);
+    console.log(view.workers.length ? `workers (${view.workers.length}): ${view.workers.join(', ')}` : 'workers: none connected');
+    section('running', counts.running, view.running, (job) => `on ${job.worker ?? '?'}`);
+    section('waiting', counts.waiting, view.waiting, (job) => (job.commit ? `for a worker on commit ${job.commit.slice(0, 12)}` : ''));
+    section('failed', counts.failed, view.failed, (job) => job.error ?? '');
+    return 0;
+  }
+  if (action === 'drain') {
+    console.log(`Removed ${plural(await drainQueue(address), 'waiting job')} from ${address.shown}; running jobs go on.`);
+    return 0;
+  }
+  if (!options.yes && !(await confirm(`Remove every job (running ones too) from the queue at ${address.shown}?`))) {
+    console.log('Nothing removed.');
+    return 0;
+  }
+  await clearQueue(address);
+  console.log(`Removed every job from ${address.shown}.`);
+  return 0;
+}
+
+function section(title: string, count: number, jobs: QueuedJobView[], detail: (job: QueuedJobView) => string): void {
+  if (count === 0) return;
+  console.log(`${title} (${count}${count > jobs.length ? `, first ${jobs.length} shown` : ''}):`);
+  for (const job of jobs) console.log(`  ${job.id}  ${[job.experiment, ...paramLabels(job.params)].join(' ')}  ${detail(job)}`.trimEnd());
+}
+
+async function confirm(question: string): Promise<boolean> {
+  if (!process.stdin.isTTY) throw new UserError('not clearing the queue without a confirmation: stdin is not a terminal, so pass --yes');
+  const prompt = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return /^y(es)?$/i.test((await prompt.question(`${question} [y/N] `)).trim());
+  } finally {
+    prompt.close();
+  }
+}

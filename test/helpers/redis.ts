@@ -1,0 +1,106 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
+import { tempDir } from './cli.js';
+import { startCli } from './sweeps.js';
+
+export interface RunningRedis {
+  url: string;
+  port: number;
+  /** Stops it (SIGTERM: an append-only file is flushed) and starts it again on the same port and folder. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const started: RunningRedis[] = [];
+afterAll(async () => {
+  await Promise.all(started.splice(0).map((redis) => redis.stop()));
+});
+
+/**
+ * A real redis-server of its own on a free loopback port, in a temporary folder, stopped after the test file. Without
+ * persistence unless `appendOnly`: then what it held survives `restart()`, as a production Redis set up for the queue.
+ */
+export async function startRedis(options: { appendOnly?: boolean } = {}): Promise<RunningRedis> {
+  const port = await freePort();
+  const dir = tempDir('runner-redis-');
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', options.appendOnly ? 'yes' : 'no'];
+  let child = await launch(args);
+  const redis: RunningRedis = {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    async restart() {
+      await stopProcess(child);
+      child = await launch(args);
+    },
+    stop: () => stopProcess(child),
+  };
+  started.push(redis);
+  return redis;
+}
+
+function launch(args: string[]): Promise<ChildProcess> {
+  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('Ready to accept connections')) resolve(child);
+    });
+    child.on('error', (error) => reject(new Error(`redis-server could not start (${error.message}): apt-get install redis-server`)));
+    child.on('exit', (code) => reject(new Error(`redis-server exited with ${code} before it was ready:\n${output}`)));
+  });
+}
+
+function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface RunningWorker {
+  child: ChildProcess;
+  /** What it printed so far: one line per trial pulled, refused, handed back or finished. */
+  output(): string;
+  done: Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+}
+
+/**
+ * A real `runner worker` process pulling from `url`, in `cwd` (whose git commit it runs). Its lock lasts 3 s, so that
+ * a killed worker's job goes to another within seconds.
+ */
+export function startWorker(url: string, cwd: string, env: Record<string, string> = {}): RunningWorker {
+  const run = startCli(['worker', '--queue', url], cwd, { RUNNER_QUEUE_LOCK_SECONDS: '3', ...env });
+  let output = '';
+  run.child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return { ...run, output: () => output };
+}
+
+/**
+ * A throwaway git checkout holding `files`, committed: the commit its coordinator enqueues at and its workers run,
+ * fixed for the test (the repository's own HEAD may move while the tests run).
+ */
+export function checkout(files: Record<string, string>, message = 'experiments'): { dir: string; commit: string; commitAgain(): string } {
+  const dir = tempDir('runner-checkout-');
+  const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.com', ...args], { cwd: dir, encoding: 'utf8' }).trim();
+  git('init', '--quiet', '--initial-branch=main');
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  git('add', '.');
+  git('commit', '--quiet', '-m', message);
+  return { dir, commit: git('rev-parse', 'HEAD'), commitAgain: () => (git('commit', '--quiet', '--allow-empty', '-m', 'another commit'), git('rev-parse', 'HEAD')) };
+}
