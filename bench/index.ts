@@ -55,6 +55,12 @@ if (process.argv.includes('--ui-only')) {
   process.exit(0);
 }
 
+// `--queue-only`: the queue's overhead against the local pool, with its own redis-server.
+if (process.argv.includes('--queue-only')) {
+  await (await import('./queue.js')).benchQueue();
+  process.exit(0);
+}
+
 // `--validate-only`: validation time of large sweep grids, which needs no training.
 if (process.argv.includes('--validate-only')) {
   (await import('./validate.js')).benchValidate();

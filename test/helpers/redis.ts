@@ -81,11 +81,11 @@ export interface RunningWorker {
 }
 
 /**
- * A real `runner worker` process pulling from `url`, in `cwd` (whose git commit it runs). Its lock lasts 3 s, so that
- * a killed worker's job goes to another within seconds.
+ * A real `runner worker` process (wasm, as the test experiments ask) pulling from `url`, in `cwd` (whose git commit
+ * it runs). Its lock lasts 4 s, so that a killed worker's job goes to another within seconds.
  */
 export function startWorker(url: string, cwd: string, env: Record<string, string> = {}): RunningWorker {
-  const run = startCli(['worker', '--queue', url], cwd, { RUNNER_QUEUE_LOCK_SECONDS: '3', ...env });
+  const run = startCli(['worker', '--queue', url, '--backend', 'wasm'], cwd, { RUNNER_QUEUE_LOCK_SECONDS: '4', ...env });
   let output = '';
   run.child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   return { ...run, output: () => output };

@@ -60,7 +60,7 @@ export async function runQueueWorker(options: QueueWorkerOptions, stop: AbortSig
   const trials = new AbortController();
   let redisDown = false;
 
-  const process_ = async (job: Job, token?: string): Promise<string> => {
+  const trainJob = async (job: Job, token?: string): Promise<string> => {
     let trial: QueuedTrial;
     try {
       trial = checkedQueuedTrial(job.data);
@@ -139,11 +139,14 @@ export async function runQueueWorker(options: QueueWorkerOptions, stop: AbortSig
     return encodeResult({ result, backend: outcome.backend, worker: name, model });
   };
 
-  const worker = new Worker(QUEUE_NAME, process_, {
+  const worker = new Worker(QUEUE_NAME, trainJob, {
     connection: connectionOf(address),
     concurrency: options.concurrency,
     name,
     lockDuration: options.lockSeconds * 1000,
+    // Renewed four times per lock, not BullMQ's two: on a loaded machine a renewal or two may come late without the
+    // job being taken from a worker that is alive.
+    lockRenewTime: (options.lockSeconds * 1000) / 4,
     stalledInterval: options.lockSeconds * 1000,
     // A trial whose worker dies twice (it may be what kills it: memory) fails rather than taking down worker after worker.
     maxStalledCount: 1,

@@ -10,15 +10,16 @@ export function rungEpochs(minEpochs: number, maxEpochs: number, reduction: numb
 }
 
 /**
- * The epochs successive halving trains `configs` configs for, floor(n/η) of each rung going on to the next. The
- * asynchronous version trains a few more: a config promoted early keeps its promotion when better ones arrive.
+ * The epochs successive halving trains `configs` configs for, floor(n/η) of each rung going on to the next, and at
+ * least one (the best goes on to the top, see AshaSearch). The asynchronous version trains a few more: a config
+ * promoted early keeps its promotion when better ones arrive.
  */
 export function halvingEpochs(configs: number, rungs: readonly number[], reduction: number): number {
   let epochs = 0;
   let reaching = configs;
   rungs.forEach((epoch, k) => {
     epochs += reaching * (epoch - (k === 0 ? 0 : rungs[k - 1]!));
-    reaching = Math.floor(reaching / reduction);
+    reaching = Math.max(1, Math.floor(reaching / reduction));
   });
   return epochs;
 }
@@ -26,7 +27,7 @@ export function halvingEpochs(configs: number, rungs: readonly number[], reducti
 /** The trainings (trial processes) successive halving starts: every config once per rung it reaches. */
 export function halvingTrainings(configs: number, rungs: number, reduction: number): number {
   let trainings = 0;
-  for (let reaching = configs, k = 0; k < rungs; k++, reaching = Math.floor(reaching / reduction)) trainings += reaching;
+  for (let reaching = configs, k = 0; k < rungs; k++, reaching = Math.max(1, Math.floor(reaching / reduction))) trainings += reaching;
   return trainings;
 }
 
