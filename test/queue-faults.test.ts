@@ -90,6 +90,28 @@ describe('a queued sweep under faults', () => {
     expect(halfWritten(db)).toEqual([]);
   });
 
+  it('Ctrl-C on a worker hands its running trial back to the queue, and another worker trains it, the run naming both attempts', async () => {
+    const redis = await startRedis();
+    const repo = checkout({ 'one.yaml': experiment(15, [0.01]) });
+    const db = join(repo.dir, 'runs', 'runs.sqlite');
+    const leaving = start(redis.url, repo.dir);
+    const sweep = startCli(['sweep', 'one.yaml', '--db', db, '--queue', redis.url], repo.dir);
+    await waitFor(pulled(leaving), 'the worker to take the trial', 60_000);
+    leaving.child.kill('SIGINT');
+    const left = await leaving.done;
+    expect(left.status).toBe(130);
+    expect(left.stdout).toMatch(/stopping: taking no more jobs; 1 running trial stops at the end of a batch and goes back to the queue\n.*handed back /);
+    expect(left.stdout).toContain('worker stopped: 0 trained, 0 failed, 1 handed back to the queue');
+
+    start(redis.url, repo.dir);
+    const result = await sweep.done;
+    expect(result.status, result.stderr).toBe(0);
+    expect(query(db, 'SELECT status, note FROM runs')).toEqual([
+      { status: 'completed', note: expect.stringMatching(/^attempt 1 on \S+ handed back \(its worker was shut down\), attempt 2 on \S+$/) },
+    ]);
+    expect(halfWritten(db)).toEqual([]);
+  });
+
   it('Ctrl-C on the coordinator records its running trials interrupted and withdraws waiting jobs; the same command then finishes them once', async () => {
     const redis = await startRedis();
     const repo = checkout({ 'four.yaml': experiment(13, [0.01, 0.003, 0.001, 0.0003]) });

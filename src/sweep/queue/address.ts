@@ -13,10 +13,10 @@ export interface QueueAddress {
 const FORMAT = 'redis://[user:password@]host:port[/db] (rediss:// for TLS)';
 
 /** `--queue` (or RUNNER_QUEUE when the flag is absent), checked; undefined when neither is given. */
-export function queueAddress(flag: string | undefined, flagName = '--queue'): QueueAddress | undefined {
+export function queueAddress(flag: string | undefined): QueueAddress | undefined {
   const text = flag ?? (process.env.RUNNER_QUEUE || undefined);
   if (text === undefined) return undefined;
-  const source = flag === undefined ? 'RUNNER_QUEUE' : flagName;
+  const source = flag === undefined ? 'RUNNER_QUEUE' : '--queue';
   let url: URL;
   try {
     url = new URL(text);

@@ -121,7 +121,8 @@ export class QueueExecutor implements Executor {
           .getJob(id)
           .then(async (job) => {
             if (!job) return settle(undefined);
-            if (FINISHED.has(await job.getState())) settle(job);
+            // Read again once finished: the job read above may predate its end, without its return value.
+            if (FINISHED.has(await job.getState())) settle(await this.queue.getJob(id));
           })
           .catch((error: unknown) => {
             // Redis restarting: the next look tries again. Only a stopping sweep gives up.

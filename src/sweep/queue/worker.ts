@@ -6,7 +6,7 @@ import { chooseBackend, type BackendChoice, type BackendRequest } from '../../ba
 import { checkedDataLocation } from '../../data/dataset.js';
 import { UserError } from '../../errors.js';
 import { gitInfo } from '../../git.js';
-import { paramLabels } from '../../ui/format.js';
+import { paramLabels, plural } from '../../ui/format.js';
 import { runTrialProcess, type TrialProcessOutcome } from '../trial-process.js';
 import { spokenDuration } from '../trial-outcome.js';
 import { QUEUE_NAME, type QueueAddress } from './address.js';
@@ -58,7 +58,8 @@ export async function runQueueWorker(options: QueueWorkerOptions, stop: AbortSig
   const ownBackend = await backendFor(options.backend ?? 'auto');
   const refusedCommits = new Set<string>();
   const trials = new AbortController();
-  let redisDown = false;
+  /** Trials this worker is training now. */
+  let training = 0;
 
   const trainJob = async (job: Job, token?: string): Promise<string> => {
     let trial: QueuedTrial;
@@ -70,20 +71,15 @@ export async function runQueueWorker(options: QueueWorkerOptions, stop: AbortSig
       throw error;
     }
     const label = `${job.id} ${trial.experiment}${labelOf(trial)}`;
-    const handBack = async (why: string): Promise<never> => {
-      await job.moveToDelayed(Date.now(), token);
-      throw new DelayedError(why);
-    };
     if (trial.commit !== commit) {
       const theirs = trial.commit ?? 'none (enqueued outside a git checkout)';
       if (!refusedCommits.has(theirs)) {
         refusedCommits.add(theirs);
         log(`refused ${label}: it was enqueued at commit ${theirs}, this worker runs ${commit ?? 'outside a git checkout'}; check out ${trial.commit ?? 'the same code'} here (git checkout ${trial.commit?.slice(0, 12) ?? '…'} && npm ci) and start the worker again. Its jobs stay queued for a worker on that commit.`);
       }
-      await job.moveToDelayed(Date.now() + REFUSED_DELAY_MS, token);
-      throw new DelayedError('another commit');
+      return handBack(job, token, REFUSED_DELAY_MS);
     }
-    if (trials.signal.aborted) return handBack('worker stopping');
+    if (trials.signal.aborted) return handBack(job, token);
     let backend: BackendChoice;
     try {
       backend = await backendFor(options.backend ?? trial.backend ?? 'auto');
@@ -94,7 +90,16 @@ export async function runQueueWorker(options: QueueWorkerOptions, stop: AbortSig
       throw new UnrecoverableError(`${name} cannot train it: ${error.message}${error.problems.map((p) => `; ${p.message}${p.hint ? ` (${p.hint})` : ''}`).join('')}`);
     }
     await job.log(`${STARTED}${name}`);
-    log(`pulled ${label} (attempt ${job.attemptsStarted}, backend ${backend.name})`);
+    training++;
+    try {
+      return await trainPulled(job, trial, label, backend, token);
+    } finally {
+      training--;
+    }
+  };
+
+  const trainPulled = async (job: Job, trial: QueuedTrial, label: string, backend: BackendChoice, token: string | undefined): Promise<string> => {
+    log(`pulled ${label} (backend ${backend.name})`);
     // Per trial, not per job or worker: a trial pulled again on this machine goes on from the checkpoint it left.
     const folder = join(tmpdir(), 'runner-worker', trial.hash);
     const modelDir = join(folder, 'model');
@@ -119,7 +124,7 @@ export async function runQueueWorker(options: QueueWorkerOptions, stop: AbortSig
       summary.handedBack++;
       await job.log(`${HANDED_BACK}${name}`);
       log(`handed back ${label}: this worker is stopping`);
-      return handBack('worker stopping');
+      return handBack(job, token);
     }
     if (outcome.kind !== 'result' || outcome.result.outcome === 'interrupted') {
       summary.failed++;
@@ -152,23 +157,27 @@ export async function runQueueWorker(options: QueueWorkerOptions, stop: AbortSig
     maxStalledCount: 1,
     autorun: false,
   });
+  // Redis restarting or unreachable: BullMQ reconnects by itself; say so at most once a minute rather than per retry.
+  let lastRedisError = 0;
   worker.on('error', (error) => {
-    if (redisDown) return;
-    redisDown = true;
-    log(`lost the queue's Redis at ${address.shown} (${error.message}); retrying until it is back`);
-  });
-  worker.on('ready', () => {
-    if (redisDown) log(`the queue's Redis at ${address.shown} is back`);
-    redisDown = false;
+    if (Date.now() - lastRedisError < 60_000) return;
+    lastRedisError = Date.now();
+    log(`the queue's Redis at ${address.shown} failed (${error.message}); retrying until it answers`);
   });
   log(`worker ${name} pulling from ${address.shown}: commit ${commit ?? 'none (not a git checkout)'}, ${options.concurrency} at a time, backend ${ownBackend.reason}, data ${data.dir} (${data.via})`);
   const running = worker.run();
   await new Promise<void>((resolve) => (stop.aborted ? resolve() : stop.addEventListener('abort', () => resolve(), { once: true })));
-  log('stopping: taking no more jobs; running trials stop at the end of their batch and go back to the queue');
+  log(`stopping: taking no more jobs${training ? `; ${plural(training, 'running trial')} ${training === 1 ? 'stops' : 'stop'} at the end of a batch and ${training === 1 ? 'goes' : 'go'} back to the queue` : ''}`);
   trials.abort();
   await worker.close();
   await running;
   return summary;
+}
+
+/** Puts a job this worker holds back in the queue, for any worker after `delayMs`, without counting it as a failure. */
+async function handBack(job: Job, token: string | undefined, delayMs = 0): Promise<never> {
+  await job.moveToDelayed(Date.now() + delayMs, token);
+  throw new DelayedError();
 }
 
 function labelOf(trial: QueuedTrial): string {
