@@ -78,7 +78,7 @@ class FakeTerminal extends Writable {
 }
 
 const trials: TrialLabel[] = expandTrials(loadExperiment(join(ROOT, 'experiments', 'quick.yaml'))).map((spec, i) => ({ runId: `run-${i}`, spec, label: trialLabel(spec) }));
-const backend = { name: 'wasm' as const, reason: 'wasm (requested)', probe: { usable: true, gpu: false, detail: 'bundled' } };
+const backend = 'wasm (requested)';
 const data = [{ dir: '/data/fashion-mnist', format: 'idx' as const, via: '--data-dir' }];
 const ttyProgress = () => {
   const terminal = new FakeTerminal();

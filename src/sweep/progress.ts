@@ -39,7 +39,7 @@ export function createSweepProgress(stream: NodeJS.WriteStream = process.stderr)
 
   return {
     planned({ trials, skipped, runningElsewhere, backend, concurrency, data, searches }) {
-      log(`backend: ${backend.reason}`);
+      log(`backend: ${backend}`);
       for (const location of data) log(`data: ${location.dir} (${location.via})`);
       for (const search of searches) log(`search: ${search}`);
       const parts = [`${plural(trials, 'trial')} to run`];

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { relative } from 'node:path';
-import { chooseBackend, defaultConcurrency, type BackendChoice, type BackendRequest } from '../backend/select.js';
+import { chooseBackend, defaultConcurrency, type BackendRequest } from '../backend/select.js';
 import type { Override } from '../config/load-experiment.js';
 import type { SweepFlag } from '../config/sweep-flag.js';
 import { checkedDataLocation } from '../data/dataset.js';
@@ -69,7 +69,8 @@ export interface TrialLabel {
 
 /** What the sweep tells whoever is watching (the terminal UI); it never prints by itself. */
 export interface SweepReporter {
-  planned(info: { trials: number; skipped: number; runningElsewhere: number; backend: BackendChoice; concurrency: number; data: DataLocation[]; searches: string[] }): void;
+  /** `backend`: what was chosen and why, in one line. */
+  planned(info: { trials: number; skipped: number; runningElsewhere: number; backend: string; concurrency: number; data: DataLocation[]; searches: string[] }): void;
   trialStarted(trial: TrialLabel): void;
   trialBatch(trial: TrialLabel, epoch: number, batch: number, batches: number, loss: number): void;
   trialEpoch(trial: TrialLabel, record: EpochRecord): void;
@@ -98,11 +99,12 @@ export interface SweepSummary {
 export async function runSweep(options: SweepOptions, reporter: SweepReporter, stop: AbortSignal): Promise<SweepSummary> {
   const plan = planSweep(options);
   const { trials } = plan;
-  const backend = await chooseBackend(options.backend ?? plan.backend, { gpu: options.gpu });
-  // Workers find the data on their own machines; the coordinator's may have none.
+  const requested = options.backend ?? plan.backend;
+  // Workers choose their backends and find the data on their own machines; the coordinator may have neither a GPU nor the data.
+  const backend = options.queue ? undefined : await chooseBackend(requested, { gpu: options.gpu });
   const data = options.queue ? new Map<string | undefined, DataLocation>() : await findData(trials, options.dataDir);
   // Through a queue, every trial is enqueued at once unless --concurrency says fewer: workers decide how many train.
-  const concurrency = options.concurrency ?? (options.queue ? Math.max(1, trials.length) : defaultConcurrency(backend));
+  const concurrency = options.concurrency ?? (backend ? defaultConcurrency(backend) : Math.max(1, trials.length));
   const runsDir = runsDirFor(options.dbPath);
   const lease: Lease = { owner: randomUUID(), seconds: options.leaseSeconds ?? LEASE_SECONDS };
   const stallMs = options.stallMs ?? STALL_MS;
@@ -148,7 +150,7 @@ export async function runSweep(options: SweepOptions, reporter: SweepReporter, s
     summary.skipped = searches.skipped;
     summary.runningElsewhere = searches.runningElsewhere;
     const search = searches.search;
-    reporter.planned({ trials: searches.toRun, skipped: summary.skipped, runningElsewhere: summary.runningElsewhere, backend, concurrency, data: [...data.values()], searches: searches.descriptions });
+    reporter.planned({ trials: searches.toRun, skipped: summary.skipped, runningElsewhere: summary.runningElsewhere, backend: backend?.reason ?? `chosen by each worker (${requested} requested)`, concurrency, data: [...data.values()], searches: searches.descriptions });
     // Stopped while choosing the backend or finding the data: nothing started, and the caller must hear so.
     if (stop.aborted) return { ...summary, interrupted: true, notStarted: search.remaining() };
     if (search.remaining() === 0) return summary;
@@ -174,7 +176,7 @@ export async function runSweep(options: SweepOptions, reporter: SweepReporter, s
           force: options.force,
           onAttempts: (runId, note) => write(() => store.noteRun(runId, note)),
         })
-      : new LocalPool({ backend: backend.name, gpu: options.gpu, data, runsDir, concurrency, stallMs });
+      : new LocalPool({ backend: backend!.name, gpu: options.gpu, data, runsDir, concurrency, stallMs });
     closeExecutor = executor.close?.bind(executor);
     const running = new Set<Promise<void>>();
     halt.signal.addEventListener(
@@ -206,7 +208,8 @@ export async function runSweep(options: SweepOptions, reporter: SweepReporter, s
             seed: spec.config.train.seed,
             repeatIndex: spec.repeatIndex,
             git,
-            backend: backend.name,
+            // Through a queue, the worker's backend replaces the one requested when the trial ends.
+            backend: backend?.name ?? requested,
           },
           // Forcing re-runs a config from scratch; its promotions and resumptions continue the run this sweep started.
           { force: options.force && proposal.fresh, lease, epochBudget: untilEpoch },
