@@ -19,17 +19,41 @@ afterAll(async () => {
   await Promise.all(started.splice(0).map((redis) => redis.stop()));
 });
 
+/** A certificate for `localhost`, signed by a CA of its own (`ca`: what clients must trust), made with openssl. */
+export interface TestCertificate {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+export function localhostCertificate(): TestCertificate {
+  const dir = tempDir('runner-tls-');
+  const file = (name: string) => join(dir, name);
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
+  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=runner test CA', '-keyout', file('ca.key'), '-out', file('ca.pem'));
+  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', file('redis.key'), '-out', file('redis.csr'));
+  writeFileSync(file('san.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
+  openssl('x509', '-req', '-in', file('redis.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-CAcreateserial', '-days', '1', '-extfile', file('san.ext'), '-out', file('redis.pem'));
+  return { ca: file('ca.pem'), cert: file('redis.pem'), key: file('redis.key') };
+}
+
 /**
  * A real redis-server of its own on a free loopback port, in a temporary folder, stopped after the test file. Without
  * persistence unless `appendOnly`: then what it held survives `restart()`, as a production Redis set up for the queue.
+ * With `tls` it takes only TLS connections (`rediss://localhost:…`), with `password` only authenticated ones.
  */
-export async function startRedis(options: { appendOnly?: boolean } = {}): Promise<RunningRedis> {
+export async function startRedis(options: { appendOnly?: boolean; tls?: TestCertificate; password?: string } = {}): Promise<RunningRedis> {
   const port = await freePort();
   const dir = tempDir('runner-redis-');
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', options.appendOnly ? 'yes' : 'no'];
+  const listen = options.tls
+    ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', options.tls.cert, '--tls-key-file', options.tls.key, '--tls-ca-cert-file', options.tls.ca, '--tls-auth-clients', 'no']
+    : ['--port', String(port)];
+  const auth = options.password ? ['--requirepass', options.password] : [];
+  const args = [...listen, ...auth, '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', options.appendOnly ? 'yes' : 'no'];
   let child = await launch(args);
+  const credentials = options.password ? `:${encodeURIComponent(options.password)}@` : '';
   const redis: RunningRedis = {
-    url: `redis://127.0.0.1:${port}`,
+    url: options.tls ? `rediss://${credentials}localhost:${port}` : `redis://${credentials}127.0.0.1:${port}`,
     port,
     async restart() {
       await stopProcess(child);
