@@ -68,7 +68,8 @@ export async function sweepCommand(files: string[], options: SweepCommandOptions
         maxMemory: options.maxMemory,
         dbPath,
         dataDir: options.dataDir,
-        command: ['runner', ...process.argv.slice(2)].join(' '),
+        // The sweeps table keeps the command; a password in a --queue URL stays out of it.
+        command: ['runner', ...process.argv.slice(2).map((arg) => (queue && options.queue && arg.includes(options.queue) ? arg.replace(options.queue, queue.shown) : arg))].join(' '),
         stallMs,
         leaseSeconds,
         queue,

@@ -109,6 +109,10 @@ export interface RunOutcome {
   modelDir?: string;
   /** Where it stopped while more epochs remain (an ASHA rung): resumable from its checkpoint. Absent: it reached its end. */
   epochBudget?: number;
+  /** The machine that trained it, when not the runner's own (a queue's worker). */
+  host?: string;
+  /** How its attempts went, when there were several (a queue's worker lost): added to the run's note. */
+  attemptsNote?: string;
 }
 
 /**
@@ -494,7 +498,8 @@ export class RunStore {
           seconds = CASE WHEN @seconds IS NULL THEN seconds ELSE COALESCE(seconds, 0) + @seconds END, param_count = @paramCount,
           best_epoch = @bestEpoch, gpu = @gpu, tfjs_version = @tfjsVersion, backend = COALESCE(@backend, backend), device_json = @device,
           test_loss = @testLoss, test_accuracy = @testAccuracy, test_seconds = @testSeconds, confusion_json = @confusion, class_metrics_json = @classMetrics,
-          mistakes_json = @mistakes, model_dir = @modelDir,
+          mistakes_json = @mistakes, model_dir = @modelDir, host = COALESCE(@host, host),
+          note = CASE WHEN @attemptsNote IS NULL THEN note WHEN note IS NULL THEN @attemptsNote ELSE note || char(10) || @attemptsNote END,
           -- An interrupted run keeps the budget it was training towards, so that it continues towards it; a diverged one,
           -- so that ASHA knows which rung it failed to reach.
           epoch_budget = CASE WHEN @status IN ('interrupted', 'diverged') THEN epoch_budget ELSE @epochBudget END
@@ -521,6 +526,8 @@ export class RunStore {
         mistakes: o.mistakes ? JSON.stringify(o.mistakes) : null,
         modelDir: o.modelDir ?? null,
         epochBudget: o.epochBudget ?? null,
+        host: o.host ?? null,
+        attemptsNote: o.attemptsNote ?? null,
       });
     return changes > 0;
   }

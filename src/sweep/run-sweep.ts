@@ -158,6 +158,7 @@ export async function runSweep(options: SweepOptions, reporter: SweepReporter, s
     const sweepId = write(() => store.startSweep(options.command, lease));
     if (sweepId === undefined) return { ...summary, notStarted: search.remaining() };
     summary.sweepId = sweepId;
+    const attemptNotes = new Map<string, string>();
     // Each running trial's own stop: the sweep halting, or this runner losing the trial's lease to another.
     const trialStops = new Map<string, AbortController>();
     heartbeat = setInterval(() => {
@@ -174,7 +175,8 @@ export async function runSweep(options: SweepOptions, reporter: SweepReporter, s
           commit: git.commit,
           backend: options.backend ?? plan.backend,
           force: options.force,
-          onAttempts: (runId, note) => write(() => store.noteRun(runId, note)),
+          // Written with the run's end, under its lease, beside whatever note a person wrote.
+          onAttempts: (runId, note) => attemptNotes.set(runId, note),
         })
       : new LocalPool({ backend: backend!.name, gpu: options.gpu, data, runsDir, concurrency, stallMs });
     closeExecutor = executor.close?.bind(executor);
@@ -235,9 +237,8 @@ export async function runSweep(options: SweepOptions, reporter: SweepReporter, s
       const outcome = await executor.run(
         { runId, spec, untilEpoch },
         {
-          onReady: (_backend, _loadSeconds, restored) => {
-            if (claim.outcome === 'continued') write(() => store.restoreEpochs(runId, restored, lease));
-          },
+          // A trial started again (continued, or retried by a queue) keeps exactly the epochs its checkpoint restored.
+          onReady: (_backend, _loadSeconds, restored) => write(() => store.restoreEpochs(runId, restored, lease)),
           onBatch: (epoch, batch, batches, loss) => reporter.trialBatch(trial, epoch, batch, batches, loss),
           onEpoch: (record) => {
             write(() => store.recordEpoch(runId, record, lease));
@@ -251,6 +252,8 @@ export async function runSweep(options: SweepOptions, reporter: SweepReporter, s
       const ran = runOutcome(outcome, modelDirOf(runsDir, runId), stopReason);
       const reachedEnd = ran.result?.reachedEnd ?? true;
       if (ran.status === 'completed' && !reachedEnd) ran.record.epochBudget = untilEpoch;
+      ran.record.attemptsNote = attemptNotes.get(runId);
+      attemptNotes.delete(runId);
       const recorded = own.signal.aborted ? false : write(() => store.finishRun(runId, ran.record, lease), { recordsAnEnd: true });
       if (recorded === undefined) summary.unrecorded++;
       const finished = recorded ? ran : { ...ran, status: 'interrupted' as const, error: recorded === undefined ? 'not recorded: the run database failed' : LOST_LEASE };

@@ -55,6 +55,7 @@ export function runOutcome(outcome: TrialProcessOutcome, modelDir: string, stopR
     classMetrics: result.test?.classes,
     mistakes: result.test?.mistakes,
     modelDir: result.test ? modelDir : undefined,
+    host: outcome.host,
     ...info,
   };
   return { status, record, result, error };

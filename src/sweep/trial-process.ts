@@ -14,7 +14,8 @@ export interface TrialProcessEvents {
 }
 
 export type TrialProcessOutcome =
-  | { kind: 'result'; result: TrialResult; backend: BackendInfo }
+  /** `host`: the machine that trained it, when not this one (a queue's worker). */
+  | { kind: 'result'; result: TrialResult; backend: BackendInfo; host?: string }
   | { kind: 'error'; message: string; backend?: BackendInfo }
   /** Ended by a signal before it could report: the parent stopping it, kill -9, the OOM killer, or a crash. */
   | { kind: 'killed'; signal: NodeJS.Signals; message: string; backend?: BackendInfo }
