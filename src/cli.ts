@@ -88,6 +88,7 @@ program
   .addOption(backendOption())
   .option(...gpuOption)
   .option('--data-dir <dir>', 'directory holding Fashion-MNIST on this machine')
+  .option(...maxMemoryOption)
   .action(exitWith(async (options) => (await import('./commands/worker.js')).workerCommand(options)));
 
 program

@@ -1,9 +1,10 @@
-import { Queue } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.js';
-import { checkout, startRedis, startWorker, type RunningWorker } from './helpers/redis.js';
-import { QUEUE_NAME } from '../src/sweep/queue/address.js';
+import { cacheOf, checkout, startRedis, startWorker, type RunningWorker } from './helpers/redis.js';
+import { QUEUE_NAME } from '../src/sweep/queue/connection.js';
 import { completedOnce, halfWritten, query, startCli, statuses, tinyExperiment, waitFor } from './helpers/sweeps.js';
 
 /** `count` tiny trials (one epoch on 300 images), seeded apart from every other test's so that no job id is shared. */
@@ -50,11 +51,12 @@ describe('a queued sweep under faults', () => {
     // Whoever can write to the queue can make a worker train only a valid trial whose config matches its hash.
     const [recorded] = query<{ config_json: string; config_hash: string }>(db, 'SELECT config_json, config_hash FROM runs');
     const config = JSON.parse(recorded!.config_json) as { train: { epochs: number } };
-    const forged = { experiment: 'forged', hash: recorded!.config_hash, params: {}, repeatIndex: 0, runId: 'forged', commit: repo.commit };
+    const forged = { experiment: 'faults', hash: recorded!.config_hash, params: {}, repeatIndex: 0, runId: '0123abcd-89abcdef', commit: repo.commit };
     const queue = new Queue(QUEUE_NAME, { connection: { url: redis.url } });
     try {
       await queue.add('trial', { ...forged, config: { ...config, model: { layers: 'rm -rf /' } } }, { jobId: 'not-a-model' });
       await queue.add('trial', { ...forged, config: { ...config, train: { ...config.train, epochs: 1000 } } }, { jobId: 'not-its-hash' });
+      await queue.add('trial', { ...forged, experiment: 'other', config }, { jobId: 'not-its-experiment' });
       const failure = async (id: string) => {
         for (;;) {
           const job = await queue.getJob(id);
@@ -64,9 +66,50 @@ describe('a queued sweep under faults', () => {
       };
       expect(await failure('not-a-model')).toMatch(/^refused: the job is not a trial this runner would enqueue \(its config fails the experiment schema: \/model\/layers must be array/);
       expect(await failure('not-its-hash')).toMatch(/^refused: .*\(its config hashes to [0-9a-f]{16}, not to the job's [0-9a-f]{16}\)$/);
+      expect(await failure('not-its-experiment')).toMatch(/^refused: .*\(its experiment "other" is not its config's name\)$/);
     } finally {
       await queue.close();
     }
+  });
+
+  it('a forged result is recorded failed, naming its worker, and malformed progress before it is ignored', async () => {
+    const redis = await startRedis();
+    const repo = checkout({ 'one.yaml': experiment(17, [0.01]) });
+    const db = join(repo.dir, 'runs', 'runs.sqlite');
+    const sweep = startCli(['sweep', 'one.yaml', '--db', db, '--queue', redis.url], repo.dir);
+    // Not a runner worker: whoever can write to the queue, sending what it likes.
+    const forger = new Worker(
+      QUEUE_NAME,
+      async (job) => {
+        await job.updateProgress({ type: 'epoch', record: 'not a record' });
+        await job.updateProgress({ type: 'ready', backend: null, restored: 7 });
+        const model = { 'model.json': 'e30=', '../../escaped': 'eA==' };
+        return JSON.stringify({ result: { outcome: 'completed', epochs: [] }, backend: { name: 'wasm', gpu: false, tfjsVersion: '4' }, worker: 'forger\u001b[2J:1', model });
+      },
+      { connection: { url: redis.url, maxRetriesPerRequest: null } },
+    );
+    try {
+      const result = await sweep.done;
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain('ignored malformed progress');
+      const [run] = statuses(db);
+      expect(run).toMatchObject({ status: 'failed', error: expect.stringMatching(/^the result from forger\[2J:1 is malformed \(/) });
+      expect(existsSync(join(repo.dir, 'runs', 'escaped'))).toBe(false);
+    } finally {
+      await forger.close();
+    }
+  });
+
+  it("a worker checks each model against its own --max-memory and refuses one that does not fit, naming the problem", async () => {
+    const redis = await startRedis();
+    const repo = checkout({ 'one.yaml': experiment(18, [0.01]) });
+    const db = join(repo.dir, 'runs', 'runs.sqlite');
+    const small = startCli(['worker', '--queue', redis.url, '--backend', 'wasm', '--max-memory', '1KB'], repo.dir, { XDG_CACHE_HOME: cacheOf(repo.dir) });
+    workers.push({ ...small, output: () => '' });
+    const result = await runCli(['sweep', 'one.yaml', '--db', db, '--queue', redis.url], { cwd: repo.dir });
+    expect(result.status).toBe(1);
+    const [run] = statuses(db);
+    expect(run).toMatchObject({ status: 'failed', error: expect.stringMatching(/^refused: \S+ will not train it: .*memory/) });
   });
 
   it('a trial whose worker dies twice ends failed, naming both attempts, instead of killing worker after worker', async () => {
@@ -88,6 +131,39 @@ describe('a queued sweep under faults', () => {
     const [run] = statuses(db);
     expect(run).toMatchObject({ status: 'failed', error: expect.stringMatching(/^its worker stopped responding on every attempt \(attempt 1 on \S+ lost \(worker stopped responding\), attempt 2 on \S+ lost \(worker stopped responding\)\)/) });
     expect(halfWritten(db)).toEqual([]);
+  });
+
+  it('a worker frozen past its lock stops training the trial once it wakes, and leaves it to the worker that took it over', async () => {
+    const redis = await startRedis();
+    // Long enough (8 epochs on 6,000 images) to be still training when the frozen worker wakes.
+    const repo = checkout({ 'one.yaml': tinyExperiment('frozen', '', 'epochs: 8', 'trainLimit: 6000, testLimit: 300').replace('seed: 3', 'seed: 16') });
+    const db = join(repo.dir, 'runs', 'runs.sqlite');
+    const frozen = start(redis.url, repo.dir);
+    const sweep = startCli(['sweep', 'one.yaml', '--db', db, '--queue', redis.url], repo.dir);
+    await waitFor(pulled(frozen), 'the worker to take the trial', 60_000);
+    frozen.child.kill('SIGSTOP');
+    const taker = start(redis.url, repo.dir);
+    await waitFor(pulled(taker), 'another worker to take the trial once the frozen one lost its lock', 60_000);
+    // The trial's checkpoints live in this user's own folder, named by its run and commit, which the taker goes on from.
+    const folders = join(cacheOf(repo.dir), 'runner', 'worker');
+    expect(statSync(folders).mode & 0o777).toBe(0o700);
+    expect(readdirSync(folders)).toEqual([expect.stringMatching(new RegExp(`^[0-9a-f]{8}-[0-9a-f]{4,8}-${repo.commit}$`))]);
+    frozen.child.kill('SIGCONT');
+    await waitFor(() => frozen.output().includes(' lost '), 'the woken worker to notice that it lost the job', 30_000);
+    expect(frozen.output()).toMatch(/lost \S+ .*this worker lost the job's lock/);
+    expect(frozen.output()).not.toContain('handed back');
+    // Its lost lock is the job's, said once as `lost`, not reported as Redis failing.
+    expect(frozen.output()).not.toMatch(/Redis at .* failed/);
+
+    const result = await sweep.done;
+    expect(result.status, result.stderr).toBe(0);
+    expect(query(db, 'SELECT status, note FROM runs')).toEqual([
+      { status: 'completed', note: expect.stringMatching(/^attempt 1 on \S+ lost \(worker stopped responding\), attempt 2 on \S+$/) },
+    ]);
+    expect(taker.output()).toMatch(/ finished /);
+    expect(frozen.output()).not.toMatch(/ finished /);
+    // Trained to its end: its folder is gone.
+    expect(readdirSync(folders)).toEqual([]);
   });
 
   it('Ctrl-C on a worker hands its running trial back to the queue, and another worker trains it, the run naming both attempts', async () => {

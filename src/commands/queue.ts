@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline/promises';
 import { UserError } from '../errors.js';
 import { requiredQueueAddress } from '../sweep/queue/address.js';
 import { checkReachable } from '../sweep/queue/connection.js';
+import { printable } from '../sweep/queue/printable.js';
 import { clearQueue, drainQueue, queueView, type QueuedJobView } from '../sweep/queue/queue-admin.js';
 import { paramLabels, plural } from '../ui/format.js';
 
@@ -21,7 +22,7 @@ export async function queueCommand(action: string, options: QueueCommandOptions)
     const view = await queueView(address);
     const { counts } = view;
     console.log(`queue ${address.shown}: ${counts.running} running, ${counts.waiting} waiting, ${counts.completed} completed, ${counts.failed} failed`);
-    console.log(view.workers.length ? `workers (${view.workers.length}): ${view.workers.join(', ')}` : 'workers: none connected');
+    console.log(view.workers.length ? `workers (${view.workers.length}): ${printable(view.workers.join(', '))}` : 'workers: none connected');
     section('running', counts.running, view.running, (job) => `on ${job.worker ?? '?'}`);
     section('waiting', counts.waiting, view.waiting, (job) => (job.commit ? `for a worker on commit ${job.commit.slice(0, 12)}` : ''));
     section('failed', counts.failed, view.failed, (job) => job.error ?? '');
@@ -43,7 +44,8 @@ export async function queueCommand(action: string, options: QueueCommandOptions)
 function section(title: string, count: number, jobs: QueuedJobView[], detail: (job: QueuedJobView) => string): void {
   if (count === 0) return;
   console.log(`${title} (${count}${count > jobs.length ? `, first ${jobs.length} shown` : ''}):`);
-  for (const job of jobs) console.log(`  ${job.id}  ${[job.experiment, ...paramLabels(job.params)].join(' ')}  ${detail(job)}`.trimEnd());
+  // Everything shown here came from a job, which whoever can write to the queue may have written.
+  for (const job of jobs) console.log(printable(`  ${job.id}  ${[job.experiment, ...paramLabels(job.params)].join(' ')}  ${detail(job)}`).trimEnd());
 }
 
 async function confirm(question: string): Promise<boolean> {

@@ -1,9 +1,9 @@
 import type { BackendRequest } from '../backend/select.js';
 import { UserError } from '../errors.js';
+import { DEFAULT_MAX_MEMORY } from '../model/cost.js';
 import { requiredQueueAddress } from '../sweep/queue/address.js';
 import { checkReachable } from '../sweep/queue/connection.js';
 import { runQueueWorker } from '../sweep/queue/worker.js';
-import { STALL_MS } from '../sweep/run-sweep.js';
 
 export interface WorkerCommandOptions {
   queue?: string;
@@ -11,7 +11,11 @@ export interface WorkerCommandOptions {
   backend?: BackendRequest;
   gpu?: string;
   dataDir?: string;
+  maxMemory?: number;
 }
+
+/** As for a local sweep: a trial hung in a deadlock or stopped (SIGSTOP) would otherwise hold its slot forever. */
+const STALL_MS = 10 * 60_000;
 
 /** BullMQ's default: a worker that stops renewing its job's lock for this long loses the job to another worker. */
 const LOCK_SECONDS = 30;
@@ -33,7 +37,17 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
   const log = (line: string) => console.log(`${new Date().toISOString().slice(11, 19)} ${line}`);
   try {
     const summary = await runQueueWorker(
-      { address, concurrency: options.concurrency ?? 1, backend: options.backend, gpu: options.gpu, dataDir: options.dataDir, stallMs: STALL_MS, lockSeconds, log },
+      {
+        address,
+        concurrency: options.concurrency ?? 1,
+        backend: options.backend,
+        gpu: options.gpu,
+        dataDir: options.dataDir,
+        maxMemory: options.maxMemory ?? DEFAULT_MAX_MEMORY,
+        stallMs: STALL_MS,
+        lockSeconds,
+        log,
+      },
       stop.signal,
     );
     log(`worker stopped: ${summary.trained} trained, ${summary.failed} failed, ${summary.handedBack} handed back to the queue`);

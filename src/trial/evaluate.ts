@@ -3,7 +3,7 @@ import type { TrialConfig } from '../config/resolved.js';
 import { CLASS_COUNT, type LabelledImages } from '../data/classes.js';
 import { SCORING_CHUNK } from '../model/cost.js';
 import { gatherPixels, inputTensor } from './batches.js';
-import type { Mistake } from './records.js';
+import { MAX_MISTAKES, type Mistake } from './records.js';
 
 /** How a model did on one set: loss, accuracy, the confusion matrix (rows: true class, columns: predicted). */
 export interface Score {
@@ -14,7 +14,6 @@ export interface Score {
   mistakes: Mistake[];
 }
 
-const MAX_MISTAKES = 48;
 /** Keras clips probabilities to this before taking logs. */
 const EPSILON = 1e-7;
 

@@ -22,6 +22,9 @@ export interface ClassMetrics {
   support: number;
 }
 
+/** The most mistakes a trial keeps: the first few in set order fill the error gallery. */
+export const MAX_MISTAKES = 48;
+
 /** A misclassified test image, for the error gallery. */
 export interface Mistake {
   index: number;

@@ -108,8 +108,12 @@ export interface RunningWorker {
  * A real `runner worker` process (wasm, as the test experiments ask) pulling from `url`, in `cwd` (whose git commit
  * it runs). Its lock lasts 4 s, so that a killed worker's job goes to another within seconds.
  */
+/** Workers in one checkout stand for one machine: they share a cache folder (checkpoints), which no other test sees. */
+const caches = new Map<string, string>();
+export const cacheOf = (cwd: string) => caches.get(cwd) ?? caches.set(cwd, tempDir('runner-cache-')).get(cwd)!;
+
 export function startWorker(url: string, cwd: string, env: Record<string, string> = {}): RunningWorker {
-  const run = startCli(['worker', '--queue', url, '--backend', 'wasm'], cwd, { RUNNER_QUEUE_LOCK_SECONDS: '4', ...env });
+  const run = startCli(['worker', '--queue', url, '--backend', 'wasm'], cwd, { RUNNER_QUEUE_LOCK_SECONDS: '4', XDG_CACHE_HOME: cacheOf(cwd), ...env });
   let output = '';
   run.child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   return { ...run, output: () => output };

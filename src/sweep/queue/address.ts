@@ -1,8 +1,5 @@
 import { UserError } from '../../errors.js';
 
-/** Every trial of every sweep goes through one queue: workers pull from it whatever experiment it holds. */
-export const QUEUE_NAME = 'runner-trials';
-
 /** Where the queue's Redis is, as given (`--queue`, RUNNER_QUEUE), and how to show it without its password. */
 export interface QueueAddress {
   url: string;

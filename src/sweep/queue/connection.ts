@@ -3,6 +3,9 @@ import { Redis } from 'ioredis';
 import { UserError } from '../../errors.js';
 import type { QueueAddress } from './address.js';
 
+/** Every trial of every sweep goes through one queue: workers pull from it whatever experiment it holds. */
+export const QUEUE_NAME = 'runner-trials';
+
 /**
  * BullMQ's connection to the queue's Redis. Commands wait through a restart of Redis rather than fail
  * (`maxRetriesPerRequest: null`, which BullMQ's workers require anyway): a sweep goes on once Redis is back.

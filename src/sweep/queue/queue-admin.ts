@@ -1,6 +1,6 @@
 import { Queue, type Job } from 'bullmq';
-import { QUEUE_NAME, type QueueAddress } from './address.js';
-import { connectionOf } from './connection.js';
+import type { QueueAddress } from './address.js';
+import { connectionOf, QUEUE_NAME } from './connection.js';
 import type { QueuedTrial } from './queued-trial.js';
 
 /** One job as `runner queue status` lists it. */

@@ -6,10 +6,11 @@ import { modelDirOf } from '../../store/run-folders.js';
 import type { Executor, TrialJob } from '../executor.js';
 import type { TrialProcessEvents, TrialProcessOutcome } from '../trial-process.js';
 import type { QueueAddress } from './address.js';
-import { attemptsNote } from './attempts.js';
-import { connectionOf } from './connection.js';
-import { QUEUE_NAME } from './address.js';
-import { decodeResult, queuedJobId, queuedTrialOf, type QueuedProgress, type QueuedResult } from './queued-trial.js';
+import { attemptsOf } from './attempts.js';
+import { checkedProgress, checkedResult } from './checked-result.js';
+import { connectionOf, QUEUE_NAME } from './connection.js';
+import { printable } from './printable.js';
+import { decodeResult, MODEL_FILES, queuedJobId, queuedTrialOf, type QueuedResult } from './queued-trial.js';
 
 export interface QueueExecutorOptions {
   address: QueueAddress;
@@ -31,15 +32,17 @@ export interface QueueExecutorOptions {
  * results hold whole models, so they do not stay in Redis forever.
  */
 const KEEP_FINISHED_SECONDS = 7 * 24 * 3600;
-/** Progress and ends arrive as events; a look at the job this often catches an end whose event was missed (Redis restarted). */
-const POLL_MS = 3000;
+/** Progress and ends arrive as events; a look at each job this often catches an end whose event was missed (Redis restarted). */
+const POLL_MS = 10_000;
 /** How long a stopping coordinator waits for Redis to take back a waiting job before it gives up on it. */
 const WITHDRAW_MS = 2000;
 const FINISHED = new Set(['completed', 'failed']);
 const NOT_STARTED = new Set(['waiting', 'delayed', 'prioritized', 'waiting-children']);
+/** How run-sweep's stop reads when another runner reclaimed the run: the job is that runner's now, not to withdraw. */
+const LOST_LEASE_PREFIX = 'not recorded: this runner lost its lease';
 
 interface Watcher {
-  progress(data: QueuedProgress): void;
+  progress(data: unknown): void;
   ended(): void;
 }
 
@@ -52,6 +55,8 @@ export class QueueExecutor implements Executor {
   private readonly queue: Queue;
   private readonly events: QueueEvents;
   private readonly watchers = new Map<string, Watcher>();
+  /** One timer looks at every watched job, rather than one timer per job. */
+  private poll: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: QueueExecutorOptions) {
     this.capacity = options.capacity;
@@ -59,9 +64,20 @@ export class QueueExecutor implements Executor {
     this.events = new QueueEvents(QUEUE_NAME, { connection: connectionOf(options.address) });
     this.queue.on('error', () => {});
     this.events.on('error', () => {});
-    this.events.on('progress', ({ jobId, data }) => this.watchers.get(jobId)?.progress(data as QueuedProgress));
-    this.events.on('completed', ({ jobId }) => this.watchers.get(jobId)?.ended());
-    this.events.on('failed', ({ jobId }) => this.watchers.get(jobId)?.ended());
+    // A throw in a listener would end BullMQ's event loop, and with it every trial's progress: each is caught here.
+    const guarded =
+      <T extends { jobId: string }>(act: (watcher: Watcher, event: T) => void) =>
+      (event: T) => {
+        try {
+          const watcher = this.watchers.get(event.jobId);
+          if (watcher) act(watcher, event);
+        } catch (error) {
+          console.error(`runner: ignored an event of queued job ${JSON.stringify(String(event.jobId).slice(0, 80))}: ${(error as Error).message}`);
+        }
+      };
+    this.events.on('progress', guarded<{ jobId: string; data: unknown }>((watcher, { data }) => watcher.progress(data)));
+    this.events.on('completed', guarded((watcher) => watcher.ended()));
+    this.events.on('failed', guarded((watcher) => watcher.ended()));
   }
 
   async run(job: TrialJob, events: TrialProcessEvents, stop: AbortSignal): Promise<TrialProcessOutcome> {
@@ -74,6 +90,7 @@ export class QueueExecutor implements Executor {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.poll);
     await Promise.all([this.events.close(), this.queue.close()]);
   }
 
@@ -85,34 +102,39 @@ export class QueueExecutor implements Executor {
     const state = earlier ? await earlier.getState() : undefined;
     // A completed job is this trial's result, trained while the coordinator was away; a failed one is tried again.
     if (state === 'failed' || (state === 'completed' && this.options.force)) await earlier!.remove();
-    else if (state === 'completed') return this.outcomeOf(earlier!, job, events, new Set());
+    else if (state === 'completed') return this.outcomeOf(earlier!, job, events, { ready: false, epochs: new Set() });
     // With this id, adding a job that exists (waiting, or running on a worker) attaches to it instead.
     await this.queue.add('trial', trial, {
       jobId: id,
       removeOnComplete: { age: KEEP_FINISHED_SECONDS },
       removeOnFail: { age: KEEP_FINISHED_SECONDS },
     });
-    const seenEpochs = new Set<number>();
-    const ended = await this.waitForEnd(id, events, seenEpochs, stop);
+    const seen: Seen = { ready: false, epochs: new Set() };
+    const ended = await this.waitForEnd(id, job, events, seen, stop);
     if (ended === 'stopped') {
-      await this.withdraw(id);
+      // A run another runner reclaimed is that runner's to finish: its job stays queued for it.
+      if (!String(stop.reason).startsWith(LOST_LEASE_PREFIX)) await this.withdraw(id, job.runId);
       return stopped(stop);
     }
     if (!ended) {
-      return { kind: 'killed', signal: 'SIGTERM', message: 'its job was removed from the queue (runner queue clear or drain) before a worker finished it' };
+      return {
+        kind: 'killed',
+        signal: 'SIGTERM',
+        message: 'its job is no longer in the queue (Redis restarted without its append-only file, or the queue was cleared or drained) and no worker finished it',
+      };
     }
-    return this.outcomeOf(ended, job, events, seenEpochs);
+    return this.outcomeOf(ended, job, events, seen);
   }
 
   /** Resolves with the finished job, undefined when it vanished from the queue, or `stopped`. */
-  private waitForEnd(id: string, events: TrialProcessEvents, seenEpochs: Set<number>, stop: AbortSignal): Promise<Job | undefined | 'stopped'> {
+  private waitForEnd(id: string, trial: TrialJob, events: TrialProcessEvents, seen: Seen, stop: AbortSignal): Promise<Job | undefined | 'stopped'> {
     return new Promise((resolve, reject) => {
       let settled = false;
+      let warned = false;
       const settle = (value: Job | undefined | 'stopped') => {
         if (settled) return;
         settled = true;
-        clearInterval(poll);
-        this.watchers.delete(id);
+        this.unwatch(id);
         stop.removeEventListener('abort', onStop);
         resolve(value);
       };
@@ -130,14 +152,25 @@ export class QueueExecutor implements Executor {
           });
       };
       const onStop = () => settle('stopped');
-      const poll = setInterval(check, POLL_MS);
       stop.addEventListener('abort', onStop, { once: true });
-      this.watchers.set(id, {
+      this.watch(id, {
         progress: (data) => {
-          if (data?.type === 'epoch') {
-            seenEpochs.add(data.record.epoch);
-            events.onEpoch?.(data.record);
-          } else if (data?.type === 'batch') events.onBatch?.(data.epoch, data.batch, data.batches, data.loss);
+          const progress = checkedProgress(data, trial.spec.config);
+          if (!progress) {
+            // Once per job: a worker that sends nothing but malformed progress would otherwise flood the terminal.
+            if (!warned) console.error(`runner: ignored malformed progress of queued job ${id} (run ${trial.runId})`);
+            warned = true;
+            return;
+          }
+          if (progress.type === 'ready') {
+            // Each start (a retry too) replaces the run's epochs by those its checkpoint restored.
+            seen.ready = true;
+            seen.epochs = new Set(progress.restored.map((record) => record.epoch));
+            events.onReady?.(progress.backend, progress.loadSeconds, progress.restored);
+          } else if (progress.type === 'epoch') {
+            seen.epochs.add(progress.record.epoch);
+            events.onEpoch?.(progress.record);
+          } else events.onBatch?.(progress.epoch, progress.batch, progress.batches, progress.loss);
         },
         ended: check,
       });
@@ -146,44 +179,97 @@ export class QueueExecutor implements Executor {
     });
   }
 
-  private async outcomeOf(job: Job, trial: TrialJob, events: TrialProcessEvents, seenEpochs: Set<number>): Promise<TrialProcessOutcome> {
+  private watch(id: string, watcher: Watcher): void {
+    this.watchers.set(id, watcher);
+    this.poll ??= setInterval(() => this.watchers.forEach((w) => w.ended()), POLL_MS);
+  }
+
+  private unwatch(id: string): void {
+    this.watchers.delete(id);
+    if (this.watchers.size > 0) return;
+    clearInterval(this.poll);
+    this.poll = undefined;
+  }
+
+  private async outcomeOf(job: Job, trial: TrialJob, events: TrialProcessEvents, seen: Seen): Promise<TrialProcessOutcome> {
     const { logs } = await this.queue.getJobLogs(job.id!);
     const state = await job.getState();
     if (state === 'failed') {
-      const stalled = /stalled/i.test(job.failedReason ?? '');
-      const note = attemptsNote(logs, stalled);
-      if (note) this.options.onAttempts(trial.runId, note);
-      const message = stalled ? `its worker stopped responding on every attempt (${note ?? 'no attempt recorded'}), so it was given up: ${job.failedReason}` : (job.failedReason ?? 'its job failed');
+      // Written by a worker, or by whoever can write to the queue: shown without control characters.
+      const reason = printable(job.failedReason ?? '');
+      const stalled = /stalled/i.test(reason);
+      const attempts = this.noteAttempts(trial, logs, stalled);
+      const message = stalled
+        ? `its worker stopped responding on every attempt (${attempts.join(', ') || 'no attempt recorded'}), so it was given up: ${reason}`
+        : reason || 'its job failed';
       return { kind: 'error', message };
     }
-    const queued = decodeResult(job.returnvalue as string);
-    // Epochs whose progress event this coordinator did not see (it was away, or Redis restarted) are recorded now.
-    for (const record of queued.result.epochs) if (!seenEpochs.has(record.epoch)) events.onEpoch?.(record);
+    let queued: QueuedResult;
+    try {
+      queued = checkedResult(decoded(job.returnvalue), trial.spec.config);
+    } catch (error) {
+      this.noteAttempts(trial, logs, false);
+      return { kind: 'error', message: (error as Error).message };
+    }
+    const { result } = queued;
+    // A coordinator that missed the start (it was away, or Redis restarted) learns what the checkpoint restored now,
+    // before the epochs it did not see: the run's epochs are replaced by the restored ones at each start.
+    if (!seen.ready) {
+      const restored = result.resumedFrom === undefined ? [] : result.epochs.filter((record) => record.epoch <= result.resumedFrom!);
+      events.onReady?.(queued.backend, 0, restored);
+      seen.epochs = new Set(restored.map((record) => record.epoch));
+    }
+    for (const record of result.epochs) if (!seen.epochs.has(record.epoch)) events.onEpoch?.(record);
     writeModel(modelDirOf(this.options.runsDir, trial.runId), queued);
-    const note = attemptsNote(logs, false);
-    if (note) this.options.onAttempts(trial.runId, note);
-    return { kind: 'result', result: queued.result, backend: queued.backend };
+    this.noteAttempts(trial, logs, false);
+    return { kind: 'result', result, backend: queued.backend, host: queued.worker };
   }
 
-  /** Takes a job no worker has started out of the queue; one already training may finish, and a re-run takes its result. */
-  private async withdraw(id: string): Promise<void> {
+  /**
+   * Records on the run where each attempt ran, when there was more than one: the note numbers them, so its last names
+   * how many there were. Called before the outcome resolves, so that the note is written with the run's end.
+   */
+  private noteAttempts(trial: TrialJob, logs: readonly string[], lastLost: boolean): string[] {
+    const attempts = attemptsOf(logs, lastLost);
+    if (attempts.length > 1) this.options.onAttempts(trial.runId, attempts.join(', '));
+    return attempts;
+  }
+
+  /**
+   * Takes a job no worker has started out of the queue; one already training may finish, and a re-run takes its
+   * result. Only this coordinator's own job: another run of the same trial (a coordinator run again) shares its id.
+   */
+  private async withdraw(id: string, runId: string): Promise<void> {
     const withdrawing = (async () => {
       const job = await this.queue.getJob(id);
-      if (job && NOT_STARTED.has(await job.getState())) await job.remove();
+      if (job && (job.data as { runId?: unknown }).runId === runId && NOT_STARTED.has(await job.getState())) await job.remove();
     })().catch(() => {});
     await Promise.race([withdrawing, new Promise((resolve) => setTimeout(resolve, WITHDRAW_MS).unref())]);
   }
+}
+
+/** A job's return value as a worker encoded it, or undefined when it is not that (checkedResult then says so). */
+function decoded(returnValue: unknown): unknown {
+  try {
+    return typeof returnValue === 'string' ? decodeResult(returnValue) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What the coordinator heard of a job as it ran: its start, and which epochs. */
+interface Seen {
+  ready: boolean;
+  epochs: Set<number>;
 }
 
 function stopped(stop: AbortSignal): TrialProcessOutcome {
   return { kind: 'killed', signal: 'SIGINT', message: typeof stop.reason === 'string' ? stop.reason : 'stopped by the user' };
 }
 
-const MODEL_FILES = ['model.json', 'weights.bin'] as const;
-
 /** Written beside the model folder and renamed into place, as the trainer saves it: never half a model. */
 function writeModel(modelDir: string, queued: QueuedResult): void {
-  // Only the two files a saved model has: a name from the queue never becomes a path of its own.
+  // Only the files a saved model has: a name from the queue never becomes a path of its own.
   const names = MODEL_FILES.filter((name) => typeof queued.model[name] === 'string');
   if (names.length === 0) return;
   const partial = `${modelDir}.partial`;

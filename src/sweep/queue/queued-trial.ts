@@ -20,7 +20,7 @@ export interface QueuedTrial {
   hash: string;
   params: Record<string, unknown>;
   repeatIndex: number;
-  /** The coordinator's run row, for logs: the worker writes no database. */
+  /** The coordinator's run row: names the worker's checkpoint folder, and lets a coordinator tell its own jobs apart. */
   runId: string;
   untilEpoch?: number;
   /** The git commit the coordinator runs; a worker on another commit refuses the job. Absent outside a git checkout. */
@@ -28,6 +28,9 @@ export interface QueuedTrial {
   /** The coordinator's --backend, when it gave one; else the trial's own `backend` field decides. */
   backend?: BackendRequest;
 }
+
+/** The files of a saved model, the only ones a worker sends and the coordinator writes. */
+export const MODEL_FILES = ['model.json', 'weights.bin'] as const;
 
 /** What a worker returns for a trained trial; the coordinator records it and writes the model into its run folder. */
 export interface QueuedResult {
@@ -61,6 +64,7 @@ export function queuedTrialOf(job: TrialJob, commit: string | undefined, backend
 }
 
 const HEX = (digits: string) => new RegExp(`^[0-9a-f]{${digits}}$`);
+const RUN_ID = /^[0-9a-f]{8}-[0-9a-f]{4,8}$/;
 
 /**
  * A job's data as a worker may trust it, or an UnrecoverableError (the job fails at once, not retried) saying what is
@@ -76,7 +80,9 @@ export function checkedQueuedTrial(data: unknown): QueuedTrial {
   if (trial.commit !== undefined && (typeof trial.commit !== 'string' || !HEX('40,64').test(trial.commit))) throw refuse('its commit is not a git commit');
   if (trial.backend !== undefined && !BACKEND_REQUESTS.includes(trial.backend)) throw refuse(`unknown backend ${JSON.stringify(trial.backend)}`);
   if (trial.untilEpoch !== undefined && !(Number.isInteger(trial.untilEpoch) && trial.untilEpoch >= 1)) throw refuse('untilEpoch is not a positive whole number');
-  if (!Number.isInteger(trial.repeatIndex) || typeof trial.runId !== 'string' || !trial.params || typeof trial.params !== 'object') throw refuse('its run, repeat or params are missing');
+  if (!Number.isInteger(trial.repeatIndex) || !trial.params || typeof trial.params !== 'object') throw refuse('its repeat or params are missing');
+  // The run id and commit name a folder on the worker's disk: nothing but the formats this runner writes.
+  if (typeof trial.runId !== 'string' || !RUN_ID.test(trial.runId)) throw refuse('its run id is not one this runner writes');
   const config = trial.config as unknown;
   if (!config || typeof config !== 'object') throw refuse('no config');
   if ((config as TrialConfig).data?.path !== undefined) throw refuse('its config names a data.path, which never travels');
@@ -84,6 +90,7 @@ export function checkedQueuedTrial(data: unknown): QueuedTrial {
   if (errors.length) throw refuse(`its config fails the experiment schema: ${errors.slice(0, 3).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ')}`);
   const problems = trialConfigProblems(config as TrialConfig);
   if (problems.length) throw refuse(`its config is not a valid trial: ${problems.map((p) => p.message).join('; ')}`);
+  if ((config as TrialConfig).name !== trial.experiment) throw refuse(`its experiment ${JSON.stringify(trial.experiment)} is not its config's name`);
   if (trialHash(config as TrialConfig) !== trial.hash) throw refuse(`its config hashes to ${trialHash(config as TrialConfig)}, not to the job's ${trial.hash}`);
   return trial as QueuedTrial;
 }
@@ -106,7 +113,8 @@ export function decodeResult(text: string): QueuedResult {
   }) as QueuedResult;
 }
 
-/** What a worker reports while it trains, as BullMQ job progress. */
+/** What a worker reports while it trains, as BullMQ job progress. `ready`: restored, the epochs its checkpoint brought back. */
 export type QueuedProgress =
+  | { type: 'ready'; backend: BackendInfo; loadSeconds: number; restored: EpochRecord[] }
   | { type: 'epoch'; record: EpochRecord }
   | { type: 'batch'; epoch: number; batch: number; batches: number; loss: number };

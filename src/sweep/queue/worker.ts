@@ -1,18 +1,21 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { chooseBackend, type BackendChoice, type BackendRequest } from '../../backend/select.js';
 import { checkedDataLocation } from '../../data/dataset.js';
 import { UserError } from '../../errors.js';
 import { gitInfo } from '../../git.js';
+import { checkModel } from '../../model/checks.js';
 import { paramLabels, plural } from '../../ui/format.js';
 import { runTrialProcess, type TrialProcessOutcome } from '../trial-process.js';
 import { spokenDuration } from '../trial-outcome.js';
-import { QUEUE_NAME, type QueueAddress } from './address.js';
+import type { QueueAddress } from './address.js';
 import { HANDED_BACK, STARTED } from './attempts.js';
-import { connectionOf } from './connection.js';
-import { checkedQueuedTrial, encodeResult, type QueuedProgress, type QueuedTrial } from './queued-trial.js';
+import { connectionOf, QUEUE_NAME } from './connection.js';
+import { printable } from './printable.js';
+import { checkedQueuedTrial, encodeResult, MODEL_FILES, type QueuedProgress, type QueuedTrial } from './queued-trial.js';
+import { trialFolder, workerFolder } from './worker-folders.js';
 
 export interface QueueWorkerOptions {
   address: QueueAddress;
@@ -24,6 +27,8 @@ export interface QueueWorkerOptions {
   dataDir?: string;
   /** How long a trial may report no progress before its process is killed as hung. */
   stallMs: number;
+  /** The most memory one trial may need, by the model checks' estimate: this machine's limit, not the coordinator's. */
+  maxMemory: number;
   /** How long a job stays this worker's without a renewal: past it, another worker takes the job (BullMQ's stalled check). */
   lockSeconds: number;
   log(line: string): void;
@@ -39,6 +44,8 @@ export interface WorkerSummary {
 const REFUSED_DELAY_MS = 5000;
 /** Batch progress crosses the network: once a second is plenty for a progress bar. */
 const BATCH_PROGRESS_MS = 1000;
+/** Why BullMQ's signal aborts a job whose lock this worker could not renew: another worker may hold it now. */
+const LOCK_LOST = 'this worker lost the job\'s lock (it was frozen or cut off from Redis), so the job may be another worker\'s now';
 
 /**
  * Pulls trials from the queue and trains each in its own process, as a local sweep does, until `stop` aborts: then it
@@ -57,20 +64,27 @@ export async function runQueueWorker(options: QueueWorkerOptions, stop: AbortSig
   // Probed before any job too: a probe may load a backend into this process, which blocks it as reading the data does.
   const ownBackend = await backendFor(options.backend ?? 'auto');
   const refusedCommits = new Set<string>();
+  const folders = workerFolder();
   const trials = new AbortController();
   /** Trials this worker is training now. */
   let training = 0;
 
-  const trainJob = async (job: Job, token?: string): Promise<string> => {
+  const refuse = (id: string, problem: string): never => {
+    summary.failed++;
+    log(`rejected ${id}: ${printable(problem)}`);
+    throw new UnrecoverableError(problem);
+  };
+
+  // Three parameters, not fewer: BullMQ hands a processor an abort signal only when it declares one.
+  const trainJob = async (job: Job, token: string | undefined, lockLost: AbortSignal | undefined): Promise<string> => {
+    const id = printable(job.id ?? '?');
     let trial: QueuedTrial;
     try {
       trial = checkedQueuedTrial(job.data);
     } catch (error) {
-      summary.failed++;
-      log(`rejected ${job.id}: ${(error as Error).message}`);
-      throw error;
+      return refuse(id, (error as Error).message);
     }
-    const label = `${job.id} ${trial.experiment}${labelOf(trial)}`;
+    const label = printable(`${job.id} ${trial.experiment}${labelOf(trial)}`);
     if (trial.commit !== commit) {
       const theirs = trial.commit ?? 'none (enqueued outside a git checkout)';
       if (!refusedCommits.has(theirs)) {
@@ -80,28 +94,38 @@ export async function runQueueWorker(options: QueueWorkerOptions, stop: AbortSig
       return handBack(job, token, REFUSED_DELAY_MS);
     }
     if (trials.signal.aborted) return handBack(job, token);
+    // Checked with this commit's code against this machine's limit: the coordinator's --max-memory is another machine's.
+    const { problems } = checkModel(trial.config, { maxMemory: options.maxMemory });
+    if (problems.length) return refuse(id, `refused: ${name} will not train it: ${problems.map((p) => `${p.message}${p.hint ? ` (${p.hint})` : ''}`).join('; ')}`);
     let backend: BackendChoice;
     try {
       backend = await backendFor(options.backend ?? trial.backend ?? 'auto');
     } catch (error) {
       if (!(error instanceof UserError)) throw error;
       summary.failed++;
-      log(`failed ${label}: on ${name}: ${error.message}`);
+      log(`failed ${label}: on ${name}: ${printable(error.message)}`);
       throw new UnrecoverableError(`${name} cannot train it: ${error.message}${error.problems.map((p) => `; ${p.message}${p.hint ? ` (${p.hint})` : ''}`).join('')}`);
     }
     await job.log(`${STARTED}${name}`);
     training++;
     try {
-      return await trainPulled(job, trial, label, backend, token);
+      return await trainPulled(job, trial, label, backend, token, lockLost);
     } finally {
       training--;
     }
   };
 
-  const trainPulled = async (job: Job, trial: QueuedTrial, label: string, backend: BackendChoice, token: string | undefined): Promise<string> => {
+  const trainPulled = async (
+    job: Job,
+    trial: QueuedTrial,
+    label: string,
+    backend: BackendChoice,
+    token: string | undefined,
+    lockLost: AbortSignal | undefined,
+  ): Promise<string> => {
     log(`pulled ${label} (backend ${backend.name})`);
-    // Per trial, not per job or worker: a trial pulled again on this machine goes on from the checkpoint it left.
-    const folder = join(tmpdir(), 'runner-worker', trial.hash);
+    // Per run, not per job or worker: a trial pulled again on this machine goes on from the checkpoint it left.
+    const folder = trialFolder(folders, trial.runId, trial.commit);
     const modelDir = join(folder, 'model');
     rmSync(modelDir, { recursive: true, force: true });
     let lastBatch = 0;
@@ -109,6 +133,7 @@ export async function runQueueWorker(options: QueueWorkerOptions, stop: AbortSig
     const outcome = await runTrialProcess(
       { type: 'run', config: trial.config, backend: backend.name, gpu: options.gpu, data, modelDir, checkpointDir: join(folder, 'checkpoint'), untilEpoch: trial.untilEpoch },
       {
+        onReady: (info, loadSeconds, restored) => report({ type: 'ready', backend: info, loadSeconds, restored }),
         onBatch(epoch, batch, batches, loss) {
           const now = performance.now();
           if (now - lastBatch < BATCH_PROGRESS_MS && batch !== batches) return;
@@ -117,8 +142,13 @@ export async function runQueueWorker(options: QueueWorkerOptions, stop: AbortSig
         },
         onEpoch: (record) => report({ type: 'epoch', record }),
       },
-      { stop: trials.signal, stallMs: options.stallMs },
+      { stop: lockLost ? AbortSignal.any([trials.signal, lockLost]) : trials.signal, stallMs: options.stallMs },
     );
+    if (lockLost?.aborted) {
+      // Not handed back: the job is no longer this worker's to move. Its checkpoint stays for a retry here.
+      log(`lost ${label}: ${LOCK_LOST}; stopped training it`);
+      throw new Error(`on ${name}: ${LOCK_LOST}`);
+    }
     if (trials.signal.aborted && !(outcome.kind === 'result' && outcome.result.outcome !== 'interrupted')) {
       // Stopped with this worker: the trial is not over, another worker (or this one, restarted) takes it up.
       summary.handedBack++;
@@ -129,14 +159,16 @@ export async function runQueueWorker(options: QueueWorkerOptions, stop: AbortSig
     if (outcome.kind !== 'result' || outcome.result.outcome === 'interrupted') {
       summary.failed++;
       const message = failure(outcome);
-      log(`failed ${label}: ${message}`);
+      log(`failed ${label}: ${printable(message)}`);
+      // BullMQ retries no job of this queue (one attempt; only a lost worker's job runs again), so the trial is over.
+      rmSync(folder, { recursive: true, force: true });
       throw new Error(`on ${name}: ${message}`);
     }
     const { result } = outcome;
     const model = Object.fromEntries(
-      ['model.json', 'weights.bin'].filter((file) => existsSync(join(modelDir, file))).map((file) => [file, readFileSync(join(modelDir, file)).toString('base64')]),
+      MODEL_FILES.filter((file) => existsSync(join(modelDir, file))).map((file) => [file, readFileSync(join(modelDir, file)).toString('base64')]),
     );
-    // A trial paused at an epoch budget keeps its checkpoint, to go on from when it is promoted.
+    // A trial paused at an ASHA rung keeps its checkpoint, to go on from when it is promoted.
     rmSync(result.reachedEnd ? folder : modelDir, { recursive: true, force: true });
     summary.trained++;
     const accuracy = result.test ? `, test accuracy ${(result.test.accuracy * 100).toFixed(1)}%` : '';
@@ -157,9 +189,19 @@ export async function runQueueWorker(options: QueueWorkerOptions, stop: AbortSig
     maxStalledCount: 1,
     autorun: false,
   });
+  // BullMQ reports a lock it could not renew but does not stop the job: the trial would train on as a second copy.
+  const lostJobs = new Set<string>();
+  worker.on('lockRenewalFailed', (jobIds) =>
+    jobIds.forEach((jobId) => {
+      lostJobs.add(jobId);
+      worker.cancelJob(jobId, LOCK_LOST);
+    }),
+  );
   // Redis restarting or unreachable: BullMQ reconnects by itself; say so at most once a minute rather than per retry.
   let lastRedisError = 0;
   worker.on('error', (error) => {
+    // A lost job's lock errors (renewing it, ending it) are that job's, already logged as `lost`, not Redis failing.
+    if ([...lostJobs].some((jobId) => error.message.includes(jobId))) return;
     if (Date.now() - lastRedisError < 60_000) return;
     lastRedisError = Date.now();
     log(`the queue's Redis at ${address.shown} failed (${error.message}); retrying until it answers`);
