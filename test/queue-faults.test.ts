@@ -1,9 +1,9 @@
 import { Queue, Worker } from 'bullmq';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.js';
-import { cacheOf, checkout, startRedis, startWorker, type RunningWorker } from './helpers/redis.js';
+import { cacheOf, checkout, type RunningWorker, startRedis, workerPool } from './helpers/redis.js';
 import { QUEUE_NAME } from '../src/sweep/queue/connection.js';
 import { completedOnce, halfWritten, query, startCli, statuses, tinyExperiment, waitFor } from './helpers/sweeps.js';
 
@@ -11,17 +11,8 @@ import { completedOnce, halfWritten, query, startCli, statuses, tinyExperiment, 
 const experiment = (seed: number, rates: number[]) =>
   tinyExperiment('faults', `sweep:\n  train.optimizer.learningRate: [${rates.join(', ')}]\n`, 'epochs: 1', 'trainLimit: 300, testLimit: 300').replace('seed: 3', `seed: ${seed}`);
 
-const workers: RunningWorker[] = [];
-afterEach(async () => {
-  const running = workers.splice(0).filter((w) => w.child.exitCode === null && w.child.signalCode === null);
-  running.forEach((w) => w.child.kill('SIGINT'));
-  await Promise.all(running.map((w) => w.done));
-});
-const start = (url: string, cwd: string) => {
-  const worker = startWorker(url, cwd);
-  workers.push(worker);
-  return worker;
-};
+const workers = workerPool();
+const start = (url: string, cwd: string) => workers.start(url, cwd);
 const pulled = (worker: RunningWorker) => () => worker.output().includes(' pulled ');
 
 describe('a queued sweep under faults', () => {
@@ -105,7 +96,7 @@ describe('a queued sweep under faults', () => {
     const repo = checkout({ 'one.yaml': experiment(18, [0.01]) });
     const db = join(repo.dir, 'runs', 'runs.sqlite');
     const small = startCli(['worker', '--queue', redis.url, '--backend', 'wasm', '--max-memory', '1KB'], repo.dir, { XDG_CACHE_HOME: cacheOf(repo.dir) });
-    workers.push({ ...small, output: () => '' });
+    workers.adopt({ ...small, output: () => '' });
     const result = await runCli(['sweep', 'one.yaml', '--db', db, '--queue', redis.url], { cwd: repo.dir });
     expect(result.status).toBe(1);
     const [run] = statuses(db);

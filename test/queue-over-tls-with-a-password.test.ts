@@ -1,15 +1,10 @@
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.js';
-import { checkout, localhostCertificate, startRedis, startWorker, type RunningWorker } from './helpers/redis.js';
+import { checkout, localhostCertificate, startRedis, workerPool } from './helpers/redis.js';
 import { completedOnce, halfWritten, startCli, tinyExperiment } from './helpers/sweeps.js';
 
-const workers: RunningWorker[] = [];
-afterEach(async () => {
-  const running = workers.splice(0).filter((w) => w.child.exitCode === null && w.child.signalCode === null);
-  running.forEach((w) => w.child.kill('SIGINT'));
-  await Promise.all(running.map((w) => w.done));
-});
+const workers = workerPool();
 
 describe('a queue on a Redis that takes only TLS and a password', () => {
   it('a sweep over rediss:// with the password trains and records its trial; a wrong password or plain redis:// is a clear error', async () => {
@@ -29,7 +24,7 @@ describe('a queue on a Redis that takes only TLS and a password', () => {
     expect(plain.status).toBe(2);
     expect(plain.stderr).toMatch(/cannot reach the queue's Redis/);
 
-    workers.push(startWorker(redis.url, repo.dir, trust));
+    workers.start(redis.url, repo.dir, trust);
     const sweep = startCli(['sweep', 'one.yaml', '--db', db, '--queue', redis.url], repo.dir, trust);
     const result = await sweep.done;
     expect(result.status, result.stderr).toBe(0);

@@ -1,28 +1,18 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.js';
-import { checkout, startRedis, startWorker, type RunningWorker } from './helpers/redis.js';
+import { checkout, type RunningWorker, startRedis, workerPool } from './helpers/redis.js';
 import { completedOnce, halfWritten, query, startCli, statuses, tinyExperiment, waitFor } from './helpers/sweeps.js';
 
 /** Eight tiny trials (a 4 × 2 grid, one epoch on 300 images): a few seconds each, mostly process start-up. */
 const grid = (seed: number) =>
   tinyExperiment('grid', 'sweep:\n  train.optimizer.learningRate: [0.01, 0.003, 0.001, 0.0003]\n  train.batchSize: [50, 100]\n', 'epochs: 1', 'trainLimit: 300, testLimit: 300').replace('seed: 3', `seed: ${seed}`);
 
-const workers: RunningWorker[] = [];
-afterEach(async () => {
-  // Ctrl-C, as a user stops them: a worker hands back what it was training and exits.
-  const running = workers.splice(0).filter((w) => w.child.exitCode === null && w.child.signalCode === null);
-  running.forEach((w) => w.child.kill('SIGINT'));
-  await Promise.all(running.map((w) => w.done));
-});
-const start = (url: string, cwd: string) => {
-  const worker = startWorker(url, cwd);
-  workers.push(worker);
-  return worker;
-};
+const workers = workerPool();
+const start = (url: string, cwd: string) => workers.start(url, cwd);
 /** Trials trained to the end, over every worker: each trial once means nothing was trained twice. */
-const finishedLines = () => workers.flatMap((w) => w.output().split('\n')).filter((line) => / finished /.test(line));
+const finishedLines = () => workers.all().flatMap((w) => w.output().split('\n')).filter((line) => / finished /.test(line));
 
 describe('a sweep through a queue', () => {
   it('spreads trials over three workers, survives kill -9 of one mid-trial, records every trial once, and reads like a local sweep', async () => {

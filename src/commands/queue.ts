@@ -1,4 +1,4 @@
-import { createInterface } from 'node:readline/promises';
+import { confirm } from './confirm.js';
 import { UserError } from '../errors.js';
 import { requiredQueueAddress } from '../sweep/queue/address.js';
 import { checkReachable } from '../sweep/queue/connection.js';
@@ -32,7 +32,7 @@ export async function queueCommand(action: string, options: QueueCommandOptions)
     console.log(`Removed ${plural(await drainQueue(address), 'waiting job')} from ${address.shown}; running jobs go on.`);
     return 0;
   }
-  if (!options.yes && !(await confirm(`Remove every job (running ones too) from the queue at ${address.shown}?`))) {
+  if (!options.yes && !(await confirm(`Remove every job (running ones too) from the queue at ${address.shown}?`, 'not clearing the queue'))) {
     console.log('Nothing removed.');
     return 0;
   }
@@ -46,14 +46,4 @@ function section(title: string, count: number, jobs: QueuedJobView[], detail: (j
   console.log(`${title} (${count}${count > jobs.length ? `, first ${jobs.length} shown` : ''}):`);
   // Everything shown here came from a job, which whoever can write to the queue may have written.
   for (const job of jobs) console.log(printable(`  ${job.id}  ${[job.experiment, ...paramLabels(job.params)].join(' ')}  ${detail(job)}`).trimEnd());
-}
-
-async function confirm(question: string): Promise<boolean> {
-  if (!process.stdin.isTTY) throw new UserError('not clearing the queue without a confirmation: stdin is not a terminal, so pass --yes');
-  const prompt = createInterface({ input: process.stdin, output: process.stdout });
-  try {
-    return /^y(es)?$/i.test((await prompt.question(`${question} [y/N] `)).trim());
-  } finally {
-    prompt.close();
-  }
 }

@@ -1,5 +1,5 @@
+import { confirm } from './confirm.js';
 import { rmSync } from 'node:fs';
-import { createInterface } from 'node:readline/promises';
 import prettyBytes from 'pretty-bytes';
 import { UserError } from '../errors.js';
 import { plural, timestamp } from '../ui/format.js';
@@ -28,7 +28,7 @@ export async function removeCommand(refs: string[], options: RemoveOptions): Pro
       throw new UserError(`${training.map((run) => run.id).join(', ')} ${training.length === 1 ? 'is' : 'are'} still training (a runner keeps renewing ${training.length === 1 ? 'its lease' : 'their leases'}): stop that sweep first (Ctrl-C), then remove ${training.length === 1 ? 'it' : 'them'}`);
     }
     for (const run of runs) console.log(`  ${describe(run)}`);
-    if (!options.yes && !(await confirm(`Remove ${plural(runs.length, 'run')} and their folders?`))) {
+    if (!options.yes && !(await confirm(`Remove ${plural(runs.length, 'run')} and their folders?`, 'not removing anything'))) {
       console.log('Nothing removed.');
       return 0;
     }
@@ -51,14 +51,4 @@ export function removeRuns(store: RunStore, runs: readonly RemovableRun[]): stri
 
 export function describe(run: RemovableRun): string {
   return `${run.id}  ${run.experiment}  ${run.status}  started ${timestamp(run.startedAt)}`;
-}
-
-async function confirm(question: string): Promise<boolean> {
-  if (!process.stdin.isTTY) throw new UserError('not removing anything without a confirmation: stdin is not a terminal, so pass --yes');
-  const prompt = createInterface({ input: process.stdin, output: process.stdout });
-  try {
-    return /^y(es)?$/i.test((await prompt.question(`${question} [y/N] `)).trim());
-  } finally {
-    prompt.close();
-  }
 }

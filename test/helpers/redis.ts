@@ -2,7 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
+import { afterAll, afterEach } from 'vitest';
 import { tempDir } from './cli.js';
 import { startCli } from './sweeps.js';
 
@@ -131,4 +131,26 @@ export function checkout(files: Record<string, string>, message = 'experiments')
   git('add', '.');
   git('commit', '--quiet', '-m', message);
   return { dir, commit: git('rev-parse', 'HEAD'), commitAgain: () => (git('commit', '--quiet', '--allow-empty', '-m', 'another commit'), git('rev-parse', 'HEAD')) };
+}
+
+/**
+ * The workers a test file starts, stopped after each test with Ctrl-C, as a user stops them (a worker hands back what
+ * it was training and exits). `start` starts one as `startWorker` does; `all` lists every worker the test started.
+ */
+export function workerPool(): { start(url: string, cwd: string, env?: Record<string, string>): RunningWorker; adopt(worker: RunningWorker): void; all(): RunningWorker[] } {
+  const workers: RunningWorker[] = [];
+  afterEach(async () => {
+    const running = workers.splice(0).filter((w) => w.child.exitCode === null && w.child.signalCode === null);
+    running.forEach((w) => w.child.kill('SIGINT'));
+    await Promise.all(running.map((w) => w.done));
+  });
+  return {
+    start(url, cwd, env) {
+      const worker = startWorker(url, cwd, env);
+      workers.push(worker);
+      return worker;
+    },
+    adopt: (worker) => void workers.push(worker),
+    all: () => workers,
+  };
 }
