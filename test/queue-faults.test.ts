@@ -137,6 +137,8 @@ describe('a queued sweep under faults', () => {
     await waitFor(pulled(taker), 'another worker to take the trial once the frozen one lost its lock', 60_000);
     // The trial's checkpoints live in this user's own folder, named by its run and commit, which the taker goes on from.
     const folders = join(cacheOf(repo.dir), 'runner', 'worker');
+    // The taker makes it as its trial process starts, a moment after it pulled the job.
+    await waitFor(() => existsSync(folders) && readdirSync(folders).length > 0, "the trial's folder", 30_000);
     expect(statSync(folders).mode & 0o777).toBe(0o700);
     expect(readdirSync(folders)).toEqual([expect.stringMatching(new RegExp(`^[0-9a-f]{8}-[0-9a-f]{4,8}-${repo.commit}$`))]);
     frozen.child.kill('SIGCONT');

@@ -141,7 +141,8 @@ export function workerPool(): { start(url: string, cwd: string, env?: Record<str
   const workers: RunningWorker[] = [];
   afterEach(async () => {
     const running = workers.splice(0).filter((w) => w.child.exitCode === null && w.child.signalCode === null);
-    running.forEach((w) => w.child.kill('SIGINT'));
+    // A worker a failed test left frozen (SIGSTOP) would never hear the Ctrl-C.
+    running.forEach((w) => (w.child.kill('SIGCONT'), w.child.kill('SIGINT')));
     await Promise.all(running.map((w) => w.done));
   });
   return {
