@@ -51,7 +51,8 @@ describe('a queued sweep under faults', () => {
       const failure = async (id: string) => {
         for (;;) {
           const job = await queue.getJob(id);
-          if (job && (await job.getState()) === 'failed') return job.failedReason;
+          // Read again once failed: the job read before may be from just before it failed, without its reason.
+          if (job && (await job.getState()) === 'failed') return (await queue.getJob(id))?.failedReason;
           await new Promise((resolve) => setTimeout(resolve, 200));
         }
       };
