@@ -13,7 +13,9 @@ import { createSweepProgress } from '../sweep/progress.js';
 import { renderPlan } from '../sweep/render-plan.js';
 import { plural } from '../ui/format.js';
 import { STATUS_COLOUR } from '../ui/terminal-style.js';
+import { secondsFromEnvironment } from './options.js';
 import { databasePath } from './run-database.js';
+import { stopOnSignals } from './stop-signals.js';
 
 export interface SweepCommandOptions {
   set?: string[];
@@ -39,20 +41,13 @@ export async function sweepCommand(files: string[], options: SweepCommandOptions
   const sweeps = (options.sweep ?? []).map(parseSweepFlag);
   const dbPath = databasePath(options.db);
   const stallMs = options.stallTimeout === undefined ? undefined : stallTimeout(options.stallTimeout);
-  const leaseSeconds = leaseSecondsFromEnvironment();
+  // Shorter leases are for tests that kill a runner and must not wait half a minute for its rows.
+  const leaseSeconds = secondsFromEnvironment('RUNNER_LEASE_SECONDS', { above: 0 });
   const queue = queueAddress(options.queue);
   // Before any row is claimed: a wrong address or password is the user's to fix, not a failed trial per row.
   if (queue) await checkReachable(queue);
-  const stop = new AbortController();
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    // A second Ctrl-C means "now": the children are killed and the runs stay marked interrupted on the next start.
-    if (++signals > 1) process.exit(130);
-    // `timeout`, a scheduler or `kill` send SIGTERM; only Ctrl-C is the user at the keyboard.
-    stop.abort(signal === 'SIGINT' ? 'stopped by the user' : `stopped by ${signal}`);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // A second Ctrl-C exits at once: the children are killed and the runs stay marked interrupted on the next start.
+  const stop = stopOnSignals();
   try {
     const summary = await runSweep(
       {
@@ -95,8 +90,7 @@ export async function sweepCommand(files: string[], options: SweepCommandOptions
     const { counts } = summary;
     return counts.failed || counts.diverged || counts.interrupted ? 1 : 0;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stop.release();
   }
 }
 
@@ -118,14 +112,6 @@ function stallTimeout(text: string): number {
   return millis;
 }
 
-/** RUNNER_LEASE_SECONDS shortens the lease, for tests that kill a runner and must not wait half a minute for its rows. */
-function leaseSecondsFromEnvironment(): number | undefined {
-  const text = process.env.RUNNER_LEASE_SECONDS;
-  if (text === undefined || text === '') return undefined;
-  const seconds = Number(text);
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new UserError(`RUNNER_LEASE_SECONDS must be a positive number of seconds, got ${JSON.stringify(text)}`);
-  return seconds;
-}
 
 /** `runner plan` and `runner sweep --dry-run`: every trial with its varied parameters, size and expected duration; nothing trained. */
 export async function planCommand(files: string[], options: SweepCommandOptions): Promise<number> {

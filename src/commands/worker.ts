@@ -1,9 +1,11 @@
 import type { BackendRequest } from '../backend/select.js';
-import { UserError } from '../errors.js';
 import { DEFAULT_MAX_MEMORY } from '../model/cost.js';
 import { requiredQueueAddress } from '../sweep/queue/address.js';
 import { checkReachable } from '../sweep/queue/connection.js';
 import { runQueueWorker } from '../sweep/queue/worker.js';
+import { STALL_MS } from '../sweep/trial-process.js';
+import { secondsFromEnvironment } from './options.js';
+import { stopOnSignals } from './stop-signals.js';
 
 export interface WorkerCommandOptions {
   queue?: string;
@@ -14,26 +16,17 @@ export interface WorkerCommandOptions {
   maxMemory?: number;
 }
 
-/** As for a local sweep: a trial hung in a deadlock or stopped (SIGSTOP) would otherwise hold its slot forever. */
-const STALL_MS = 10 * 60_000;
-
 /** BullMQ's default: a worker that stops renewing its job's lock for this long loses the job to another worker. */
 const LOCK_SECONDS = 30;
 
 /** `runner worker --queue URL`: trains trials that coordinators (`runner sweep --queue`) enqueue, until Ctrl-C or SIGTERM. */
 export async function workerCommand(options: WorkerCommandOptions): Promise<number> {
   const address = requiredQueueAddress(options.queue);
-  const lockSeconds = lockSecondsFromEnvironment();
+  // Shorter locks are for tests that kill workers: a dead worker's job goes to another that much sooner.
+  const lockSeconds = secondsFromEnvironment('RUNNER_QUEUE_LOCK_SECONDS', { atLeast: 1 }) ?? LOCK_SECONDS;
   await checkReachable(address);
-  const stop = new AbortController();
-  let signals = 0;
-  const onSignal = () => {
-    // A second signal means "now": running trials are killed with the worker, and BullMQ's stalled check re-queues them.
-    if (++signals > 1) process.exit(130);
-    stop.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // A second signal exits at once: running trials are killed with the worker, and BullMQ's stalled check re-queues them.
+  const stop = stopOnSignals();
   const log = (line: string) => console.log(`${new Date().toISOString().slice(11, 19)} ${line}`);
   try {
     const summary = await runQueueWorker(
@@ -53,16 +46,6 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
     log(`worker stopped: ${summary.trained} trained, ${summary.failed} failed, ${summary.handedBack} handed back to the queue`);
     return 130;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stop.release();
   }
-}
-
-/** RUNNER_QUEUE_LOCK_SECONDS shortens how soon a dead worker's job goes to another, for tests that kill workers. */
-function lockSecondsFromEnvironment(): number {
-  const text = process.env.RUNNER_QUEUE_LOCK_SECONDS;
-  if (text === undefined || text === '') return LOCK_SECONDS;
-  const seconds = Number(text);
-  if (!Number.isFinite(seconds) || seconds < 1) throw new UserError(`RUNNER_QUEUE_LOCK_SECONDS must be a number of seconds, at least 1, got ${JSON.stringify(text)}`);
-  return seconds;
 }

@@ -14,6 +14,7 @@ import { checkpointDirOf, modelDirOf, newRunId, removeCheckpoint, removeRunFolde
 import { checkpointEpoch } from '../trial/checkpoint.js';
 import type { Executor } from './executor.js';
 import { LocalPool } from './local-pool.js';
+import { STALL_MS } from './trial-process.js';
 import type { QueueAddress } from './queue/address.js';
 import { QueueExecutor } from './queue/queue-executor.js';
 import { planSearches } from './search/plan-searches.js';
@@ -49,8 +50,6 @@ export interface SweepOptions {
   queue?: QueueAddress;
 }
 
-/** A worker hung in a deadlock or stopped (SIGSTOP) would otherwise hold its slot forever. */
-export const STALL_MS = 10 * 60_000;
 /** Long enough that a busy database (writes wait up to 15 s) does not cost a live runner its lease. */
 export const LEASE_SECONDS = 30;
 /** Renewals within one lease: a few may fail or wait without the lease lapsing. */

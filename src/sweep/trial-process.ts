@@ -29,6 +29,9 @@ export interface TrialProcessControl {
   stallMs: number;
 }
 
+/** The default stall limit: a worker hung in a deadlock or stopped (SIGSTOP) would otherwise hold its slot forever. */
+export const STALL_MS = 10 * 60_000;
+
 /** How long a stopped worker gets to finish its batch and report before it is killed. */
 const STOP_GRACE_MS = 10_000;
 
