@@ -22,7 +22,7 @@ const model = buildModel(config);
 model.compile({ optimizer: createOptimizer(config.train.optimizer), loss: config.train.loss });
 const x = tf.randomUniform([batch, ...config.model.input]);
 const y = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 10), 'float32');
-const trainStep = new TrainStep(model, true);
+const trainStep = new TrainStep(model, config.train.loss);
 const settle = () => trainStep.read();
 for (let warm = 0; warm < 3; warm++) trainStep.run(x, y);
 await settle();

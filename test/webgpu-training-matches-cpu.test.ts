@@ -31,7 +31,7 @@ function withOptimizer(optimizer: TrialConfig['train']['optimizer']): TrialConfi
 async function train(config: TrialConfig): Promise<{ totals: number[]; weights: Float32Array[] }> {
   const model = buildModel(config);
   model.compile({ optimizer: createOptimizer(config.train.optimizer), loss: config.train.loss });
-  const step = new TrainStep(model, true);
+  const step = new TrainStep(model, config.train.loss);
   const totals: number[] = [];
   for (let s = 0; s < STEPS; s++) {
     const x = tf.randomUniform([BATCH, 28, 28, 1], 0, 1, 'float32', 100 + s);

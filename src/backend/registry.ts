@@ -3,11 +3,13 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import { BACKEND_NAMES, type BackendName } from './names.js';
 import type { OptimizerFactories } from './optimizer-factories.js';
+import type { TrainingLosses } from './training-losses.js';
 import { wasmBinaryDir } from './wasm-paths.js';
 import { CPU_VULKAN, type AdapterInfo } from './webgpu/dawn.js';
 import { findVulkan } from './webgpu/vulkan.js';
 // Types only from tfjs-backend-webgpu: importing these does not load the package (which must follow Dawn).
 import { fusedTrain } from './webgpu-training/optimizers.js';
+import { fusedLosses } from './webgpu-training/losses.js';
 
 /** What a backend's probe found on this machine, without training anything. */
 export interface Probe {
@@ -60,6 +62,8 @@ export interface BackendEntry {
   defaultConcurrency(probe: Probe, cores: number): number;
   /** This backend's own versions of `tf.train`'s optimizer factories, same signatures; the others stay stock. */
   optimizers?: OptimizerFactories;
+  /** This backend's own versions of tfjs-layers' training losses; the others stay stock. */
+  losses?: TrainingLosses;
 }
 
 const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
@@ -172,6 +176,8 @@ const webgpu: BackendEntry = {
   },
   // Fewer dispatches and no per-step scalar uploads: the stock update was a third of a step on the GPU.
   optimizers: fusedTrain,
+  // One dispatch each way instead of about 35 on [batch, classes] tensors.
+  losses: fusedLosses,
   defaultConcurrency: (probe, cores) => (probe.gpu ? Math.max(1, Math.min(WEBGPU_TRIALS_PER_GPU, cores)) : 1),
 };
 

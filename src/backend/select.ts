@@ -3,6 +3,7 @@ import { UserError } from '../errors.js';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName, BackendRequest } from './names.js';
 import type { OptimizerFactories } from './optimizer-factories.js';
+import type { LossFunction } from './training-losses.js';
 import { probeBackend } from './probe.js';
 import { BACKENDS, backendEntry, type BackendInfo, type MachineOptions, type Probe } from './registry.js';
 
@@ -62,6 +63,13 @@ const STOCK_OPTIMIZERS: Required<OptimizerFactories> = { sgd, momentum, adam, rm
 /** `tf.train`'s optimizer factories, with the active backend's own (webgpu's fused updates) in place of the stock ones. */
 export function optimizerFactories(): Required<OptimizerFactories> {
   return { ...STOCK_OPTIMIZERS, ...BACKENDS.find((entry) => entry.name === tf.getBackend())?.optimizers };
+}
+
+/** The per-sample loss `name` to train with: the active backend's own where it has one, else tfjs-layers' `stock`. */
+export function trainingLoss(name: string, stock: LossFunction): LossFunction {
+  const losses = BACKENDS.find((entry) => entry.name === tf.getBackend())?.losses;
+  const own = losses?.[name as keyof typeof losses];
+  return own ? own(stock) : stock;
 }
 
 /** Trials at once on this machine when --concurrency is not given: what suits the chosen backend. */

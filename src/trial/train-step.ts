@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-
-type LossFunction = (targets: tf.Tensor, predictions: tf.Tensor) => tf.Tensor;
+import { trainingLoss } from '../backend/select.js';
+import type { LossFunction } from '../backend/training-losses.js';
+import type { TrialConfig } from '../config/resolved.js';
 
 /**
  * One optimizer step per batch, with the batch's summed loss and correct predictions added to running totals
@@ -14,17 +15,23 @@ export class TrainStep {
   private readonly optimizer: tf.Optimizer;
   private readonly variables: tf.Variable[];
 
-  /** `model` must be compiled: its loss function and optimizer are the ones trainOnBatch would use. */
+  private readonly sparseTargets: boolean;
+
+  /**
+   * `model` must be compiled with the loss `lossName`: its optimizer and loss are the ones trainOnBatch would use,
+   * the loss in the active backend's own version where it has one.
+   */
   constructor(
     private readonly model: tf.LayersModel,
-    private readonly sparseTargets: boolean,
+    lossName: TrialConfig['train']['loss'],
   ) {
     // A Sequential compiles the functional model it wraps.
     type Compiled = { lossFunctions?: LossFunction[]; model?: Compiled };
     const compiled = model as unknown as Compiled;
     const lossFunction = (compiled.model ?? compiled).lossFunctions?.[0];
     if (!model.optimizer || !lossFunction) throw new Error('TrainStep needs a compiled model');
-    this.lossFunction = lossFunction;
+    this.lossFunction = trainingLoss(lossName, lossFunction);
+    this.sparseTargets = lossName === 'sparseCategoricalCrossentropy';
     this.optimizer = model.optimizer;
     this.variables = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
   }

@@ -147,3 +147,130 @@ export const EMA_SQUARE: UpdateSpec = {
 
 /** `c·x + old`: SGD (x = gradient, c = −lr), momentum (x = accumulator), RMSprop (x = momentum, c = −1). */
 export const AXPY: UpdateSpec = { key: 'axpy', inputs: ['X'], uniforms: ['c'], expr: 'uniforms.c * x + old' };
+
+/** One update of a chain: `target` gets `spec.expr` over `inputs`; an input that is an earlier step's target reads its new value. */
+export interface UpdateStep {
+  spec: UpdateSpec;
+  target: tf.Variable;
+  inputs: readonly tf.Tensor[];
+  values: readonly number[];
+}
+
+/** The backend's members a chain records through: its own command encoder and pass, so that dispatches stay in order. */
+interface EncoderState {
+  device: GPUDevice;
+  commandEncoder: GPUCommandEncoder | null;
+  computePassEncoder: GPUComputePassEncoder | null;
+  commandQueueOwnedIds: WeakSet<object>;
+  dispatchCountInPass: number;
+  activeTimers: unknown[] | null;
+  makeUniforms(uniforms: { type: string; data: number[] }[]): GPUBufferBinding;
+}
+
+const CHAIN_WORKGROUP = 256;
+/** WebGPU's guaranteed workgroups per dimension; more go to y. */
+const MAX_WORKGROUPS_X = 65535;
+/** WebGPU's guaranteed storage buffers per shader stage (tfjs asks the device for no more). */
+const MAX_STORAGE_BUFFERS = 8;
+
+const chainPipelines = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
+
+/** How many chains ran as one dispatch, for tests and measurements. */
+export const chainCounts = { fused: 0, separate: 0 };
+
+/**
+ * Runs `steps` (element-wise updates of same-sized variables, such as Adam's m, v and the variable) as one dispatch
+ * in which every thread updates one element of each target in turn, instead of one dispatch per step: a step on the
+ * GPU is bound by the CPU issuing dispatches. Each expression is the same f32 arithmetic as its own dispatch would
+ * compute, so the numbers do not change. It needs every target writable in place (see `runUpdate`) and tfjs not
+ * profiling (its timers wrap tfjs's own programs only); otherwise the steps run one by one.
+ */
+export function runUpdates(backend: WebGPUBackend, steps: readonly UpdateStep[]): void {
+  watchReads(backend);
+  const encoder = backend as unknown as EncoderState;
+  const targets = steps.map((step) => step.target);
+  const reads = [...new Set(steps.flatMap((step) => step.inputs).filter((input) => !targets.includes(input as tf.Variable)))];
+  const size = targets[0]!.size;
+  const writable = targets.every((target) => {
+    const data = backend.tensorMap.get(target.dataId) as { refCount: number; external?: boolean };
+    return target.size === size && data.refCount === 1 && !data.external && !pendingReads.has(target.dataId);
+  });
+  if (!writable || encoder.activeTimers != null || targets.length + reads.length > MAX_STORAGE_BUFFERS || new Set(targets).size !== targets.length) {
+    for (const step of steps) runUpdate(backend, step.spec, step.target, step.inputs, step.values);
+    chainCounts.separate++;
+    return;
+  }
+  const key = chainKey(steps, reads);
+  let pipelines = chainPipelines.get(encoder.device);
+  if (!pipelines) chainPipelines.set(encoder.device, (pipelines = new Map()));
+  let pipeline = pipelines.get(key);
+  if (!pipeline) {
+    const module = encoder.device.createShaderModule({ code: chainShader(steps, reads), label: `runnerChain_${key}` });
+    pipeline = encoder.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
+    pipelines.set(key, pipeline);
+  }
+  const buffers = [...targets, ...reads].map((tensor) => {
+    backend.uploadToGPU(tensor.dataId);
+    encoder.commandQueueOwnedIds.add(tensor.dataId);
+    return (backend.tensorMap.get(tensor.dataId) as { resource: GPUBuffer }).resource;
+  });
+  const uniforms = encoder.makeUniforms([
+    { type: 'int32', data: [size] },
+    ...steps.flatMap((step) => step.values.map((value) => ({ type: 'float32', data: [value] }))),
+  ]);
+  const bindGroup = encoder.device.createBindGroup({
+    layout: pipeline.getBindGroupLayout(0),
+    entries: [{ binding: 0, resource: uniforms }, ...buffers.map((buffer, i) => ({ binding: i + 1, resource: { buffer } }))],
+  });
+  backend.ensureCommandEncoderReady();
+  encoder.computePassEncoder ??= encoder.commandEncoder!.beginComputePass({});
+  const groups = Math.ceil(size / CHAIN_WORKGROUP);
+  const x = Math.min(groups, MAX_WORKGROUPS_X);
+  encoder.computePassEncoder.setPipeline(pipeline);
+  encoder.computePassEncoder.setBindGroup(0, bindGroup);
+  encoder.computePassEncoder.dispatchWorkgroups(x, Math.ceil(groups / x));
+  if (++encoder.dispatchCountInPass >= (tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE') as number)) {
+    backend.endComputePassEncoder();
+    backend.submitQueue();
+  }
+  for (const target of targets) (backend.tensorMap.get(target.dataId) as { values: unknown }).values = null;
+  updateCounts.inPlace += steps.length;
+  chainCounts.fused++;
+}
+
+/** Which bindings each step reads: an earlier target's new value (`t<k>`) or a read-only buffer (`r<k>`). */
+function chainKey(steps: readonly UpdateStep[], reads: readonly tf.Tensor[]): string {
+  const targets = steps.map((step) => step.target);
+  return steps
+    .map((step) => `${step.spec.key}(${step.inputs.map((input) => (targets.includes(input as tf.Variable) ? `t${targets.indexOf(input as tf.Variable)}` : `r${reads.indexOf(input)}`)).join(',')})`)
+    .join(';');
+}
+
+function chainShader(steps: readonly UpdateStep[], reads: readonly tf.Tensor[]): string {
+  const targets = steps.map((step) => step.target);
+  const fields = steps.flatMap((step, k) => step.spec.uniforms.map((name) => `s${k}_${name} : f32,`));
+  const bindings = [
+    ...targets.map((_, k) => `@group(0) @binding(${k + 1}) var<storage, read_write> T${k} : array<f32>;`),
+    ...reads.map((_, k) => `@group(0) @binding(${targets.length + k + 1}) var<storage, read> R${k} : array<f32>;`),
+  ];
+  const body = steps.map((step, k) => {
+    const locals = step.spec.inputs.map((name, i) => {
+      const input = step.inputs[i]!;
+      const from = targets.includes(input as tf.Variable) ? `t${targets.indexOf(input as tf.Variable)}` : `R${reads.indexOf(input)}[index]`;
+      return `let ${name.toLowerCase()} = ${from};`;
+    });
+    const expr = step.spec.expr.replace(/uniforms\.(\w+)/g, `u.s${k}_$1`);
+    return `  { let old = T${k}[index]; ${locals.join(' ')} t${k} = ${expr}; T${k}[index] = t${k}; }`;
+  });
+  return `
+struct Uniforms { size : i32, ${fields.join(' ')} };
+@group(0) @binding(0) var<uniform> u : Uniforms;
+${bindings.join('\n')}
+@compute @workgroup_size(${CHAIN_WORKGROUP})
+fn main(@builtin(global_invocation_id) id : vec3<u32>, @builtin(num_workgroups) groups : vec3<u32>) {
+  let index = i32(id.x + id.y * groups.x * ${CHAIN_WORKGROUP}u);
+  if (index >= u.size) { return; }
+  ${targets.map((_, k) => `var t${k} : f32;`).join(' ')}
+${body.join('\n')}
+}`;
+}

@@ -1,5 +1,6 @@
 import { getKernelsForBackend, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
+import { registerCrossentropy } from './crossentropy.js';
 import { captureStockKernel } from './webgpu-program.js';
 
 /** The kernels tfjs-backend-webgpu 4.22 has but too slow for training. */
@@ -22,5 +23,7 @@ export function registerWebGpuTrainingKernels(): void {
     if (captureStockKernel(config.kernelName)) unregisterKernel(config.kernelName, 'webgpu');
     registerKernel(config);
   }
+  // Kernels of the runner's own, with no webgpu counterpart to replace.
+  registerCrossentropy();
   registered = true;
 }

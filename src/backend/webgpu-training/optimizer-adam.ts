@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { EMA, EMA_SQUARE, runUpdate, type UpdateSpec } from './fused-update.js';
+import { EMA, EMA_SQUARE, runUpdates, type UpdateSpec } from './fused-update.js';
 import { ensureState, fusableBackend, gradientEntries, type Gradients, type OptimizerVariable } from './optimizer-common.js';
 
 /** The stock AdamOptimizer's private fields this subclass shares (so its getWeights/setWeights/dispose still hold). */
@@ -19,7 +19,7 @@ const ADAM_VARIABLE: UpdateSpec = {
 };
 
 /**
- * tf.train.adam with each variable's update as 3 dispatches on the webgpu backend (m, v, the variable), its scalars
+ * tf.train.adam with each variable's update (m, v, the variable) as one dispatch on the webgpu backend, its scalars
  * as uniforms. Same numbers, state, names and serialization ('Adam') as the stock optimizer; other backends run the
  * stock update.
  */
@@ -59,9 +59,11 @@ export class FusedAdam extends tf.AdamOptimizer {
     for (const [i, entry] of entries.entries()) {
       if (entry.gradient === undefined) continue;
       const [m, v] = moments[i]!;
-      runUpdate(backend, EMA, m!, [entry.gradient], [this.beta1, 1 - this.beta1]);
-      runUpdate(backend, EMA_SQUARE, v!, [entry.gradient], [this.beta2, 1 - this.beta2]);
-      runUpdate(backend, ADAM_VARIABLE, entry.value, [m!, v!], uniforms);
+      runUpdates(backend, [
+        { spec: EMA, target: m!, inputs: [entry.gradient], values: [this.beta1, 1 - this.beta1] },
+        { spec: EMA_SQUARE, target: v!, inputs: [entry.gradient], values: [this.beta2, 1 - this.beta2] },
+        { spec: ADAM_VARIABLE, target: entry.value, inputs: [m!, v!], values: uniforms },
+      ]);
     }
     this.incrementIterations();
   }

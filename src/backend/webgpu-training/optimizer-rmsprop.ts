@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { AXPY, EMA, EMA_SQUARE, runUpdate, type UpdateSpec } from './fused-update.js';
+import { AXPY, EMA, EMA_SQUARE, runUpdates, type UpdateSpec } from './fused-update.js';
 import { ensureState, fusableBackend, gradientEntries, type Gradients, type OptimizerVariable } from './optimizer-common.js';
 
 /** The stock RMSPropOptimizer's private fields this subclass shares. */
@@ -27,8 +27,8 @@ const RMSPROP_CENTERED_MOMENT: UpdateSpec = {
 };
 
 /**
- * tf.train.rmsprop with each variable's update as 3 dispatches on the webgpu backend (mean square, momentum, the
- * variable; 4 when centered, for the mean gradient); stock elsewhere. Like the stock optimizer it keeps and saves
+ * tf.train.rmsprop with each variable's update (mean square, momentum, the variable, and the mean gradient when
+ * centered) as one dispatch on the webgpu backend; stock elsewhere. Like the stock optimizer it keeps and saves
  * the momentum accumulator even when momentum is 0.
  */
 export class FusedRMSProp extends tf.RMSPropOptimizer {
@@ -56,15 +56,18 @@ export class FusedRMSProp extends tf.RMSPropOptimizer {
     for (const [i, entry] of entries.entries()) {
       if (entry.gradient === undefined) continue;
       const { meanSquare, moment: accumulated, meanGrad } = states[i]!;
-      runUpdate(backend, EMA_SQUARE, meanSquare, [entry.gradient], decay);
-      if (meanGrad) {
-        runUpdate(backend, EMA, meanGrad, [entry.gradient], decay);
-        runUpdate(backend, RMSPROP_CENTERED_MOMENT, accumulated, [entry.gradient, meanSquare, meanGrad], moment);
-      } else {
-        runUpdate(backend, RMSPROP_MOMENT, accumulated, [entry.gradient, meanSquare], moment);
-      }
-      // value − mom, as value + (−1)·mom (exact).
-      runUpdate(backend, AXPY, entry.value, [accumulated], [-1]);
+      const gradient = entry.gradient;
+      runUpdates(backend, [
+        { spec: EMA_SQUARE, target: meanSquare, inputs: [gradient], values: decay },
+        ...(meanGrad
+          ? [
+              { spec: EMA, target: meanGrad, inputs: [gradient], values: decay },
+              { spec: RMSPROP_CENTERED_MOMENT, target: accumulated, inputs: [gradient, meanSquare, meanGrad], values: moment },
+            ]
+          : [{ spec: RMSPROP_MOMENT, target: accumulated, inputs: [gradient, meanSquare], values: moment }]),
+        // value − mom, as value + (−1)·mom (exact).
+        { spec: AXPY, target: entry.value, inputs: [accumulated], values: [-1] },
+      ]);
     }
     this.incrementIterations();
   }

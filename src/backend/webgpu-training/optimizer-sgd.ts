@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { AXPY, EMA, runUpdate, type UpdateSpec } from './fused-update.js';
+import { AXPY, EMA, runUpdate, runUpdates, type UpdateSpec } from './fused-update.js';
 import { ensureState, fusableBackend, gradientEntries, type Gradients, type OptimizerVariable } from './optimizer-common.js';
 
 /** tf.train.sgd with each variable's update as 1 dispatch on the webgpu backend; stock elsewhere. */
@@ -26,7 +26,7 @@ const NESTEROV_VARIABLE: UpdateSpec = {
 };
 
 /**
- * tf.train.momentum with each variable's update as 2 dispatches on the webgpu backend (accumulator, variable); stock
+ * tf.train.momentum with each variable's update (accumulator, variable) as one dispatch on the webgpu backend; stock
  * elsewhere. Like the stock optimizer it uses the momentum it was built with (its `setMomentum` changes only the
  * config, because the stock update reads a scalar tensor made in the constructor).
  */
@@ -52,13 +52,13 @@ export class FusedMomentum extends tf.MomentumOptimizer {
     for (const [i, entry] of entries.entries()) {
       if (entry.gradient === undefined) continue;
       const accumulation = states[i]!;
-      // acc·m + g (the stock add(mul(m, acc), g); g·1 is exact).
-      runUpdate(backend, EMA, accumulation, [entry.gradient], [this.momentumValue, 1]);
-      if (this.nesterov) {
-        runUpdate(backend, NESTEROV_VARIABLE, entry.value, [entry.gradient, accumulation], [-this.learningRate, this.momentumValue]);
-      } else {
-        runUpdate(backend, AXPY, entry.value, [accumulation], [-this.learningRate]);
-      }
+      runUpdates(backend, [
+        // acc·m + g (the stock add(mul(m, acc), g); g·1 is exact).
+        { spec: EMA, target: accumulation, inputs: [entry.gradient], values: [this.momentumValue, 1] },
+        this.nesterov
+          ? { spec: NESTEROV_VARIABLE, target: entry.value, inputs: [entry.gradient, accumulation], values: [-this.learningRate, this.momentumValue] }
+          : { spec: AXPY, target: entry.value, inputs: [accumulation], values: [-this.learningRate] },
+      ]);
     }
     this.incrementIterations();
   }

@@ -1,6 +1,6 @@
 /**
  * Fused optimizer updates for the webgpu backend: subclasses of tfjs's own optimizers whose `applyGradients` issues
- * 1–3 dispatches per variable (4 for centered RMSprop; the stock ones issue 2–14 element-wise kernels) with its
+ * one dispatch per variable (the stock ones issue 2–14 element-wise kernels) with its
  * scalars as program uniforms (the stock Adam and RMSprop upload a new scalar tensor per use per step). Each gives
  * the stock optimizer's numbers, state (`getWeights`, `setWeights`, `iterations`), `dispose` and class name; off the
  * webgpu backend it runs the stock update.
