@@ -67,6 +67,14 @@ if (process.argv.includes('--validate-only')) {
   process.exit(0);
 }
 
+// The CPU cost of a webgpu training step, on any machine (Dawn's null backend); `--webgpu-issue-only` stops after it.
+{
+  const { benchWebGpuIssue } = await import('./webgpu-issue-table.js');
+  benchWebGpuIssue([32, 128, 512]);
+  if (process.argv.includes('--webgpu-issue-only')) process.exit(0);
+  console.log();
+}
+
 // On a GPU machine the webgpu rows come first; `--webgpu-only` stops after them.
 const webgpuProbe = await probeBackend('webgpu', { gpu: process.env.RUNNER_GPU });
 if (webgpuProbe.gpu || process.env.BENCH_WEBGPU) {

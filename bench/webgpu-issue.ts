@@ -1,0 +1,84 @@
+/**
+ * What a webgpu training step costs the CPU, on any machine: the seed CNN's TrainStep on Dawn's null backend,
+ * which validates and records every call as a GPU would but executes nothing. On a real GPU the seed CNN is bound
+ * by this cost (README, "webgpu on an NVIDIA H200"), plus the Vulkan driver's own, which the null backend leaves out.
+ *
+ * `node dist/bench/webgpu-issue.js BATCH` prints one JSON line: CPU ms per step (median of blocks), and per step the
+ * dispatches, uniform uploads and queue submits. One batch size per process: the null device holds 512 MB, and
+ * tfjs keeps every buffer it has freed for reuse.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { activateBackend } from '../src/backend/select.js';
+import { buildModel } from '../src/model/build.js';
+import { createOptimizer } from '../src/model/optimizer.js';
+import { TrainStep } from '../src/trial/train-step.js';
+import { seedCnnConfig } from './seed-cnn.js';
+
+const BLOCKS = 7;
+const STEPS_PER_BLOCK = 40;
+/** Totals are read every this many steps, as the training loop does. */
+const READ_EVERY = 16;
+
+// Before Dawn starts: its flags are read once per process.
+process.env.RUNNER_DAWN_FLAGS = 'backend=null';
+process.env.XDG_RUNTIME_DIR ??= '/tmp';
+const info = await activateBackend('webgpu');
+if (info.adapter?.device !== 'null-backend') throw new Error(`expected Dawn's null backend, got ${JSON.stringify(info.adapter)}`);
+
+const calls = { dispatches: 0, uploads: 0, submits: 0 };
+const pass = globalThis.GPUComputePassEncoder.prototype;
+const dispatch = pass.dispatchWorkgroups;
+pass.dispatchWorkgroups = function (...args: Parameters<typeof dispatch>) {
+  calls.dispatches++;
+  return dispatch.apply(this, args);
+};
+const queue = globalThis.GPUQueue.prototype;
+const writeBuffer = queue.writeBuffer;
+queue.writeBuffer = function (...args: Parameters<typeof writeBuffer>) {
+  calls.uploads++;
+  return writeBuffer.apply(this, args);
+};
+const submit = queue.submit;
+queue.submit = function (...args: Parameters<typeof submit>) {
+  calls.submits++;
+  return submit.apply(this, args);
+};
+
+{
+  const batch = Number(process.argv[2] ?? 128);
+  const config = seedCnnConfig(batch, 1, batch);
+  const model = buildModel(config);
+  model.compile({ optimizer: createOptimizer(config.train.optimizer), loss: config.train.loss });
+  const x = tf.randomUniform([batch, ...config.model.input]);
+  const y = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 10), 'float32');
+  const step = new TrainStep(model, config.train.loss);
+  for (let warm = 0; warm < READ_EVERY; warm++) step.run(x, y);
+  await step.read();
+  const blockMs: number[] = [];
+  Object.assign(calls, { dispatches: 0, uploads: 0, submits: 0 });
+  for (let block = 0; block < BLOCKS; block++) {
+    const started = performance.now();
+    for (let i = 1; i <= STEPS_PER_BLOCK; i++) {
+      step.run(x, y);
+      if (i % READ_EVERY === 0) await step.read();
+    }
+    await step.read();
+    blockMs.push((performance.now() - started) / STEPS_PER_BLOCK);
+  }
+  const steps = BLOCKS * STEPS_PER_BLOCK;
+  const median = blockMs.sort((a, b) => a - b)[Math.floor(BLOCKS / 2)]!;
+  console.log(
+    JSON.stringify({
+      batch,
+      msPerStep: Number(median.toFixed(3)),
+      samplesPerSecondCeiling: Math.round((batch / median) * 1000),
+      dispatches: Number((calls.dispatches / steps).toFixed(1)),
+      uploads: Number((calls.uploads / steps).toFixed(1)),
+      submits: Number((calls.submits / steps).toFixed(1)),
+    }),
+  );
+  step.dispose();
+  tf.dispose([x, y]);
+  model.optimizer.dispose();
+  model.dispose();
+}
