@@ -3,13 +3,14 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import { BACKEND_NAMES, type BackendName } from './names.js';
 import type { OptimizerFactories } from './optimizer-factories.js';
-import type { TrainingLosses } from './training-losses.js';
+import type { AddTotals, TrainingLosses } from './training-overrides.js';
 import { wasmBinaryDir } from './wasm-paths.js';
 import { CPU_VULKAN, type AdapterInfo } from './webgpu/dawn.js';
 import { findVulkan } from './webgpu/vulkan.js';
 // Types only from tfjs-backend-webgpu: importing these does not load the package (which must follow Dawn).
 import { fusedTrain } from './webgpu-training/optimizers.js';
 import { fusedLosses } from './webgpu-training/losses.js';
+import { fusedAddTotals } from './webgpu-training/totals.js';
 
 /** What a backend's probe found on this machine, without training anything. */
 export interface Probe {
@@ -64,6 +65,8 @@ export interface BackendEntry {
   optimizers?: OptimizerFactories;
   /** This backend's own versions of tfjs-layers' training losses; the others stay stock. */
   losses?: TrainingLosses;
+  /** This backend's own way of adding a batch to an epoch's running loss and accuracy totals, wrapping the stock one. */
+  addTotals?: (stock: AddTotals) => AddTotals;
 }
 
 const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
@@ -178,6 +181,7 @@ const webgpu: BackendEntry = {
   optimizers: fusedTrain,
   // One dispatch each way instead of about 35 on [batch, classes] tensors.
   losses: fusedLosses,
+  addTotals: fusedAddTotals,
   defaultConcurrency: (probe, cores) => (probe.gpu ? Math.max(1, Math.min(WEBGPU_TRIALS_PER_GPU, cores)) : 1),
 };
 

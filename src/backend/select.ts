@@ -3,7 +3,7 @@ import { UserError } from '../errors.js';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName, BackendRequest } from './names.js';
 import type { OptimizerFactories } from './optimizer-factories.js';
-import type { LossFunction } from './training-losses.js';
+import type { AddTotals, LossFunction } from './training-overrides.js';
 import { probeBackend } from './probe.js';
 import { BACKENDS, backendEntry, type BackendInfo, type MachineOptions, type Probe } from './registry.js';
 
@@ -70,6 +70,11 @@ export function trainingLoss(name: string, stock: LossFunction): LossFunction {
   const losses = BACKENDS.find((entry) => entry.name === tf.getBackend())?.losses;
   const own = losses?.[name as keyof typeof losses];
   return own ? own(stock) : stock;
+}
+
+/** How a batch is added to an epoch's running totals: the active backend's own way where it has one, else `stock`. */
+export function trainingTotals(stock: AddTotals): AddTotals {
+  return BACKENDS.find((entry) => entry.name === tf.getBackend())?.addTotals?.(stock) ?? stock;
 }
 
 /** Trials at once on this machine when --concurrency is not given: what suits the chosen backend. */

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { trainingLoss } from '../backend/select.js';
-import type { LossFunction } from '../backend/training-losses.js';
+import { trainingLoss, trainingTotals } from '../backend/select.js';
+import type { AddTotals, LossFunction } from '../backend/training-overrides.js';
 import type { TrialConfig } from '../config/resolved.js';
 
 /**
@@ -9,13 +9,12 @@ import type { TrialConfig } from '../config/resolved.js';
  * cost more than the step itself (README, GPU section). The totals are read every few batches instead.
  */
 export class TrainStep {
-  private loss: tf.Scalar = tf.keep(tf.scalar(0));
-  private correct: tf.Scalar = tf.keep(tf.scalar(0));
+  /** [summed loss, correct predictions] of the batches since the last reset. */
+  private totals: tf.Tensor = tf.keep(tf.zeros([2]));
   private readonly lossFunction: LossFunction;
+  private readonly addTotals: AddTotals;
   private readonly optimizer: tf.Optimizer;
   private readonly variables: tf.Variable[];
-
-  private readonly sparseTargets: boolean;
 
   /**
    * `model` must be compiled with the loss `lossName`: its optimizer and loss are the ones trainOnBatch would use,
@@ -31,57 +30,58 @@ export class TrainStep {
     const lossFunction = (compiled.model ?? compiled).lossFunctions?.[0];
     if (!model.optimizer || !lossFunction) throw new Error('TrainStep needs a compiled model');
     this.lossFunction = trainingLoss(lossName, lossFunction);
-    this.sparseTargets = lossName === 'sparseCategoricalCrossentropy';
+    this.addTotals = trainingTotals(stockAddTotals);
     this.optimizer = model.optimizer;
     this.variables = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
   }
 
   run(x: tf.Tensor, y: tf.Tensor): void {
     tf.tidy(() => {
-      let batchLoss: tf.Scalar | undefined;
-      let batchCorrect: tf.Scalar | undefined;
+      let perSample: tf.Tensor | undefined;
+      let predictions: tf.Tensor | undefined;
       this.optimizer.minimize(
         () => {
-          const predictions = this.model.apply(x, { training: true }) as tf.Tensor;
-          const perSample = this.lossFunction(y, predictions);
-          const labels = this.sparseTargets ? y.toInt() : y.argMax(-1);
-          // Kept past minimize's own tidy, which would otherwise dispose them with the forward pass.
-          batchLoss = tf.keep(perSample.sum() as tf.Scalar);
-          batchCorrect = tf.keep(predictions.argMax(-1).equal(labels).sum().toFloat() as tf.Scalar);
-          return perSample.mean() as tf.Scalar;
+          // Kept past minimize's own tidy, which would otherwise dispose them with the rest of the forward pass.
+          const output = tf.keep(this.model.apply(x, { training: true }) as tf.Tensor);
+          const losses = tf.keep(this.lossFunction(y, output));
+          [predictions, perSample] = [output, losses];
+          return losses.mean() as tf.Scalar;
         },
         false,
         this.variables,
       );
-      this.loss = this.swap(this.loss, this.loss.add(batchLoss!));
-      this.correct = this.swap(this.correct, this.correct.add(batchCorrect!));
-      batchLoss!.dispose();
-      batchCorrect!.dispose();
+      const next = tf.keep(this.addTotals(this.totals, perSample!, predictions!, y));
+      this.totals.dispose();
+      this.totals = next;
+      tf.dispose([perSample!, predictions!]);
     });
   }
 
   /** Starts reading the totals so far; the promise settles once the device has caught up. */
   read(): Promise<{ loss: number; correct: number }> {
-    const both = tf.tidy(() => tf.stack([this.loss, this.correct]));
-    return both.data().then((values) => {
-      both.dispose();
+    // A handle of its own: the next batch replaces (and disposes) `totals` while this read is in flight.
+    const snapshot = this.totals.clone();
+    return snapshot.data().then((values) => {
+      snapshot.dispose();
       return { loss: values[0]!, correct: values[1]! };
     });
   }
 
   reset(): void {
-    this.loss = this.swap(this.loss, tf.scalar(0));
-    this.correct = this.swap(this.correct, tf.scalar(0));
+    this.totals.dispose();
+    this.totals = tf.keep(tf.zeros([2]));
   }
 
   dispose(): void {
-    this.loss.dispose();
-    this.correct.dispose();
+    this.totals.dispose();
   }
+}
 
-  private swap(old: tf.Scalar, next: tf.Scalar): tf.Scalar {
-    tf.keep(next);
-    old.dispose();
-    return next;
-  }
+/** The stock ops: the batch's summed loss and count of argMax hits, added to the totals. */
+export function stockAddTotals(totals: tf.Tensor, perSample: tf.Tensor, predictions: tf.Tensor, targets: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const labels = targets.rank === 1 ? targets.toInt() : targets.argMax(-1);
+    const correct = predictions.argMax(-1).equal(labels).sum().toFloat();
+    return totals.add(tf.stack([perSample.sum(), correct]));
+  });
 }

@@ -1,6 +1,7 @@
 import { getKernelsForBackend, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { registerCrossentropy } from './crossentropy.js';
+import { registerAddTotals } from './totals.js';
 import { captureStockKernel } from './webgpu-program.js';
 
 /** The kernels tfjs-backend-webgpu 4.22 has but too slow for training. */
@@ -25,5 +26,6 @@ export function registerWebGpuTrainingKernels(): void {
   }
   // Kernels of the runner's own, with no webgpu counterpart to replace.
   registerCrossentropy();
+  registerAddTotals();
   registered = true;
 }

@@ -1,4 +1,4 @@
-import type { TrainingLosses } from '../training-losses.js';
+import type { TrainingLosses } from '../training-overrides.js';
 import { fusedCrossentropy } from './crossentropy.js';
 
 /** The webgpu backend's overrides of tfjs-layers' training losses. */

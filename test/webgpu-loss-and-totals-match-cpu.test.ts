@@ -1,15 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { activateBackend, trainingLoss } from '../src/backend/select.js';
-import type { LossFunction } from '../src/backend/training-losses.js';
+import { activateBackend, trainingLoss, trainingTotals } from '../src/backend/select.js';
+import type { AddTotals, LossFunction } from '../src/backend/training-overrides.js';
 import { relativeError } from './helpers/numeric.js';
+import { stockAddTotals } from '../src/trial/train-step.js';
 
 /**
- * webgpu's fused crossentropy (one dispatch forward, one backward) against tfjs-layers' own loss on the cpu
- * backend: the per-sample losses and the gradient with respect to the probabilities, for sparse and one-hot
+ * webgpu's fused crossentropy (one dispatch forward, one backward) and running totals (one dispatch) against
+ * tfjs-layers' own loss and the stock ops on the cpu backend. The loss: the per-sample losses and the gradient with respect to the probabilities, for sparse and one-hot
  * targets, with probabilities below ε and above 1−ε (where the clips cut the gradient), rows that do not sum to 1,
- * a label outside the classes and a NaN probability. Runs on SwiftShader where there is no GPU.
+ * a label outside the classes and a NaN probability. The totals: summed loss and argMax hits over more samples than
+ * the kernel has threads. Runs on SwiftShader where there is no GPU.
  */
 
 process.env.VK_ICD_FILENAMES ??= '/usr/lib/chromium/vk_swiftshader_icd.json';
@@ -89,10 +91,30 @@ const NAMES: LossName[] = ['sparseCategoricalCrossentropy', 'categoricalCrossent
 let dispatches: string[] = [];
 let reference: Map<LossName, { loss: Float32Array; gradient: Float32Array }>;
 
+/** Totals [7, 11] plus a batch of `samples` rows of random predictions, with sparse or one-hot targets. */
+async function totalsOf(add: AddTotals, samples: number, sparse: boolean): Promise<Float32Array> {
+  const random = seeded(samples);
+  const predictions = tf.tensor2d(Array.from({ length: samples }, () => Array.from({ length: 10 }, () => random())));
+  const labels = Array.from({ length: samples }, (_, i) => (i * 3) % 10);
+  const targets = sparse ? tf.tensor1d(labels) : tf.tensor2d(oneHot(labels));
+  const perSample = tf.tensor1d(Array.from({ length: samples }, () => random() * 3));
+  const totals = tf.tensor1d([7, 11]);
+  const result = add(totals, perSample, predictions, targets);
+  const values = (await result.data()) as Float32Array;
+  tf.dispose([predictions, targets, perSample, totals, result]);
+  return values;
+}
+const TOTALS_CASES = [1, 37, 300, 512].flatMap((samples) => [true, false].map((sparse) => ({ samples, sparse })));
+let referenceTotals: Float32Array[];
+
 beforeAll(async () => {
   await activateBackend('cpu');
   reference = new Map();
   for (const name of NAMES) reference.set(name, await run(name, false, cases()));
+  // The cpu backend has no totals of its own: TrainStep's stock ops run.
+  expect(trainingTotals(stockAddTotals)).toBe(stockAddTotals);
+  referenceTotals = [];
+  for (const c of TOTALS_CASES) referenceTotals.push(await totalsOf(stockAddTotals, c.samples, c.sparse));
   const info = await activateBackend('webgpu');
   expect(info.adapter?.architecture).toBe('swiftshader');
   const backend = tf.backend() as WebGPUBackend;
@@ -101,6 +123,18 @@ beforeAll(async () => {
     dispatches.push(program.shaderKey);
     return runProgram(program, ...rest);
   };
+});
+
+describe('the fused running totals on webgpu match the stock ops on cpu', () => {
+  it('summed loss and correct predictions, sparse and one-hot, 1 to 512 samples, in one dispatch', async () => {
+    for (const [i, c] of TOTALS_CASES.entries()) {
+      dispatches = [];
+      const actual = await totalsOf(trainingTotals(stockAddTotals), c.samples, c.sparse);
+      expect(dispatches.filter((key) => key.startsWith('runnerAddTotals'))).toHaveLength(1);
+      expect(actual[1], `correct, ${JSON.stringify(c)}`).toBe(referenceTotals[i]![1]);
+      expect(Math.abs(actual[0]! - referenceTotals[i]![0]!) / referenceTotals[i]![0]!, `loss, ${JSON.stringify(c)}`).toBeLessThan(1e-6);
+    }
+  });
 });
 
 describe('the fused crossentropy on webgpu matches tfjs-layers on cpu', () => {

@@ -8,3 +8,9 @@ export type LossFunction = (targets: tf.Tensor, predictions: tf.Tensor) => tf.Te
  * name; each wraps the stock function, which it falls back to where it does not apply.
  */
 export type TrainingLosses = Partial<Record<'categoricalCrossentropy' | 'sparseCategoricalCrossentropy', (stock: LossFunction) => LossFunction>>;
+
+/**
+ * The running totals of a training epoch, [summed loss, correct predictions], with one batch added: its per-sample
+ * losses, its predictions [n, classes] and its targets (class indices [n], or rows [n, classes]).
+ */
+export type AddTotals = (totals: tf.Tensor, perSample: tf.Tensor, predictions: tf.Tensor, targets: tf.Tensor) => tf.Tensor;
