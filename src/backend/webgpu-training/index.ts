@@ -1,11 +1,13 @@
 import { getKernelsForBackend, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
+import { columnSumConfig } from './column-sum.js';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { registerCrossentropy } from './crossentropy.js';
 import { registerAddTotals } from './totals.js';
+import { registerActivationGradients } from './gradients.js';
 import { captureStockKernel } from './webgpu-program.js';
 
 /** The kernels tfjs-backend-webgpu 4.22 has but too slow for training. */
-const REPLACEMENTS: readonly KernelConfig[] = [conv2DBackpropFilterConfig];
+const REPLACEMENTS: readonly KernelConfig[] = [conv2DBackpropFilterConfig, columnSumConfig];
 
 let registered = false;
 
@@ -27,5 +29,6 @@ export function registerWebGpuTrainingKernels(): void {
   // Kernels of the runner's own, with no webgpu counterpart to replace.
   registerCrossentropy();
   registerAddTotals();
+  registerActivationGradients();
   registered = true;
 }
