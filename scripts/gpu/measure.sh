@@ -45,6 +45,7 @@ QUICK=${QUICK:-0}
 # PLAN=figures: the README's H200 figures (bench rows, profile, quick sweep, seed-cnn to the deadline).
 # PLAN=levers: one profiled step per tfjs flag / Dawn toggle worth trying, the PyTorch peer, then the full
 # 10-epoch seed-cnn run (about 3.5 minutes at batch 32): give it DEADLINE_S=480.
+# PLAN=bars: what issue 12's done-when asks for, in the order that matters (see the branch above).
 PLAN=${PLAN:-figures}
 
 # ------------------------------------------------------------------ steps: step LOG TIMEOUT_S NAME "COMMAND"
@@ -54,6 +55,16 @@ if [ "$QUICK" = 1 ]; then
   # A rehearsal on a CPU (SwiftShader): one small webgpu trial and the bench's worker on webgpu.
   step sweep 240 sweep-webgpu "node dist/src/cli.js sweep experiments/quick.yaml --db $DB --set 'sweep={}' --set data.trainLimit=64 --set data.testLimit=100 --set train.epochs=1 --backend webgpu"
   step bench 240 bench-worker "node dist/bench/throughput-worker.js webgpu 64 1 32"
+elif [ "$PLAN" = bars ]; then
+  # Issue 12's done-when in one call: quick.yaml on auto, the bench's webgpu rows at batch 32/128/512 beside the
+  # PyTorch CUDA peer, a profiled step, then seed-cnn (one seed, full data) to the deadline: give it DEADLINE_S=540.
+  step sweep 60  quick      "node dist/src/cli.js sweep experiments/quick.yaml --db $DB $SWEEP_ARGS"
+  step sweep 10  report     "node dist/src/cli.js report --top 5 --db $DB"
+  step bench 150 bench      "BENCH_WEBGPU_SAMPLES=30000 BENCH_WEBGPU_BATCHES=32,128,512 BENCH_WEBGPU_PARALLEL=2,4 BENCH_WEBGPU_OVERHEAD_TRIALS=4 PEER_TORCH=$PEER_TORCH node dist/bench/index.js --webgpu-only"
+  step bench 20  profile    "node dist/bench/profile-step.js webgpu 128"
+  step bench 20  profile512 "node dist/bench/profile-step.js webgpu 512"
+  step sweep 300 seed-cnn   "node dist/src/cli.js sweep experiments/seed-cnn.yaml --set repeat=1 --db $DB"
+  step sweep 10  seed-report "node dist/src/cli.js report --db $DB"
 elif [ "$PLAN" = levers ]; then
   step bench 15 base        "node dist/bench/profile-step.js webgpu 128"
   step bench 15 submit-64   "RUNNER_TFJS_FLAGS=WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=64 node dist/bench/profile-step.js webgpu 128"
