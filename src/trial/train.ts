@@ -199,9 +199,13 @@ export async function trainModel(
 const NON_FINITE_WATCH = ['loss', 'accuracy', 'valLoss', 'valAccuracy'] as const;
 const METRIC_NAMES: Record<(typeof NON_FINITE_WATCH)[number], string> = { loss: 'the training loss', accuracy: 'the training accuracy', valLoss: 'the validation loss', valAccuracy: 'the validation accuracy' };
 
-/** The sum of every weight's magnitude: finite exactly when all weights are. One read, at the end of training. */
+/**
+ * The sum of every weight's magnitude: finite exactly when all weights are. One read, at the end of training. Added
+ * pairwise, not with addN: webgpu's AddN binds every input at once, and a model with 8 or more weights exceeds the
+ * 8 storage buffers a WebGPU device allows by default (the pipeline is invalid and the whole submit is dropped).
+ */
 async function finiteCheck(model: tf.LayersModel): Promise<number> {
-  const total = tf.tidy(() => tf.addN(model.getWeights().map((w) => tf.sum(tf.abs(w)))));
+  const total = tf.tidy(() => model.getWeights().map((w) => tf.sum(tf.abs(w))).reduce((sum, next) => sum.add(next)));
   const [value] = await total.data();
   total.dispose();
   return value!;
