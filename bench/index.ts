@@ -68,7 +68,8 @@ if (process.argv.includes('--validate-only')) {
 }
 
 // The CPU cost of a webgpu training step, on any machine (Dawn's null backend); `--webgpu-issue-only` stops after it.
-{
+// Not with `--webgpu-only`, which is for a GPU machine's scarce time.
+if (!process.argv.includes('--webgpu-only')) {
   const { benchWebGpuIssue } = await import('./webgpu-issue-table.js');
   benchWebGpuIssue([32, 128, 512]);
   if (process.argv.includes('--webgpu-issue-only')) process.exit(0);

@@ -3,7 +3,7 @@ import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { activateBackend } from '../src/backend/select.js';
 import { MAX_COLUMN_ROWS } from '../src/backend/webgpu-training/column-sum.js';
-import { relativeError } from './helpers/numeric.js';
+import { relativeError, seeded } from './helpers/numeric.js';
 
 /**
  * webgpu's one-dispatch gradients of ReLU and softmax, and its one-dispatch sum over leading axes (a dense layer's
@@ -11,11 +11,6 @@ import { relativeError } from './helpers/numeric.js';
  */
 
 process.env.VK_ICD_FILENAMES ??= '/usr/lib/chromium/vk_swiftshader_icd.json';
-
-function seeded(seed: number): () => number {
-  let state = seed;
-  return () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-}
 
 function values(seed: number, size: number): number[] {
   const random = seeded(seed);

@@ -228,6 +228,31 @@ describe('in-place updates and reads', () => {
     optimizer.dispose();
     v.dispose();
   });
+
+  it('so does one during a chained update (Adam: m, v and the variable in one dispatch), which then writes copies', async () => {
+    const reference = await train('cpu', () => tf.train.adam(0.1));
+    await tf.setBackend('webgpu');
+    const names = SHAPES.map((_, i) => `chainRead_${i}`);
+    const variables = SHAPES.map((shape, i) => tf.tidy(() => tf.variable(tf.tensor(initial[i]!, shape), true, names[i])));
+    const optimizer = new FusedAdam(0.1);
+    const before = { chains: chainCounts.fused, copied: fusedUpdateCounts.copied };
+    for (let step = 0; step < STEPS; step++) {
+      const tensors = SHAPES.map((shape, i) => tf.tensor(grads[step]![i]!, shape));
+      // On odd steps a read of every variable is in flight across the update: it must see the values before it.
+      const current = step % 2 ? await Promise.all(variables.map((v) => v.data())) : undefined;
+      const pending = step % 2 ? variables.map((v) => v.data()) : undefined;
+      optimizer.applyGradients(Object.fromEntries(names.map((name, i) => [name, tensors[i]!])));
+      if (pending) for (const [i, values] of (await Promise.all(pending)).entries()) expect(Array.from(values), `step ${step}, variable ${i}`).toEqual(Array.from(current![i]!));
+      tf.dispose(tensors);
+    }
+    const final = await Promise.all(variables.map((v) => v.data()));
+    for (const [i, values] of reference.variables.entries()) expect(relativeError(values, final[i]!), `variable ${i}`).toBeLessThan(1e-5);
+    // Even steps ran chained in place; odd ones, with reads in flight, wrote copies of the variables.
+    expect(chainCounts.fused - before.chains).toBe(3 * SHAPES.length);
+    expect(fusedUpdateCounts.copied - before.copied).toBe(2 * SHAPES.length);
+    optimizer.dispose();
+    tf.dispose(variables);
+  });
 });
 
 /** conv2d 3×3 → flatten → dense 10 softmax, the same initial weights on every backend. */

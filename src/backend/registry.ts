@@ -171,9 +171,10 @@ const webgpu: BackendEntry = {
     if (!adapter) throw new Error('Dawn found no WebGPU adapter (run `runner doctor`)');
     // The package registers its backend at import, and only when navigator.gpu exists.
     await import('@tensorflow/tfjs-backend-webgpu');
-    const { registerWebGpuTrainingKernels } = await import('./webgpu-training/index.js');
+    const { prepareWebGpuBackend, registerWebGpuTrainingKernels } = await import('./webgpu-training/index.js');
     registerWebGpuTrainingKernels();
     await setActive('webgpu');
+    prepareWebGpuBackend(tf.backend() as Parameters<typeof prepareWebGpuBackend>[0]);
     const info = describeAdapter(adapter);
     return { name: 'webgpu', gpu: !info.software, tfjsVersion: tf.version.tfjs, adapter: info };
   },

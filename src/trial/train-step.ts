@@ -36,25 +36,28 @@ export class TrainStep {
   }
 
   run(x: tf.Tensor, y: tf.Tensor): void {
-    tf.tidy(() => {
-      let perSample: tf.Tensor | undefined;
-      let predictions: tf.Tensor | undefined;
-      this.optimizer.minimize(
-        () => {
-          // Kept past minimize's own tidy, which would otherwise dispose them with the rest of the forward pass.
-          const output = tf.keep(this.model.apply(x, { training: true }) as tf.Tensor);
-          const losses = tf.keep(this.lossFunction(y, output));
-          [predictions, perSample] = [output, losses];
-          return losses.mean() as tf.Scalar;
-        },
-        false,
-        this.variables,
-      );
-      const next = tf.keep(this.addTotals(this.totals, perSample!, predictions!, y));
-      this.totals.dispose();
-      this.totals = next;
-      tf.dispose([perSample!, predictions!]);
-    });
+    // Kept past minimize's own tidy, which would otherwise dispose them with the rest of the forward pass.
+    const kept: tf.Tensor[] = [];
+    try {
+      tf.tidy(() => {
+        this.optimizer.minimize(
+          () => {
+            const predictions = tf.keep(this.model.apply(x, { training: true }) as tf.Tensor);
+            const perSample = tf.keep(this.lossFunction(y, predictions));
+            kept.push(predictions, perSample);
+            return perSample.mean() as tf.Scalar;
+          },
+          false,
+          this.variables,
+        );
+        const [predictions, perSample] = kept as [tf.Tensor, tf.Tensor];
+        const next = tf.keep(this.addTotals(this.totals, perSample, predictions, y));
+        this.totals.dispose();
+        this.totals = next;
+      });
+    } finally {
+      tf.dispose(kept);
+    }
   }
 
   /** Starts reading the totals so far; the promise settles once the device has caught up. */

@@ -31,3 +31,20 @@ export function convCases(): ConvCase[] {
   }
   return cases;
 }
+
+/** The worst error of any one element, relative to that element (or to `floor`, for elements near zero). */
+export function elementwiseError(reference: ArrayLike<number>, actual: ArrayLike<number>, floor = 1e-6): number {
+  expect(actual.length).toBe(reference.length);
+  let worst = 0;
+  for (let i = 0; i < reference.length; i++) {
+    if (Number.isNaN(reference[i]) && Number.isNaN(actual[i])) continue;
+    worst = Math.max(worst, Math.abs(reference[i]! - actual[i]!) / Math.max(Math.abs(reference[i]!), floor));
+  }
+  return worst;
+}
+
+/** A small seeded generator of numbers in [0, 1), for test inputs that stay the same from run to run. */
+export function seeded(seed: number): () => number {
+  let state = seed;
+  return () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+}

@@ -4,7 +4,8 @@ import { computeDispatch, stockKernel, type WebGPUBackend, type WebGPUProgram } 
 /**
  * Sum over every axis but the last, for few rows: a dense layer's bias gradient ([batch, units] → [units]). tfjs's
  * webgpu Sum transposes the tensor so that the reduced axes come last, then reduces: two dispatches. Here one thread
- * per column adds its rows in order: one dispatch. Many rows (a convolution's bias gradient, batch × height × width)
+ * per column adds its rows in order (as the cpu backend does; a tree would round less over thousands of rows): one
+ * dispatch. Many rows (a convolution's bias gradient, batch × height × width)
  * would leave too few threads each too much to add, so those, and every other reduction, go to webgpu's own Sum.
  */
 
@@ -45,7 +46,7 @@ function sum(args: { inputs: { x: TensorInfo }; backend: WebGPUBackend; attrs: S
   const leading = rank >= 2 && axes.length === rank - 1 && axes.every((axis, i) => axis === i);
   const columns = x.shape[rank - 1]!;
   const rows = util.sizeFromShape(x.shape) / Math.max(columns, 1);
-  if (!leading || x.dtype !== 'float32' || rows > MAX_COLUMN_ROWS || columns === 0) {
+  if (!leading || x.dtype !== 'float32' || rows > MAX_COLUMN_ROWS || rows === 0 || columns === 0) {
     return stockKernel(Sum).kernelFunc(args as unknown as Parameters<KernelConfig['kernelFunc']>[0]) as TensorInfo;
   }
   const uniforms = [

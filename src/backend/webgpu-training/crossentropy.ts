@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { registerGradient, registerKernel, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
+import type { LossFunction } from '../training-overrides.js';
 import { isWebGPUBackend } from './fused-update.js';
 import { computeDispatch, flatDispatchLayout, type Uniform, type WebGPUBackend, type WebGPUProgram } from './webgpu-program.js';
 
@@ -9,7 +10,8 @@ import { computeDispatch, flatDispatchLayout, type Uniform, type WebGPUBackend, 
  * multiply, sum, negate) and about 25 through the gradient tape, all on [batch, classes] tensors: a third of a seed-CNN
  * step's dispatches, and a step is bound by the CPU issuing them (README, "webgpu on an NVIDIA H200").
  *
- * The arithmetic is tfjs-layers', operation for operation (p probabilities, t targets, ε the backend's epsilon):
+ * The arithmetic is tfjs-layers', operation for operation, its sums in order over the classes as the cpu backend adds
+ * them (p probabilities, t targets, ε the backend's epsilon):
  *   c = clip(p, ε, 1−ε) (sparse only), s = Σ_j c_j, q = c / s, loss = −Σ_j t_j · log(clip(q, ε, 1−ε)),
  * and the gradient is the one tfjs's tape derives from those operations:
  *   g_j = (−dy · t_j) / q_j where ε ≤ q_j ≤ 1−ε (else 0), dc_k = g_k / s − (Σ_j g_j · c_j) / (s · s),
@@ -26,8 +28,6 @@ interface CrossentropyAttrs {
   sparse: boolean;
   epsilon: number;
 }
-
-type LossFunction = (targets: tf.Tensor, predictions: tf.Tensor) => tf.Tensor;
 
 const WORKGROUP_SIZE: [number, number, number] = [64, 1, 1];
 
@@ -103,7 +103,10 @@ class CrossentropyProgramForward extends CrossentropyProgram {
   }
 }
 
-/** dLoss/dProbs [n, k] from the upstream gradient [n]: one thread per probability, each re-reading its row. */
+/**
+ * dLoss/dProbs [n, k] from the upstream gradient [n]: one thread per probability, each re-reading its row (k² reads
+ * per row, nothing for the ten classes of a classifier here).
+ */
 class CrossentropyProgramBackward extends CrossentropyProgram {
   variableNames = ['Dy', 'Probs', 'Targets'];
 
@@ -192,7 +195,7 @@ export function fusedCrossentropy(sparse: boolean, stock: LossFunction): LossFun
   return (targets, predictions) => {
     const backend = tf.backend();
     const shapesFit =
-      predictions.rank === 2 && predictions.dtype === 'float32' && targets.dtype === 'float32' &&
+      predictions.rank === 2 && predictions.size > 0 && predictions.dtype === 'float32' && targets.dtype === 'float32' &&
       (sparse ? targets.rank === 1 && targets.shape[0] === predictions.shape[0] : tf.util.arraysEqual(targets.shape, predictions.shape));
     if (!isWebGPUBackend(backend) || !shapesFit) return stock(targets, predictions);
     const attrs: CrossentropyAttrs = { sparse, epsilon: backend.epsilon() };

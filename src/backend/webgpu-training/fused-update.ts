@@ -86,7 +86,7 @@ const watchedBackends = new WeakSet<WebGPUBackend>();
  * write), but when it resolves it caches the values it got on the CPU next to the buffer; an in-place write made
  * meanwhile would leave that cache stale for every later read. Updates to a buffer being read are written as copies.
  */
-function watchReads(backend: WebGPUBackend): void {
+export function watchReads(backend: WebGPUBackend): void {
   if (watchedBackends.has(backend)) return;
   watchedBackends.add(backend);
   const read = backend.read.bind(backend);
@@ -113,6 +113,7 @@ export function runUpdate(
   inputs: readonly tf.Tensor[],
   values: readonly number[],
 ): void {
+  checkValues(spec, values);
   const size = target.size;
   const flat = (t: tf.Tensor): tf.TensorInfo => ({ dataId: t.dataId, shape: [size], dtype: 'float32' });
   const uniforms = values.map((value) => ({ type: 'float32', data: [value] }));
@@ -176,7 +177,12 @@ const MAX_STORAGE_BUFFERS = 8;
 const chainPipelines = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
 
 /** How many chains ran as one dispatch, for tests and measurements. */
-export const chainCounts = { fused: 0, separate: 0 };
+export const chainCounts = { fused: 0 };
+
+function checkValues(spec: UpdateSpec, values: readonly number[]): void {
+  // A missing or extra value would shift every later uniform without any error from the device.
+  if (values.length !== spec.uniforms.length) throw new Error(`${spec.key} takes ${spec.uniforms.length} uniforms, got ${values.length}`);
+}
 
 /**
  * Runs `steps` (element-wise updates of same-sized variables, such as Adam's m, v and the variable) as one dispatch
@@ -187,17 +193,20 @@ export const chainCounts = { fused: 0, separate: 0 };
  */
 export function runUpdates(backend: WebGPUBackend, steps: readonly UpdateStep[]): void {
   watchReads(backend);
+  for (const step of steps) checkValues(step.spec, step.values);
   const encoder = backend as unknown as EncoderState;
   const targets = steps.map((step) => step.target);
+  // A step reads another's new value only if that step came first: a later target would be read before it is set.
+  const ordered = steps.every((step, k) => step.inputs.every((input) => !targets.includes(input as tf.Variable) || targets.indexOf(input as tf.Variable) < k));
+  if (!ordered) throw new Error(`runUpdates: a step reads the target of a later step (${steps.map((s) => s.spec.key).join(', ')})`);
   const reads = [...new Set(steps.flatMap((step) => step.inputs).filter((input) => !targets.includes(input as tf.Variable)))];
   const size = targets[0]!.size;
   const writable = targets.every((target) => {
     const data = backend.tensorMap.get(target.dataId) as { refCount: number; external?: boolean };
     return target.size === size && data.refCount === 1 && !data.external && !pendingReads.has(target.dataId);
   });
-  if (!writable || encoder.activeTimers != null || targets.length + reads.length > MAX_STORAGE_BUFFERS || new Set(targets).size !== targets.length) {
+  if (!writable || size === 0 || encoder.activeTimers != null || targets.length + reads.length > MAX_STORAGE_BUFFERS || new Set(targets).size !== targets.length) {
     for (const step of steps) runUpdate(backend, step.spec, step.target, step.inputs, step.values);
-    chainCounts.separate++;
     return;
   }
   const key = chainKey(steps, reads);
@@ -259,17 +268,17 @@ function chainShader(steps: readonly UpdateStep[], reads: readonly tf.Tensor[]):
       const from = targets.includes(input as tf.Variable) ? `t${targets.indexOf(input as tf.Variable)}` : `R${reads.indexOf(input)}[index]`;
       return `let ${name.toLowerCase()} = ${from};`;
     });
-    const expr = step.spec.expr.replace(/uniforms\.(\w+)/g, `u.s${k}_$1`);
+    const expr = step.spec.expr.replace(/uniforms\.(\w+)/g, `chainUniforms.s${k}_$1`);
     return `  { let old = T${k}[index]; ${locals.join(' ')} t${k} = ${expr}; T${k}[index] = t${k}; }`;
   });
   return `
 struct Uniforms { size : i32, ${fields.join(' ')} };
-@group(0) @binding(0) var<uniform> u : Uniforms;
+@group(0) @binding(0) var<uniform> chainUniforms : Uniforms;
 ${bindings.join('\n')}
 @compute @workgroup_size(${CHAIN_WORKGROUP})
 fn main(@builtin(global_invocation_id) id : vec3<u32>, @builtin(num_workgroups) groups : vec3<u32>) {
   let index = i32(id.x + id.y * groups.x * ${CHAIN_WORKGROUP}u);
-  if (index >= u.size) { return; }
+  if (index >= chainUniforms.size) { return; }
   ${targets.map((_, k) => `var t${k} : f32;`).join(' ')}
 ${body.join('\n')}
 }`;

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { getGradient, registerGradient, registerKernel, Relu, Softmax, type GradConfig, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
-import { isWebGPUBackend } from './fused-update.js';
+import { allOnBackend, isWebGPUBackend } from './fused-update.js';
 import { computeDispatch, flatDispatchLayout, type WebGPUBackend, type WebGPUProgram } from './webgpu-program.js';
 
 /**
@@ -92,10 +92,10 @@ const kernels: readonly KernelConfig[] = [
   { kernelName: SOFTMAX_GRAD, backendName: 'webgpu', kernelFunc: softmaxGrad as unknown as KernelConfig['kernelFunc'] },
 ];
 
-/** Both tensors float32 and already on webgpu (a tensor of another backend moves only through tfjs kernels). */
+/** Non-empty float32 tensors already on webgpu (a tensor of another backend moves only through tfjs kernels). */
 function onWebGPU(tensors: tf.Tensor[]): boolean {
   const backend = tf.backend();
-  return isWebGPUBackend(backend) && tensors.every((t) => t.dtype === 'float32' && backend.tensorMap.has(t.dataId));
+  return isWebGPUBackend(backend) && tensors.every((t) => t.size > 0) && allOnBackend(backend, tensors);
 }
 
 let registered = false;

@@ -4,7 +4,8 @@ import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { registerCrossentropy } from './crossentropy.js';
 import { registerAddTotals } from './totals.js';
 import { registerActivationGradients } from './gradients.js';
-import { captureStockKernel } from './webgpu-program.js';
+import { watchReads } from './fused-update.js';
+import { captureStockKernel, type WebGPUBackend } from './webgpu-program.js';
 
 /** The kernels tfjs-backend-webgpu 4.22 has but too slow for training. */
 const REPLACEMENTS: readonly KernelConfig[] = [conv2DBackpropFilterConfig, columnSumConfig];
@@ -31,4 +32,12 @@ export function registerWebGpuTrainingKernels(): void {
   registerAddTotals();
   registerActivationGradients();
   registered = true;
+}
+
+/**
+ * Makes the active webgpu backend count its reads in flight from the start, so that an in-place optimizer update
+ * never leaves a read that began before the first update with stale values (fused-update.ts).
+ */
+export function prepareWebGpuBackend(backend: WebGPUBackend): void {
+  watchReads(backend);
 }

@@ -86,7 +86,7 @@ export function fusedAddTotals(stock: AddTotals): AddTotals {
   return (totals, perSample, predictions, targets) => {
     const [samples] = predictions.shape;
     const fits =
-      predictions.rank === 2 && [totals, perSample, predictions, targets].every((t) => t.dtype === 'float32') &&
+      predictions.rank === 2 && predictions.size > 0 && [totals, perSample, predictions, targets].every((t) => t.dtype === 'float32') &&
       totals.size === 2 && perSample.rank === 1 && perSample.shape[0] === samples &&
       (targets.rank === 1 ? targets.shape[0] === samples : tf.util.arraysEqual(targets.shape, predictions.shape));
     if (!isWebGPUBackend(tf.backend()) || !fits) return stock(totals, perSample, predictions, targets);
