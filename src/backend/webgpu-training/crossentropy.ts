@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { registerGradient, registerKernel, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { LossFunction } from '../training-overrides.js';
 import { isWebGPUBackend } from './fused-update.js';
-import { computeDispatch, flatDispatchLayout, type Uniform, type WebGPUBackend, type WebGPUProgram } from './webgpu-program.js';
+import { FlatProgram, type Uniform, type WebGPUBackend } from './webgpu-program.js';
 
 /**
  * tfjs-layers' categorical and sparse categorical crossentropy on probabilities, each as one dispatch forward and one
@@ -29,7 +29,7 @@ interface CrossentropyAttrs {
   epsilon: number;
 }
 
-const WORKGROUP_SIZE: [number, number, number] = [64, 1, 1];
+const WORKGROUP_SIZE = 64;
 
 /** Shared WGSL: the clip (NaN passes, as tfjs's ClipByValue), the row sum s, and the targets read either way. */
 function commonCode(sparse: boolean): string {
@@ -51,28 +51,16 @@ function commonCode(sparse: boolean): string {
       }`;
 }
 
-abstract class CrossentropyProgram implements WebGPUProgram {
-  abstract variableNames: string[];
-  outputShape: number[];
-  shaderKey: string;
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  uniforms = 'low : f32, high : f32, classes : i32,';
-  workgroupSize: [number, number, number] = [...WORKGROUP_SIZE];
-  size = true;
+abstract class CrossentropyProgram extends FlatProgram {
+  override uniforms = 'low : f32, high : f32, classes : i32,';
 
   constructor(
     name: string,
     outputShape: number[],
     protected readonly sparse: boolean,
   ) {
-    this.outputShape = outputShape;
-    this.dispatchLayout = flatDispatchLayout(outputShape) as { x: number[] };
-    this.dispatch = computeDispatch(this.dispatchLayout, outputShape, this.workgroupSize);
-    this.shaderKey = `${name}_${sparse ? 'sparse' : 'dense'}`;
+    super(`${name}_${sparse ? 'sparse' : 'dense'}`, outputShape, WORKGROUP_SIZE);
   }
-
-  abstract getUserCode(): string;
 }
 
 /** Per-sample loss [n] from probabilities [n, k]: one thread per sample. */

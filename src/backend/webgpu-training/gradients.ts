@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { getGradient, registerGradient, registerKernel, Relu, Softmax, type GradConfig, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
 import { allOnBackend, isWebGPUBackend } from './fused-update.js';
-import { computeDispatch, flatDispatchLayout, type WebGPUBackend, type WebGPUProgram } from './webgpu-program.js';
+import { FlatProgram, type WebGPUBackend } from './webgpu-program.js';
 
 /**
  * The gradients of ReLU and softmax as one dispatch each on webgpu, where tfjs's own take 2 (step, multiply) and 4
@@ -13,28 +13,8 @@ import { computeDispatch, flatDispatchLayout, type WebGPUBackend, type WebGPUPro
 const RELU_GRAD = 'RunnerReluGrad';
 const SOFTMAX_GRAD = 'RunnerSoftmaxGrad';
 
-abstract class ElementwiseProgram implements WebGPUProgram {
-  abstract variableNames: string[];
-  outputShape: number[];
-  shaderKey: string;
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number] = [256, 1, 1];
-  size = true;
-  uniforms?: string;
-
-  constructor(shaderKey: string, shape: number[]) {
-    this.shaderKey = shaderKey;
-    this.outputShape = shape;
-    this.dispatchLayout = flatDispatchLayout(shape) as { x: number[] };
-    this.dispatch = computeDispatch(this.dispatchLayout, shape, this.workgroupSize);
-  }
-
-  abstract getUserCode(): string;
-}
-
 /** dy · step(x): step is 1 above 0, else 0, and NaN for NaN (as tfjs's Step), so −0 and NaN come out as stock. */
-class ReluGradProgram extends ElementwiseProgram {
+class ReluGradProgram extends FlatProgram {
   variableNames = ['Dy', 'X'];
 
   constructor(shape: number[]) {
@@ -55,7 +35,7 @@ class ReluGradProgram extends ElementwiseProgram {
 }
 
 /** dy·y − (Σ_row dy·y)·y over the last axis, each thread summing its own row. */
-class SoftmaxGradProgram extends ElementwiseProgram {
+class SoftmaxGradProgram extends FlatProgram {
   variableNames = ['Dy', 'Y'];
   override uniforms = 'columns : i32,';
 

@@ -30,6 +30,31 @@ export function flatDispatchLayout(shape: readonly number[]): DispatchLayout {
   return { x: shape.map((_, axis) => axis) };
 }
 
+/**
+ * A program with one thread per output element: `main(index)` gets the flat output index, `uniforms.size` the
+ * element count. Subclasses name their inputs, their uniforms and their code.
+ */
+export abstract class FlatProgram implements WebGPUProgram {
+  abstract variableNames: string[];
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout: DispatchLayout;
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number];
+  size = true;
+  uniforms?: string;
+
+  constructor(shaderKey: string, outputShape: number[], workgroupSize = 256) {
+    this.shaderKey = shaderKey;
+    this.outputShape = outputShape;
+    this.workgroupSize = [workgroupSize, 1, 1];
+    this.dispatchLayout = flatDispatchLayout(outputShape);
+    this.dispatch = computeDispatch(this.dispatchLayout, outputShape, this.workgroupSize);
+  }
+
+  abstract getUserCode(): string;
+}
+
 const stock = new Map<string, KernelConfig>();
 
 /** Remembers webgpu's own kernel under `kernelName` (if it has one) before the runner replaces it. First capture wins. */
