@@ -31,19 +31,19 @@ interface CrossentropyAttrs {
 
 const WORKGROUP_SIZE = 64;
 
-/** Shared WGSL: the clip (NaN passes, as tfjs's ClipByValue), the row sum s, and the targets read either way. */
+/** Shared WGSL: the clip (NaN passes, as tfjs's ClipByValue), c_j (p_j, clipped first for the sparse loss), the row sum s, and t_j read either way. */
 function commonCode(sparse: boolean): string {
   return `
       fn clipped(v : f32) -> f32 {
         if (isnan(v)) { return v; }
         return clamp(v, uniforms.low, uniforms.high);
       }
-      fn scaled(row : i32, j : i32) -> f32 {
+      fn cOf(row : i32, j : i32) -> f32 {
         ${sparse ? 'return clipped(Probs[row + j]);' : 'return Probs[row + j];'}
       }
       fn rowSum(row : i32) -> f32 {
         var s = 0.0;
-        for (var j = 0; j < uniforms.classes; j++) { s = s + scaled(row, j); }
+        for (var j = 0; j < uniforms.classes; j++) { s = s + cOf(row, j); }
         return s;
       }
       fn targetOf(i : i32, j : i32) -> f32 {
@@ -80,7 +80,7 @@ class CrossentropyProgramForward extends CrossentropyProgram {
           var total = 0.0;
           var broken = false;
           for (var j = 0; j < uniforms.classes; j++) {
-            let q = scaled(row, j) / s;
+            let q = cOf(row, j) / s;
             broken = broken || isnan(q);
             total = total + targetOf(index, j) * log(clipped(q));
           }
@@ -114,7 +114,7 @@ class CrossentropyProgramBackward extends CrossentropyProgram {
           var cross = 0.0;
           var own = 0.0;
           for (var j = 0; j < uniforms.classes; j++) {
-            let c = scaled(row, j);
+            let c = cOf(row, j);
             let q = c / s;
             var g = 0.0;
             if (q >= uniforms.low && q <= uniforms.high) { g = (-dy * targetOf(i, j)) / q; }
