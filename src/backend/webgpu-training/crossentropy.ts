@@ -31,7 +31,10 @@ interface CrossentropyAttrs {
 
 const WORKGROUP_SIZE = 64;
 
-/** Shared WGSL: the clip (NaN passes, as tfjs's ClipByValue), c_j (p_j, clipped first for the sparse loss), the row sum s, and t_j read either way. */
+/**
+ * Shared WGSL: the clip (NaN passes, as tfjs's ClipByValue), c_j (p_j, clipped first for the sparse loss), the row
+ * sum s, and t_j read either way.
+ */
 function commonCode(sparse: boolean): string {
   return `
       fn clipped(v : f32) -> f32 {
