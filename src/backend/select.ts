@@ -3,9 +3,9 @@ import { UserError } from '../errors.js';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName, BackendRequest } from './names.js';
 import type { OptimizerFactories } from './optimizer-factories.js';
-import type { AddTotals, LossFunction } from './training-overrides.js';
+import type { AddTotals, LossFunction, TrainingLosses } from './training-overrides.js';
 import { probeBackend } from './probe.js';
-import { BACKENDS, backendEntry, type BackendInfo, type MachineOptions, type Probe } from './registry.js';
+import { BACKENDS, backendEntry, type BackendEntry, type BackendInfo, type MachineOptions, type Probe } from './registry.js';
 
 /** The one module that picks a tfjs backend; model, training and evaluation code never branch on them. */
 export type { BackendName, BackendRequest } from './names.js';
@@ -60,21 +60,25 @@ export function activateBackend(name: BackendName, options: MachineOptions = {})
 const { sgd, momentum, adam, rmsprop, adagrad, adadelta, adamax } = tf.train;
 const STOCK_OPTIMIZERS: Required<OptimizerFactories> = { sgd, momentum, adam, rmsprop, adagrad, adadelta, adamax };
 
+/** The registry entry of tfjs's active backend (none for a backend the registry does not know). */
+function activeEntry(): BackendEntry | undefined {
+  return BACKENDS.find((entry) => entry.name === tf.getBackend());
+}
+
 /** `tf.train`'s optimizer factories, with the active backend's own (webgpu's fused updates) in place of the stock ones. */
 export function optimizerFactories(): Required<OptimizerFactories> {
-  return { ...STOCK_OPTIMIZERS, ...BACKENDS.find((entry) => entry.name === tf.getBackend())?.optimizers };
+  return { ...STOCK_OPTIMIZERS, ...activeEntry()?.optimizers };
 }
 
 /** The per-sample loss `name` to train with: the active backend's own where it has one, else tfjs-layers' `stock`. */
 export function trainingLoss(name: string, stock: LossFunction): LossFunction {
-  const losses = BACKENDS.find((entry) => entry.name === tf.getBackend())?.losses;
-  const own = losses?.[name as keyof typeof losses];
+  const own = activeEntry()?.losses?.[name as keyof TrainingLosses];
   return own ? own(stock) : stock;
 }
 
 /** How a batch is added to an epoch's running totals: the active backend's own way where it has one, else `stock`. */
 export function trainingTotals(stock: AddTotals): AddTotals {
-  return BACKENDS.find((entry) => entry.name === tf.getBackend())?.addTotals?.(stock) ?? stock;
+  return activeEntry()?.addTotals?.(stock) ?? stock;
 }
 
 /** Trials at once on this machine when --concurrency is not given: what suits the chosen backend. */

@@ -1,5 +1,5 @@
 import { backend_util, Sum, util, type KernelConfig, type SumAttrs, type TensorInfo } from '@tensorflow/tfjs-core';
-import { computeDispatch, stockKernel, type WebGPUBackend, type WebGPUProgram } from './webgpu-program.js';
+import { FlatProgram, stockKernel, type WebGPUBackend } from './webgpu-program.js';
 
 /**
  * Sum over every axis but the last, for few rows: a dense layer's bias gradient ([batch, units] → [units]). tfjs's
@@ -12,26 +12,21 @@ import { computeDispatch, stockKernel, type WebGPUBackend, type WebGPUProgram } 
 /** Rows one thread adds at most; a batch of 512 through a dense layer is 512. */
 export const MAX_COLUMN_ROWS = 4096;
 
-class ColumnSumProgram implements WebGPUProgram {
+/** One thread per column: `uniforms.size` is the column count. */
+class ColumnSumProgram extends FlatProgram {
   variableNames = ['X'];
-  outputShape: number[];
-  shaderKey = 'runnerColumnSum';
-  dispatchLayout = { x: [0] };
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number] = [64, 1, 1];
-  uniforms = 'rows : i32, columns : i32,';
+  override uniforms = 'rows : i32,';
 
   constructor(columns: number) {
-    this.outputShape = [columns];
-    this.dispatch = computeDispatch(this.dispatchLayout, this.outputShape, this.workgroupSize);
+    super('runnerColumnSum', [columns], 64);
   }
 
   getUserCode(): string {
     return `
       fn main(index : i32) {
-        if (index < uniforms.columns) {
+        if (index < uniforms.size) {
           var total = 0.0;
-          for (var row = 0; row < uniforms.rows; row++) { total = total + X[row * uniforms.columns + index]; }
+          for (var row = 0; row < uniforms.rows; row++) { total = total + X[row * uniforms.size + index]; }
           setOutputAtIndex(index, total);
         }
       }`;
@@ -49,11 +44,7 @@ function sum(args: { inputs: { x: TensorInfo }; backend: WebGPUBackend; attrs: S
   if (!leading || x.dtype !== 'float32' || rows > MAX_COLUMN_ROWS || rows === 0 || columns === 0) {
     return stockKernel(Sum).kernelFunc(args as unknown as Parameters<KernelConfig['kernelFunc']>[0]) as TensorInfo;
   }
-  const uniforms = [
-    { type: 'int32', data: [rows] },
-    { type: 'int32', data: [columns] },
-  ];
-  const out = backend.runWebGPUProgram(new ColumnSumProgram(columns), [x], 'float32', uniforms);
+  const out = backend.runWebGPUProgram(new ColumnSumProgram(columns), [x], 'float32', [{ type: 'int32', data: [rows] }]);
   if (!attrs.keepDims) return out;
   const shape = backend_util.expandShapeToKeepDim([columns], axes);
   return { dataId: out.dataId, shape, dtype: out.dtype };

@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { registerGradient, registerKernel, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
+import { registerGradient, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { LossFunction } from '../training-overrides.js';
-import { isWebGPUBackend } from './fused-update.js';
-import { FlatProgram, type Uniform, type WebGPUBackend } from './webgpu-program.js';
+import { FlatProgram, isWebGPUBackend, type Uniform, type WebGPUBackend } from './webgpu-program.js';
 
 /**
  * tfjs-layers' categorical and sparse categorical crossentropy on probabilities, each as one dispatch forward and one
@@ -158,12 +157,8 @@ export const crossentropyKernels: readonly KernelConfig[] = [
   { kernelName: CROSSENTROPY_GRAD, backendName: 'webgpu', kernelFunc: crossentropyGrad as unknown as KernelConfig['kernelFunc'] },
 ];
 
-let gradientRegistered = false;
-
-/** Registers the kernels (webgpu only) and the forward kernel's gradient. */
-export function registerCrossentropy(): void {
-  for (const config of crossentropyKernels) registerKernel(config);
-  if (gradientRegistered) return;
+/** Registers the forward kernel's gradient (the kernels themselves are in `crossentropyKernels`). */
+export function registerCrossentropyGradient(): void {
   registerGradient({
     kernelName: CROSSENTROPY,
     inputsToSave: ['probs', 'targets'],
@@ -175,7 +170,6 @@ export function registerCrossentropy(): void {
       };
     },
   });
-  gradientRegistered = true;
 }
 
 /**

@@ -14,8 +14,7 @@
  * and assigns it to the variable, which leaves the other holders untouched.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
-import { computeDispatch, flatDispatchLayout } from './webgpu-program.js';
+import { FlatProgram, type WebGPUBackend } from './webgpu-program.js';
 
 /** What one dispatch computes: `result[index] = expr`, `expr` over `old` and the inputs' lowercased names. */
 export interface UpdateSpec {
@@ -29,29 +28,17 @@ export interface UpdateSpec {
   expr: string;
 }
 
-const WORKGROUP_SIZE: [number, number, number] = [256, 1, 1];
-
-class FusedUpdateProgram implements WebGPUProgram {
-  outputShape: number[];
-  shaderKey: string;
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
+class FusedUpdateProgram extends FlatProgram {
   variableNames: string[];
-  uniforms: string;
-  workgroupSize: [number, number, number] = [...WORKGROUP_SIZE];
-  size = true;
 
   constructor(
     private readonly spec: UpdateSpec,
     size: number,
     private readonly inPlace: boolean,
   ) {
-    this.outputShape = [size];
+    super(`fusedOptimizer_${spec.key}_${inPlace ? 'inPlace' : 'copy'}`, [size]);
     this.variableNames = inPlace ? [...spec.inputs] : ['Old', ...spec.inputs];
     this.uniforms = spec.uniforms.map((name) => `${name} : f32,`).join(' ');
-    this.dispatchLayout = flatDispatchLayout(this.outputShape) as { x: number[] };
-    this.dispatch = computeDispatch(this.dispatchLayout, this.outputShape, this.workgroupSize);
-    this.shaderKey = `fusedOptimizer_${spec.key}_${inPlace ? 'inPlace' : 'copy'}`;
   }
 
   getUserCode(): string {
@@ -66,15 +53,6 @@ class FusedUpdateProgram implements WebGPUProgram {
       }
     `;
   }
-}
-
-export function isWebGPUBackend(backend: tf.KernelBackend): backend is WebGPUBackend {
-  return tf.getBackend() === 'webgpu' && typeof (backend as Partial<WebGPUBackend>).runWebGPUProgram === 'function';
-}
-
-/** Whether every tensor's data lives in this backend (data of another backend moves only through tfjs kernels). */
-export function allOnBackend(backend: WebGPUBackend, tensors: readonly tf.Tensor[]): boolean {
-  return tensors.every((t) => t.dtype === 'float32' && backend.tensorMap.has(t.dataId));
 }
 
 /** Reads in flight per dataId (on the backends `watchReads` wrapped). */

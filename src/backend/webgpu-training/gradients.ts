@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { getGradient, registerGradient, registerKernel, Relu, Softmax, type GradConfig, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
-import { allOnBackend, isWebGPUBackend } from './fused-update.js';
+import { getGradient, registerGradient, Relu, Softmax, type GradConfig, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
+import { fusableBackend } from './optimizer-common.js';
 import { FlatProgram, type WebGPUBackend } from './webgpu-program.js';
 
 /**
@@ -67,23 +67,21 @@ function softmaxGrad(args: { inputs: { dy: TensorInfo; y: TensorInfo }; backend:
   return args.backend.runWebGPUProgram(new SoftmaxGradProgram([...y.shape]), [dy, y], 'float32', [{ type: 'int32', data: [columns] }]);
 }
 
-const kernels: readonly KernelConfig[] = [
+export const activationGradientKernels: readonly KernelConfig[] = [
   { kernelName: RELU_GRAD, backendName: 'webgpu', kernelFunc: reluGrad as unknown as KernelConfig['kernelFunc'] },
   { kernelName: SOFTMAX_GRAD, backendName: 'webgpu', kernelFunc: softmaxGrad as unknown as KernelConfig['kernelFunc'] },
 ];
 
-/** Non-empty float32 tensors already on webgpu (a tensor of another backend moves only through tfjs kernels). */
+/** Non-empty float32 tensors already on webgpu, as the fused optimizers require of theirs. */
 function onWebGPU(tensors: tf.Tensor[]): boolean {
-  const backend = tf.backend();
-  return isWebGPUBackend(backend) && tensors.every((t) => t.size > 0) && allOnBackend(backend, tensors);
+  return tensors.every((t) => t.size > 0) && fusableBackend(tensors) !== undefined;
 }
 
-let registered = false;
-
-/** Registers the kernels (webgpu only) and the gradients of Relu and Softmax that use them, the stock ones kept as the fallback. */
+/**
+ * Registers the gradients of Relu and Softmax that use `activationGradientKernels`, the stock ones kept as the
+ * fallback. Once per process: a second call would wrap the overrides themselves.
+ */
 export function registerActivationGradients(): void {
-  for (const config of kernels) registerKernel(config);
-  if (registered) return;
   const stockRelu = getGradient(Relu);
   const stockSoftmax = getGradient(Softmax);
   if (!stockRelu || !stockSoftmax) throw new Error('tfjs registers the gradients of Relu and Softmax on import: import @tensorflow/tfjs first');
@@ -95,7 +93,6 @@ export function registerActivationGradients(): void {
       return lastAxis && onWebGPU([dy, y!]) ? { logits: () => tf.engine().runKernel(SOFTMAX_GRAD, { dy, y: y! }) as tf.Tensor } : undefined;
     }),
   );
-  registered = true;
 }
 
 type Gradients = ReturnType<GradConfig['gradFunc']>;

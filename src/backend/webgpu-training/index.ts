@@ -1,14 +1,17 @@
 import { getKernelsForBackend, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 import { columnSumConfig } from './column-sum.js';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
-import { registerCrossentropy } from './crossentropy.js';
-import { registerAddTotals } from './totals.js';
-import { registerActivationGradients } from './gradients.js';
+import { crossentropyKernels, registerCrossentropyGradient } from './crossentropy.js';
+import { activationGradientKernels, registerActivationGradients } from './gradients.js';
+import { addTotalsKernel } from './totals.js';
 import { watchReads } from './fused-update.js';
 import { captureStockKernel, type WebGPUBackend } from './webgpu-program.js';
 
 /** The kernels tfjs-backend-webgpu 4.22 has but too slow for training. */
 const REPLACEMENTS: readonly KernelConfig[] = [conv2DBackpropFilterConfig, columnSumConfig];
+
+/** The runner's own kernels, with no webgpu counterpart to replace. */
+const OWN_KERNELS: readonly KernelConfig[] = [...crossentropyKernels, addTotalsKernel, ...activationGradientKernels];
 
 let registered = false;
 
@@ -27,9 +30,8 @@ export function registerWebGpuTrainingKernels(): void {
     if (captureStockKernel(config.kernelName)) unregisterKernel(config.kernelName, 'webgpu');
     registerKernel(config);
   }
-  // Kernels of the runner's own, with no webgpu counterpart to replace.
-  registerCrossentropy();
-  registerAddTotals();
+  for (const config of OWN_KERNELS) registerKernel(config);
+  registerCrossentropyGradient();
   registerActivationGradients();
   registered = true;
 }

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { allOnBackend, isWebGPUBackend } from './fused-update.js';
+import { allOnBackend, isWebGPUBackend, type WebGPUBackend } from './webgpu-program.js';
 
 /** tfjs's OptimizerVariable: one state tensor of an optimizer, under the name it is saved with. */
 export interface OptimizerVariable {

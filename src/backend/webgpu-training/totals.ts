@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { registerKernel, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import type { AddTotals } from '../training-overrides.js';
-import { isWebGPUBackend } from './fused-update.js';
-import type { WebGPUBackend, WebGPUProgram } from './webgpu-program.js';
+import { isWebGPUBackend, type WebGPUBackend, type WebGPUProgram } from './webgpu-program.js';
 
 /**
  * A batch's summed loss and correct predictions added to the epoch's running totals in one dispatch, where the
@@ -76,10 +75,6 @@ function addTotals(args: { inputs: { totals: TensorInfo; perSample: TensorInfo; 
 }
 
 export const addTotalsKernel: KernelConfig = { kernelName: ADD_TOTALS, backendName: 'webgpu', kernelFunc: addTotals as unknown as KernelConfig['kernelFunc'] };
-
-export function registerAddTotals(): void {
-  registerKernel(addTotalsKernel);
-}
 
 /** `stock` as the one-dispatch kernel on webgpu, for float32 predictions [n, k] and matching targets; `stock` elsewhere. */
 export function fusedAddTotals(stock: AddTotals): AddTotals {

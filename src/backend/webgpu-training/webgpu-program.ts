@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs';
 import { getKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 
@@ -53,6 +54,16 @@ export abstract class FlatProgram implements WebGPUProgram {
   }
 
   abstract getUserCode(): string;
+}
+
+/** tfjs's active backend is webgpu, and `backend` is it. */
+export function isWebGPUBackend(backend: tf.KernelBackend): backend is WebGPUBackend {
+  return tf.getBackend() === 'webgpu' && typeof (backend as Partial<WebGPUBackend>).runWebGPUProgram === 'function';
+}
+
+/** Every tensor is float32 and its data lives in this backend (data of another backend moves only through tfjs kernels). */
+export function allOnBackend(backend: WebGPUBackend, tensors: readonly tf.Tensor[]): boolean {
+  return tensors.every((t) => t.dtype === 'float32' && backend.tensorMap.has(t.dataId));
 }
 
 const stock = new Map<string, KernelConfig>();
