@@ -1,7 +1,7 @@
 import ms from 'ms';
 import prettyBytes from 'pretty-bytes';
 import { UserError } from '../errors.js';
-import { databasesSharing, diskUsage, orphanFolders, removeRunFolder, removeUnfinishedModel, runFolder, runsDirFor } from '../store/run-folders.js';
+import { databasesSharing, diskUsage, orphanFolders, removeRunFolder, removeUnfinishedModels, runFolder, runsDirFor } from '../store/run-folders.js';
 import { plural } from '../ui/format.js';
 import { describe, removeRuns } from './remove.js';
 import { openExistingStore } from './run-database.js';
@@ -21,7 +21,7 @@ export function gcCommand(options: GcOptions): number {
   const store = openExistingStore(options.db);
   try {
     const runsDir = runsDirFor(store.path);
-    store.reclaimLapsed().forEach((id) => removeUnfinishedModel(runsDir, id));
+    removeUnfinishedModels(runsDir, store.reclaimLapsed());
     const runs = store.unfinishedRuns(before);
     const sharing = databasesSharing(runsDir, store.path);
     const unknown = orphanFolders(runsDir, store.runIds());

@@ -4,7 +4,8 @@ import { requiredQueueAddress } from '../sweep/queue/address.js';
 import { checkReachable } from '../sweep/queue/connection.js';
 import { printable } from '../sweep/queue/printable.js';
 import { clearQueue, drainQueue, queueView, type QueuedJobView } from '../sweep/queue/queue-admin.js';
-import { paramLabels, plural } from '../ui/format.js';
+import { plural } from '../ui/format.js';
+import { trialLabel } from '../sweep/expand.js';
 
 export interface QueueCommandOptions {
   queue?: string;
@@ -45,5 +46,5 @@ function section(title: string, count: number, jobs: QueuedJobView[], detail: (j
   if (count === 0) return;
   console.log(`${title} (${count}${count > jobs.length ? `, first ${jobs.length} shown` : ''}):`);
   // Everything shown here came from a job, which whoever can write to the queue may have written.
-  for (const job of jobs) console.log(printable(`  ${job.id}  ${[job.experiment, ...paramLabels(job.params)].join(' ')}  ${detail(job)}`).trimEnd());
+  for (const job of jobs) console.log(printable(`  ${job.id}  ${trialLabel(job)}  ${detail(job)}`).trimEnd());
 }

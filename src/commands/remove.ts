@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs';
 import prettyBytes from 'pretty-bytes';
 import { UserError } from '../errors.js';
 import { plural, timestamp } from '../ui/format.js';
-import { diskUsage, folderOfRun, removeUnfinishedModel, runsDirFor } from '../store/run-folders.js';
+import { diskUsage, folderOfRun, removeUnfinishedModels, runsDirFor } from '../store/run-folders.js';
 import type { RemovableRun, RunStore } from '../store/run-store.js';
 import { findRun } from './find-run.js';
 import { openExistingStore } from './run-database.js';
@@ -20,7 +20,7 @@ export async function removeCommand(refs: string[], options: RemoveOptions): Pro
     // A run whose runner died still says `running` until its lapsed lease is reclaimed; then it can go. Reclaimed runs
     // are interrupted ones: their checkpoints stay, for the next sweep to continue from.
     const runsDir = runsDirFor(store.path);
-    store.reclaimLapsed().forEach((id) => removeUnfinishedModel(runsDir, id));
+    removeUnfinishedModels(runsDir, store.reclaimLapsed());
     // Every reference is resolved before anything is deleted: one typo removes nothing.
     const runs = [...new Map(refs.map((ref) => findRun(store, ref)).map((run) => [run.id, run])).values()];
     const training = runs.filter((run) => run.status === 'running');

@@ -3,7 +3,8 @@ import { readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** Each run keeps its files (the saved model) in `<runs dir>/<run id>/`, the runs dir being `runsDirFor` its database. */
-const RUN_ID = /^[0-9a-f]{8}-[0-9a-f]{4,8}$/;
+/** The folder name of a run: its id, as the store makes them. */
+export const RUN_ID = /^[0-9a-f]{8}-[0-9a-f]{4,8}$/;
 
 /**
  * The config hash's first 8 hex digits, so runs of one config sort together, then 8 random ones for its repeats and
@@ -48,6 +49,11 @@ export function removeUnfinishedModel(runsDir: string, runId: string): void {
   const model = modelDirOf(runsDir, runId);
   rmSync(model, { recursive: true, force: true });
   rmSync(`${model}.partial`, { recursive: true, force: true });
+}
+
+/** `removeUnfinishedModel` for each of `runIds`: what runs reclaimed from a lapsed lease may have left behind. */
+export function removeUnfinishedModels(runsDir: string, runIds: readonly string[]): void {
+  for (const runId of runIds) removeUnfinishedModel(runsDir, runId);
 }
 
 /** A checkpoint is only worth its space while the run may continue. */

@@ -1,6 +1,13 @@
 import type { TrialSpec } from './expand.js';
 import type { TrialProcessEvents, TrialProcessOutcome } from './trial-process.js';
 
+/**
+ * A trial's stop reason, and what its run is recorded with, when this runner lost the run's lease to another runner
+ * (which may be continuing it): an executor leaves such a trial's job to that runner.
+ */
+export const LOST_LEASE =
+  'not recorded: this runner lost its lease (it was frozen or cut off from the database for longer than a lease) and another runner reclaimed the run';
+
 /** One trial to train: the run it is recorded as, what it trains, and how far. */
 export interface TrialJob {
   runId: string;

@@ -2,7 +2,7 @@ import stableStringify from 'fast-json-stable-stringify';
 import { isAtOrBelow, resolveDottedPath, setAt, type Segments } from '../config/config-path.js';
 import { resolveTrial } from '../config/defaults.js';
 import { formatPath } from '../config/document-path.js';
-import { SAMPLE_DIGITS, sample, samplingOf } from '../config/distributions.js';
+import { optionPicks, SAMPLE_DIGITS, sample, samplingOf } from '../config/distributions.js';
 import type { Experiment, SweepAxis } from '../config/experiment.types.js';
 import type { LoadedExperiment } from '../config/load-experiment.js';
 import type { AshaSearch, RandomSampling, TrialConfig } from '../config/resolved.js';
@@ -268,12 +268,12 @@ function seedRangeProblems(loaded: LoadedExperiment, axes: SweepAxisPath[], repe
 /** Each value of a list or choice, or a range's high end: the values a check of an upper bound needs. */
 function highestValues({ key, values }: SweepAxisPath): Pick[] {
   const sampling = samplingOf(values);
-  if (sampling.kind === 'choice') return sampling.options.map((value, i) => ({ value, at: ['sweep', key, ...sampling.within, i] }));
+  if (sampling.kind === 'choice') return optionPicks(key, sampling);
   return [{ value: sampling.high, at: ['sweep', key, sampling.kind, 1] }];
 }
 
 /** The experiment's name and the values its sweep chose: how the terminal and the plan name a trial. */
-export function trialLabel(spec: TrialSpec): string {
+export function trialLabel(spec: { experiment: string; params: TrialSpec['params'] }): string {
   const params = paramLabels(spec.params);
   return params.length ? `${spec.experiment} ${params.join(' ')}` : spec.experiment;
 }

@@ -10,9 +10,9 @@ import type { FinalStatus } from '../run-status.js';
 import { plural } from '../ui/format.js';
 import { databaseFailure } from '../store/database-failure.js';
 import { RunStore, type Lease } from '../store/run-store.js';
-import { checkpointDirOf, modelDirOf, newRunId, removeCheckpoint, removeRunFolder, removeUnfinishedModel, runsDirFor } from '../store/run-folders.js';
+import { checkpointDirOf, modelDirOf, newRunId, removeCheckpoint, removeRunFolder, removeUnfinishedModel, removeUnfinishedModels, runsDirFor } from '../store/run-folders.js';
 import { checkpointEpoch } from '../trial/checkpoint.js';
-import type { Executor } from './executor.js';
+import { LOST_LEASE, type Executor } from './executor.js';
 import { LocalPool } from './local-pool.js';
 import { STALL_MS } from './trial-process.js';
 import type { QueueAddress } from './queue/address.js';
@@ -54,7 +54,6 @@ export interface SweepOptions {
 export const LEASE_SECONDS = 30;
 /** Renewals within one lease: a few may fail or wait without the lease lapsing. */
 const RENEWALS_PER_LEASE = 6;
-const LOST_LEASE = 'not recorded: this runner lost its lease (it was frozen or cut off from the database for longer than a lease) and another runner reclaimed the run';
 
 export interface TrialLabel {
   runId: string;
@@ -139,17 +138,18 @@ export async function runSweep(options: SweepOptions, reporter: SweepReporter, s
 
   const store = new RunStore(options.dbPath);
   let heartbeat: NodeJS.Timeout | undefined;
-  let closeExecutor: Executor['close'];
+  // Closed on the way out, however the sweep ends.
+  let opened: Executor | undefined;
   try {
     // Runs of a runner that stopped renewing its lease may have left half a model; their checkpoints stay.
-    (write(() => store.reclaimLapsed()) ?? []).forEach((id) => removeUnfinishedModel(runsDir, id));
+    removeUnfinishedModels(runsDir, write(() => store.reclaimLapsed()) ?? []);
     const git = gitInfo();
     const searches = write(() => planSearches(plan.searches, store, git.branch, options.force));
     if (!searches) return { ...summary, notStarted: trials.length };
     summary.skipped = searches.skipped;
     summary.runningElsewhere = searches.runningElsewhere;
     const search = searches.search;
-    reporter.planned({ trials: searches.toRun, skipped: summary.skipped, runningElsewhere: summary.runningElsewhere, backend: backend?.reason ?? `chosen by each worker (${requested} requested)`, concurrency, data: [...data.values()], searches: searches.descriptions });
+    reporter.planned({ trials: search.remaining(), skipped: summary.skipped, runningElsewhere: summary.runningElsewhere, backend: backend?.reason ?? `chosen by each worker (${requested} requested)`, concurrency, data: [...data.values()], searches: searches.descriptions });
     // Stopped while choosing the backend or finding the data: nothing started, and the caller must hear so.
     if (stop.aborted) return { ...summary, interrupted: true, notStarted: search.remaining() };
     if (search.remaining() === 0) return summary;
@@ -172,13 +172,13 @@ export async function runSweep(options: SweepOptions, reporter: SweepReporter, s
           runsDir,
           capacity: concurrency,
           commit: git.commit,
-          backend: options.backend ?? plan.backend,
+          backend: requested,
           force: options.force,
           // Written with the run's end, under its lease, beside whatever note a person wrote.
           onAttempts: (runId, note) => attemptNotes.set(runId, note),
         })
       : new LocalPool({ backend: backend!.name, gpu: options.gpu, data, runsDir, concurrency, stallMs });
-    closeExecutor = executor.close?.bind(executor);
+    opened = executor;
     const running = new Set<Promise<void>>();
     halt.signal.addEventListener(
       'abort',
@@ -224,7 +224,7 @@ export async function runSweep(options: SweepOptions, reporter: SweepReporter, s
         search.ended(proposal, { status: 'skipped' });
         return;
       }
-      claim.reclaimed.forEach((id) => removeUnfinishedModel(runsDir, id));
+      removeUnfinishedModels(runsDir, claim.reclaimed);
       const { runId } = claim;
       let fromEpoch: number | undefined;
       // What the checkpoint says, for the terminal; the trial itself says what it restored once it has read it.
@@ -288,7 +288,7 @@ export async function runSweep(options: SweepOptions, reporter: SweepReporter, s
   } finally {
     clearInterval(heartbeat);
     stop.removeEventListener('abort', onStop);
-    await closeExecutor?.();
+    await opened?.close?.();
     store.close();
   }
 }

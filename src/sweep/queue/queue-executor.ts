@@ -3,7 +3,7 @@ import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackendRequest } from '../../backend/select.js';
 import { modelDirOf } from '../../store/run-folders.js';
-import type { Executor, TrialJob } from '../executor.js';
+import { LOST_LEASE, type Executor, type TrialJob } from '../executor.js';
 import type { TrialProcessEvents, TrialProcessOutcome } from '../trial-process.js';
 import type { QueueAddress } from './address.js';
 import { attemptsOf } from './attempts.js';
@@ -38,8 +38,6 @@ const POLL_MS = 10_000;
 const WITHDRAW_MS = 2000;
 const FINISHED = new Set(['completed', 'failed']);
 const NOT_STARTED = new Set(['waiting', 'delayed', 'prioritized', 'waiting-children']);
-/** How run-sweep's stop reads when another runner reclaimed the run: the job is that runner's now, not to withdraw. */
-const LOST_LEASE_PREFIX = 'not recorded: this runner lost its lease';
 
 interface Watcher {
   progress(data: unknown): void;
@@ -113,7 +111,8 @@ export class QueueExecutor implements Executor {
     const ended = await this.waitForEnd(id, job, events, seen, stop);
     if (ended === 'stopped') {
       // A run another runner reclaimed is that runner's to finish: its job stays queued for it.
-      if (!String(stop.reason).startsWith(LOST_LEASE_PREFIX)) await this.withdraw(id, job.runId);
+      // Another runner reclaimed the run: the job is that runner's now, not to withdraw.
+      if (stop.reason !== LOST_LEASE) await this.withdraw(id, job.runId);
       return stopped(stop);
     }
     if (!ended) {

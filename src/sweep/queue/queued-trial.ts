@@ -3,6 +3,7 @@ import { BACKEND_REQUESTS } from '../../backend/names.js';
 import type { BackendInfo, BackendRequest } from '../../backend/select.js';
 import type { TrialConfig } from '../../config/resolved.js';
 import { schemaErrors } from '../../config/schema.js';
+import { RUN_ID } from '../../store/run-folders.js';
 import { trialConfigProblems } from '../../config/trial-checks.js';
 import { trialHash } from '../../trial/identity.js';
 import type { EpochRecord } from '../../trial/records.js';
@@ -64,7 +65,6 @@ export function queuedTrialOf(job: TrialJob, commit: string | undefined, backend
 }
 
 const HEX = (digits: string) => new RegExp(`^[0-9a-f]{${digits}}$`);
-const RUN_ID = /^[0-9a-f]{8}-[0-9a-f]{4,8}$/;
 
 /**
  * A job's data as a worker may trust it, or an UnrecoverableError (the job fails at once, not retried) saying what is

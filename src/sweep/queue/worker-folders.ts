@@ -16,9 +16,10 @@ export function workerFolder(): string {
 }
 
 /**
- * One trial's folder: its run and the commit it was enqueued at (both checked formats), so that a trial pulled again
- * on this machine goes on from its checkpoint, and another sweep's run of the same config never does.
+ * The name of one trial's folder in `workerFolder()`, laid out as a run folder (store/run-folders.ts): its run and the
+ * commit it was enqueued at (both checked formats), so that a trial pulled again on this machine goes on from its
+ * checkpoint, and another sweep's run of the same config never does.
  */
-export function trialFolder(root: string, runId: string, commit: string | undefined): string {
-  return join(root, `${runId}-${commit ?? 'nogit'}`);
+export function trialFolderName(runId: string, commit: string | undefined): string {
+  return `${runId}-${commit ?? 'nogit'}`;
 }

@@ -1,5 +1,5 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { chooseBackend, type BackendChoice, type BackendRequest } from '../../backend/select.js';
@@ -7,7 +7,9 @@ import { checkedDataLocation } from '../../data/dataset.js';
 import { UserError } from '../../errors.js';
 import { gitInfo } from '../../git.js';
 import { checkModel } from '../../model/checks.js';
-import { paramLabels, plural } from '../../ui/format.js';
+import { checkpointDirOf, modelDirOf, removeRunFolder, removeUnfinishedModel } from '../../store/run-folders.js';
+import { percent, plural } from '../../ui/format.js';
+import { trialLabel } from '../expand.js';
 import { runTrialProcess, type TrialProcessOutcome } from '../trial-process.js';
 import { spokenDuration } from '../trial-outcome.js';
 import type { QueueAddress } from './address.js';
@@ -15,7 +17,7 @@ import { HANDED_BACK, STARTED } from './attempts.js';
 import { connectionOf, QUEUE_NAME } from './connection.js';
 import { printable } from './printable.js';
 import { checkedQueuedTrial, encodeResult, MODEL_FILES, type QueuedProgress, type QueuedTrial } from './queued-trial.js';
-import { trialFolder, workerFolder } from './worker-folders.js';
+import { trialFolderName, workerFolder } from './worker-folders.js';
 
 export interface QueueWorkerOptions {
   address: QueueAddress;
@@ -84,7 +86,7 @@ export async function runQueueWorker(options: QueueWorkerOptions, stop: AbortSig
     } catch (error) {
       return refuse(id, (error as Error).message);
     }
-    const label = printable(`${job.id} ${trial.experiment}${labelOf(trial)}`);
+    const label = printable(`${job.id} ${trialLabel(trial)}`);
     if (trial.commit !== commit) {
       const theirs = trial.commit ?? 'none (enqueued outside a git checkout)';
       if (!refusedCommits.has(theirs)) {
@@ -96,7 +98,7 @@ export async function runQueueWorker(options: QueueWorkerOptions, stop: AbortSig
     if (trials.signal.aborted) return handBack(job, token);
     // Checked with this commit's code against this machine's limit: the coordinator's --max-memory is another machine's.
     const { problems } = checkModel(trial.config, { maxMemory: options.maxMemory });
-    if (problems.length) return refuse(id, `refused: ${name} will not train it: ${problems.map((p) => `${p.message}${p.hint ? ` (${p.hint})` : ''}`).join('; ')}`);
+    if (problems.length) return refuse(id, `refused: ${name} will not train it: ${problems.map(described).join('; ')}`);
     let backend: BackendChoice;
     try {
       backend = await backendFor(options.backend ?? trial.backend ?? 'auto');
@@ -104,7 +106,7 @@ export async function runQueueWorker(options: QueueWorkerOptions, stop: AbortSig
       if (!(error instanceof UserError)) throw error;
       summary.failed++;
       log(`failed ${label}: on ${name}: ${printable(error.message)}`);
-      throw new UnrecoverableError(`${name} cannot train it: ${error.message}${error.problems.map((p) => `; ${p.message}${p.hint ? ` (${p.hint})` : ''}`).join('')}`);
+      throw new UnrecoverableError(`${name} cannot train it: ${[error.message, ...error.problems.map(described)].join('; ')}`);
     }
     await job.log(`${STARTED}${name}`);
     training++;
@@ -125,13 +127,13 @@ export async function runQueueWorker(options: QueueWorkerOptions, stop: AbortSig
   ): Promise<string> => {
     log(`pulled ${label} (backend ${backend.name})`);
     // Per run, not per job or worker: a trial pulled again on this machine goes on from the checkpoint it left.
-    const folder = trialFolder(folders, trial.runId, trial.commit);
-    const modelDir = join(folder, 'model');
-    rmSync(modelDir, { recursive: true, force: true });
+    const folder = trialFolderName(trial.runId, trial.commit);
+    const modelDir = modelDirOf(folders, folder);
+    removeUnfinishedModel(folders, folder);
     let lastBatch = 0;
     const report = (progress: QueuedProgress) => void job.updateProgress(progress).catch(() => {});
     const outcome = await runTrialProcess(
-      { type: 'run', config: trial.config, backend: backend.name, gpu: options.gpu, data, modelDir, checkpointDir: join(folder, 'checkpoint'), untilEpoch: trial.untilEpoch },
+      { type: 'run', config: trial.config, backend: backend.name, gpu: options.gpu, data, modelDir, checkpointDir: checkpointDirOf(folders, folder), untilEpoch: trial.untilEpoch },
       {
         onReady: (info, loadSeconds, restored) => report({ type: 'ready', backend: info, loadSeconds, restored }),
         onBatch(epoch, batch, batches, loss) {
@@ -161,7 +163,7 @@ export async function runQueueWorker(options: QueueWorkerOptions, stop: AbortSig
       const message = failure(outcome);
       log(`failed ${label}: ${printable(message)}`);
       // BullMQ retries no job of this queue (one attempt; only a lost worker's job runs again), so the trial is over.
-      rmSync(folder, { recursive: true, force: true });
+      removeRunFolder(folders, folder);
       throw new Error(`on ${name}: ${message}`);
     }
     const { result } = outcome;
@@ -169,9 +171,10 @@ export async function runQueueWorker(options: QueueWorkerOptions, stop: AbortSig
       MODEL_FILES.filter((file) => existsSync(join(modelDir, file))).map((file) => [file, readFileSync(join(modelDir, file)).toString('base64')]),
     );
     // A trial paused at an ASHA rung keeps its checkpoint, to go on from when it is promoted.
-    rmSync(result.reachedEnd ? folder : modelDir, { recursive: true, force: true });
+    if (result.reachedEnd) removeRunFolder(folders, folder);
+    else removeUnfinishedModel(folders, folder);
     summary.trained++;
-    const accuracy = result.test ? `, test accuracy ${(result.test.accuracy * 100).toFixed(1)}%` : '';
+    const accuracy = result.test ? `, test accuracy ${percent(result.test.accuracy, 1)}` : '';
     log(`finished ${label}: ${result.outcome}${accuracy}, ${result.seconds.toFixed(1)} s`);
     return encodeResult({ result, backend: outcome.backend, worker: name, model });
   };
@@ -222,9 +225,9 @@ async function handBack(job: Job, token: string | undefined, delayMs = 0): Promi
   throw new DelayedError();
 }
 
-function labelOf(trial: QueuedTrial): string {
-  const labels = paramLabels(trial.params);
-  return labels.length ? ` ${labels.join(' ')}` : '';
+/** A problem as one clause: its message, and what to do in brackets. */
+function described(problem: { message: string; hint?: string }): string {
+  return problem.hint ? `${problem.message} (${problem.hint})` : problem.message;
 }
 
 function failure(outcome: TrialProcessOutcome): string {

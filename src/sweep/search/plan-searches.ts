@@ -10,9 +10,8 @@ import { SearchSequence } from './sequence.js';
 import type { SearchStrategy } from './strategy.js';
 
 export interface PlannedSearches {
+  /** Its `remaining()`: the trials to start now, a grid's or a random search's not yet completed, the configs ASHA has still to try. */
   search: SearchStrategy;
-  /** Trials to start now: a grid's or a random search's not yet completed, the configs ASHA has still to try. */
-  toRun: number;
   /** Completed on this branch already (grid and random). */
   skipped: number;
   /** Held by another runner's live lease (grid and random). */
@@ -25,7 +24,7 @@ export interface PlannedSearches {
 export function planSearches(groups: readonly SearchGroup[], store: RunStore, branch: string | undefined, force: boolean): PlannedSearches {
   const done = force ? new Set<string>() : store.completedHashes(branch);
   const elsewhere = store.leasedHashes(branch);
-  const planned: PlannedSearches = { search: new SearchSequence([]), toRun: 0, skipped: 0, runningElsewhere: 0, descriptions: [] };
+  const planned: PlannedSearches = { search: new SearchSequence([]), skipped: 0, runningElsewhere: 0, descriptions: [] };
   const searches = groups.map(({ file, search: settings, trials }): SearchStrategy => {
     const budget = { maxTrials: settings.maxTrials, timeBudgetSeconds: timeBudgetSeconds(settings) };
     let search: SearchStrategy;
@@ -52,7 +51,6 @@ export function planSearches(groups: readonly SearchGroup[], store: RunStore, br
       else if (limit) planned.descriptions.push(`${file}: ${plural(trials.length, 'trial')}${limit}`);
     }
     if (budget.maxTrials !== undefined || budget.timeBudgetSeconds !== undefined) search = new BudgetedSearch(search, budget, started);
-    planned.toRun += search.remaining();
     return search;
   });
   planned.search = new SearchSequence(searches);
