@@ -18,6 +18,11 @@ export interface Choice {
   within: Segments;
 }
 
+/** Each option of a choice (or value of a list) under sweep key `key`, with where it is written in the file. */
+export function optionPicks(key: string, choice: Choice): { value: unknown; at: Segments }[] {
+  return choice.options.map((value, i) => ({ value, at: ['sweep', key, ...choice.within, i] }));
+}
+
 /** What random search samples one sweep key from. */
 export type Sampling = Range | Choice;
 

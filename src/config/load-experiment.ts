@@ -8,7 +8,7 @@ import type { Experiment, SweepAxis } from './experiment.types.js';
 import { resolveDefaults } from './defaults.js';
 import { readExperiment } from './extends.js';
 import type { ResolvedExperiment, TrialConfig } from './resolved.js';
-import { explainSchemaErrors, show, type SchemaMessage } from './schema-messages.js';
+import { explainSchemaErrors, schemaRefused, show, type SchemaMessage } from './schema-messages.js';
 import { schemaErrors } from './schema.js';
 import { searchProblems } from './search-checks.js';
 import type { ExperimentSources } from './sources.js';
@@ -214,7 +214,7 @@ function fillRequiredFromSweep(written: Experiment, messages: SchemaMessage[]): 
   let filled = false;
   for (const [key, values] of Object.entries(sweep)) {
     // A distribution the schema refused (no pair, two kinds at once) has no value to lend; nor has an empty list.
-    const first = Array.isArray(values) ? values[0] : messages.some((m) => isAtOrBelow(m.target, ['sweep', key])) ? undefined : firstValue(samplingOf(values as SweepAxis));
+    const first = Array.isArray(values) ? values[0] : schemaRefused(messages, ['sweep', key]) ? undefined : firstValue(samplingOf(values as SweepAxis));
     if (first === undefined) continue;
     const target = resolveDottedPath(written, key);
     if (!target.ok || valueAt(written, target.segments) !== undefined) continue;
@@ -235,7 +235,7 @@ function checkableModel(written: Experiment, messages: SchemaMessage[], sources:
     target.length === 0 || target[0] === 'model' || (target[0] === 'train' && (target.length === 1 || target[1] === 'loss'));
   if (!written.model || messages.some((m) => touchesModel(m.target))) return undefined;
   const loss = written.train?.loss;
-  const seed = messages.some((m) => isAtOrBelow(m.target, ['train', 'seed'])) ? undefined : written.train?.seed;
+  const seed = schemaRefused(messages, ['train', 'seed']) ? undefined : written.train?.seed;
   const modelOnly: Experiment = { name: written.name ?? 'experiment', model: written.model, train: { ...(loss && { loss }), ...(seed !== undefined && { seed }) } };
   const { search: _search, ...config } = resolveDefaults(modelOnly, sources.file);
   return config;

@@ -1,5 +1,5 @@
 import type { ErrorObject } from 'ajv';
-import { isMapping, valueAt } from './config-path.js';
+import { isAtOrBelow, isMapping, valueAt, type Segments } from './config-path.js';
 import { formatPath, pointerSegments } from './document-path.js';
 import { branchSchema, discriminatorValues, resolveRef, type JsonSchema } from './schema.js';
 import { suggest } from './suggest.js';
@@ -15,6 +15,11 @@ export interface SchemaMessage {
   guess?: string;
   message: string;
   hint?: string;
+}
+
+/** Whether the schema refused the field at `segments` or anything inside it: its own checks then have nothing to go on. */
+export function schemaRefused(messages: readonly SchemaMessage[], segments: Segments): boolean {
+  return messages.some((m) => isAtOrBelow(m.target, segments));
 }
 
 /** Turns ajv's errors into one message per real mistake: oneOf noise folded, suggestions added. */

@@ -1,9 +1,9 @@
 import type { Problem } from '../errors.js';
-import { isAtOrBelow, isMapping, resolveDottedPath } from './config-path.js';
+import { isMapping, resolveDottedPath } from './config-path.js';
 import { distinctValueCount, samplingOf } from './distributions.js';
 import { formatPath } from './document-path.js';
 import type { Experiment, SearchConfig, SweepAxis } from './experiment.types.js';
-import type { SchemaMessage } from './schema-messages.js';
+import { schemaRefused, type SchemaMessage } from './schema-messages.js';
 import { experimentSchema } from './schema.js';
 import { durationSeconds } from './search.js';
 import type { ExperimentSources } from './sources.js';
@@ -28,7 +28,7 @@ const trainDefaults = experimentSchema.$defs!.train!.properties!;
 export function searchProblems(written: Experiment, sources: ExperimentSources, messages: SchemaMessage[]): Problem[] {
   const section: unknown = written.search ?? {};
   if (!isMapping(section)) return [];
-  const refused = (...segments: (string | number)[]) => messages.some((m) => isAtOrBelow(m.target, segments));
+  const refused = (...segments: (string | number)[]) => schemaRefused(messages, segments);
   if (refused('search', 'strategy') || refused('search', 'candidates')) return [];
   const search = section as SearchConfig;
   const strategy = search.strategy ?? 'grid';

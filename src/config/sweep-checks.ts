@@ -1,9 +1,9 @@
 import type { Problem } from '../errors.js';
 import { isAtOrBelow, isMapping, resolveDottedPath, setAt, type Segments } from './config-path.js';
 import { formatPath } from './document-path.js';
-import { samplingOf, showRange, type Sampling } from './distributions.js';
+import { optionPicks, samplingOf, showRange, type Sampling } from './distributions.js';
 import type { Experiment, SweepAxis } from './experiment.types.js';
-import { explainSchemaErrors, show, type SchemaMessage } from './schema-messages.js';
+import { explainSchemaErrors, schemaRefused, show, type SchemaMessage } from './schema-messages.js';
 import { experimentSchema, schemaErrors } from './schema.js';
 import type { ExperimentSources } from './sources.js';
 
@@ -50,7 +50,7 @@ export function sweepProblems(written: Experiment, sources: ExperimentSources, m
     }
     axes.push({ key, segments: target.segments });
     // A distribution the schema refused (no pair, a kind misspelt) has no values to check yet.
-    if (isMapping(values) && messages.some((m) => isAtOrBelow(m.target, ['sweep', key]))) continue;
+    if (isMapping(values) && schemaRefused(messages, ['sweep', key])) continue;
     const sampling = samplingOf(values as SweepAxis);
     if (sampling.kind !== 'choice' && sampling.low >= sampling.high) {
       problems.push(
@@ -94,7 +94,7 @@ export function sweepProblems(written: Experiment, sources: ExperimentSources, m
  * of its own: the whole numbers it wants come from `int`).
  */
 function valuesToCheck(key: string, sampling: Sampling): { value: unknown; at: Segments; about?: string; hint?: string }[] {
-  if (sampling.kind === 'choice') return sampling.options.map((value, i) => ({ value, at: ['sweep', key, ...sampling.within, i] }));
+  if (sampling.kind === 'choice') return optionPicks(key, sampling);
   const { kind, low, high } = sampling;
   const ends = [
     { value: low, at: ['sweep', key, kind, 0], about: `the low end of ${kind}` },

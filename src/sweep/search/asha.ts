@@ -129,7 +129,7 @@ export class AshaSearch implements SearchStrategy {
     if (this.candidates.some((c) => c.scores.has(rungs[rungs.length - 1]!))) return undefined;
     for (let rung = rungs.length - 2; rung >= 0; rung--) {
       const epoch = rungs[rung]!;
-      const best = this.candidates.filter((c) => c.scores.has(epoch)).sort((a, b) => b.scores.get(epoch)! - a.scores.get(epoch)!)[0];
+      const best = this.ranked(epoch)[0];
       if (best) return best.standing === 'paused' && best.budget === epoch ? best : undefined;
     }
     return undefined;
@@ -143,9 +143,13 @@ export class AshaSearch implements SearchStrategy {
 
   /** The rung's top 1/η, best first: the configs that have gone on, or may. */
   private topOf(rung: number): Candidate[] {
-    const epoch = this.settings.rungs[rung]!;
-    const members = this.candidates.filter((c) => c.scores.has(epoch)).sort((a, b) => b.scores.get(epoch)! - a.scores.get(epoch)!);
+    const members = this.ranked(this.settings.rungs[rung]!);
     return members.slice(0, Math.floor(members.length / this.settings.reduction));
+  }
+
+  /** The configs scored at `epoch`, best first. */
+  private ranked(epoch: number): Candidate[] {
+    return this.candidates.filter((c) => c.scores.has(epoch)).sort((a, b) => b.scores.get(epoch)! - a.scores.get(epoch)!);
   }
 
   /** A diverged config ranks last at the rung it was training towards, and goes no further. */
@@ -174,9 +178,9 @@ export class AshaSearch implements SearchStrategy {
   /** Where an earlier sweep left the config: ASHA's state is the run database's, so a killed sweep picks up from it. */
   private fromHistory(spec: TrialSpec, history: SearchHistory): Candidate {
     const candidate: Candidate = { spec, standing: 'new', diverged: false, budget: 0, scores: new Map() };
-    // A failed config is tried again by the next sweep, as a grid's failed trial is.
+    // The history holds no failed runs: a failed config is tried again by the next sweep, as a grid's failed trial is.
     const progress = history.get(spec.hash);
-    if (!progress || progress.status === 'failed') return candidate;
+    if (!progress) return candidate;
     if (progress.leasedElsewhere) return { ...candidate, standing: 'excluded' };
     // A null budget: trained towards its end.
     candidate.budget = progress.epochBudget ?? spec.config.train.epochs;
