@@ -31,6 +31,11 @@ export function pausedByAsha(run: Run): boolean {
   return run.status === 'completed' && run.epochBudget !== null;
 }
 
+/** The epoch ASHA stopped the run at, or null for a run that went to its end (or is not over). */
+export function pausedAt(run: Run): number | null {
+  return pausedByAsha(run) ? run.epochBudget : null;
+}
+
 /** `3/10 · asha`, `10/10`, or `7` for a run of no ASHA search. */
 export function runEpochsLabel(run: Run): string {
   const depth = ashaDepth(run);

@@ -2,7 +2,7 @@ import stableStringify from 'fast-json-stable-stringify';
 import type { Run } from '../store/run-store.js';
 import { seedlessHash } from '../trial/identity.js';
 import { plural } from '../ui/format.js';
-import { ashaDepth, pausedByAsha } from './depth.js';
+import { ashaDepth, pausedAt, pausedByAsha } from './depth.js';
 import { latestPerTrial } from './latest-runs.js';
 import { stat, type Stat } from './leaderboard.js';
 import { configChanges, configIdentity, configKey, sweepParams, type ConfigChange } from './run-config.js';
@@ -165,7 +165,7 @@ function side(runs: Run[]): DiffSide {
 
 /** Both sides' completed runs stopped at the same points: each distinct rung ASHA paused one at, or their end. Vacuous where a side completed none. */
 function sameStopPoints(a: Run[], b: Run[]): boolean {
-  const points = (runs: Run[]) => [...new Set(runs.filter((r) => r.status === 'completed').map((r) => (pausedByAsha(r) ? String(r.epochBudget) : 'end')))].sort().join(',');
+  const points = (runs: Run[]) => [...new Set(runs.filter((r) => r.status === 'completed').map((r) => String(pausedAt(r) ?? 'end')))].sort().join(',');
   const [pa, pb] = [points(a), points(b)];
   return pa === '' || pb === '' || pa === pb;
 }

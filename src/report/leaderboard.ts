@@ -2,7 +2,7 @@ import stableStringify from 'fast-json-stable-stringify';
 import { valueAt } from '../config/config-path.js';
 import type { Run } from '../store/run-store.js';
 import { seedlessHash } from '../trial/identity.js';
-import { ashaDepth, pausedByAsha } from './depth.js';
+import { ashaDepth, pausedAt } from './depth.js';
 import { latestPerTrial } from './latest-runs.js';
 import { configDifferences, configIdentity, configKey, withoutSeed } from './run-config.js';
 import { mean, variance } from './stats.js';
@@ -111,10 +111,6 @@ export function leaderboard(runs: Run[], options: { top?: number; metric?: RankM
   const shown = entries.slice(0, options.top ?? entries.length).map((e, i) => ({ ...e, rank: i + 1 }));
   // From every entry: with --top the shown rows may agree on a parameter that still tells them from the rest.
   return { metric, columns: varyingColumns(entries), entries: shown };
-}
-
-function pausedAt(run: Run): number | null {
-  return pausedByAsha(run) ? run.epochBudget : null;
 }
 
 /** More differing fields than this (a layer inserted shifts every later index) become one `config` column. */

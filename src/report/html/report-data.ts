@@ -84,6 +84,7 @@ const HEATMAP_ENTRIES = 3;
 export function htmlReportData(input: HtmlReportInput): HtmlReportData {
   const { board, runs } = input;
   const byId = new Map(runs.map((r) => [r.id, r]));
+  const latest = latestPerTrial(runs);
   const best = (n: number) => board.entries.slice(0, n);
   return {
     generatedAt: input.generatedAt,
@@ -96,8 +97,8 @@ export function htmlReportData(input: HtmlReportInput): HtmlReportData {
       const matrices = e.runIds.map((id) => byId.get(id)?.confusion).filter((m): m is number[][] => Boolean(m));
       return matrices.length ? [{ label: entryLabel(e), runIds: e.runIds, matrix: sum(matrices) }] : [];
     }),
-    sweeps: sweepPlots(latestPerTrial(runs)),
-    ashaSearches: ashaSearches(latestPerTrial(runs), input.epochs),
+    sweeps: sweepPlots(latest),
+    ashaSearches: ashaSearches(latest, input.epochs),
     gallery: gallery(board.entries[0], byId, input.testSet),
   };
 }
