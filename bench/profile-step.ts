@@ -6,23 +6,17 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { activateBackend, type BackendName } from '../src/backend/select.js';
-import { buildModel } from '../src/model/build.js';
-import { createOptimizer } from '../src/model/optimizer.js';
 import { loadExperiment } from '../src/config/load-experiment.js';
 import { expandTrials } from '../src/sweep/expand.js';
-import { TrainStep } from '../src/trial/train-step.js';
 import { seedCnnConfig } from './seed-cnn.js';
+import { syntheticStep } from './synthetic-step.js';
 
 const backend = (process.argv[2] ?? 'wasm') as BackendName;
 await activateBackend(backend);
 const target = process.argv[3];
 const config = target && !/^\d+$/.test(target) ? expandTrials(loadExperiment(target))[0]!.config : seedCnnConfig(32, 1, Number(target ?? 32));
 const batch = config.train.batchSize;
-const model = buildModel(config);
-model.compile({ optimizer: createOptimizer(config.train.optimizer), loss: config.train.loss });
-const x = tf.randomUniform([batch, ...config.model.input]);
-const y = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 10), 'float32');
-const trainStep = new TrainStep(model, config.train.loss);
+const { step: trainStep, x, y } = syntheticStep(config);
 const settle = () => trainStep.read();
 for (let warm = 0; warm < 3; warm++) trainStep.run(x, y);
 await settle();

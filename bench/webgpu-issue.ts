@@ -7,12 +7,9 @@
  * dispatches, uniform uploads and queue submits. One batch size per process: the null device holds 512 MB, and
  * tfjs keeps every buffer it has freed for reuse.
  */
-import * as tf from '@tensorflow/tfjs';
 import { activateBackend } from '../src/backend/select.js';
-import { buildModel } from '../src/model/build.js';
-import { createOptimizer } from '../src/model/optimizer.js';
-import { TrainStep } from '../src/trial/train-step.js';
 import { seedCnnConfig } from './seed-cnn.js';
+import { syntheticStep } from './synthetic-step.js';
 
 const BLOCKS = 7;
 const STEPS_PER_BLOCK = 40;
@@ -46,12 +43,7 @@ queue.submit = function (...args: Parameters<typeof submit>) {
 
 {
   const batch = Number(process.argv[2] ?? 128);
-  const config = seedCnnConfig(batch, 1, batch);
-  const model = buildModel(config);
-  model.compile({ optimizer: createOptimizer(config.train.optimizer), loss: config.train.loss });
-  const x = tf.randomUniform([batch, ...config.model.input]);
-  const y = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 10), 'float32');
-  const step = new TrainStep(model, config.train.loss);
+  const { step, x, y, dispose } = syntheticStep(seedCnnConfig(batch, 1, batch));
   for (let warm = 0; warm < READ_EVERY; warm++) step.run(x, y);
   await step.read();
   const blockMs: number[] = [];
@@ -77,8 +69,5 @@ queue.submit = function (...args: Parameters<typeof submit>) {
       submits: Number((calls.submits / steps).toFixed(1)),
     }),
   );
-  step.dispose();
-  tf.dispose([x, y]);
-  model.optimizer.dispose();
-  model.dispose();
+  dispose();
 }

@@ -96,8 +96,7 @@ describe('a queued sweep under faults', () => {
     const redis = await startRedis();
     const repo = checkout({ 'one.yaml': experiment(18, [0.01]) });
     const db = join(repo.dir, 'runs', 'runs.sqlite');
-    const small = startCli(['worker', '--queue', redis.url, '--backend', 'wasm', '--max-memory', '1KB'], repo.dir, { XDG_CACHE_HOME: cacheOf(repo.dir) });
-    workers.adopt({ ...small, output: () => '' });
+    workers.start(redis.url, repo.dir, {}, ['--max-memory', '1KB']);
     const result = await runCli(['sweep', 'one.yaml', '--db', db, '--queue', redis.url], { cwd: repo.dir });
     expect(result.status).toBe(1);
     const [run] = statuses(db);

@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { activateBackend } from '../src/backend/select.js';
 import type { TrialConfig } from '../src/config/resolved.js';
 import { loadDataset, type Dataset } from '../src/data/dataset.js';
@@ -11,6 +10,7 @@ import { SeededRandom } from '../src/random.js';
 import { checkpointEpoch } from '../src/trial/checkpoint.js';
 import { optimizerState, restoreOptimizerState } from '../src/trial/optimizer-state.js';
 import { runTrial, type TrialOptions, type TrialResult } from '../src/trial/run-trial.js';
+import { tempDir } from './helpers/cli.js';
 
 /**
  * A trial stopped after epoch 2 and continued from its checkpoint ends exactly where one trained straight through 4
@@ -52,7 +52,7 @@ const OPTIMIZERS: Record<string, Optimizer> = {
 };
 
 let dataset: Dataset;
-const scratch = mkdtempSync(join(tmpdir(), 'runner-resume-'));
+const scratch = tempDir('runner-resume-');
 let folders = 0;
 const folder = () => join(scratch, `f${folders++}`);
 
@@ -60,7 +60,6 @@ beforeAll(async () => {
   await activateBackend('wasm');
   dataset = await loadDataset({});
 });
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** A trial as the worker runs it, with the last epoch `onStart` reported restored (undefined: none). */
 async function trial(config: TrialConfig, options: TrialOptions): Promise<TrialResult & { started: number | undefined }> {

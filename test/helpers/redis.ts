@@ -94,16 +94,16 @@ export interface RunningWorker {
   done: Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
 }
 
-/**
- * A real `runner worker` process (wasm, as the test experiments ask) pulling from `url`, in `cwd` (whose git commit
- * it runs). Its lock lasts 4 s, so that a killed worker's job goes to another within seconds.
- */
 /** Workers in one checkout stand for one machine: they share a cache folder (checkpoints), which no other test sees. */
 const caches = new Map<string, string>();
 export const cacheOf = (cwd: string) => caches.get(cwd) ?? caches.set(cwd, tempDir('runner-cache-')).get(cwd)!;
 
-export function startWorker(url: string, cwd: string, env: Record<string, string> = {}): RunningWorker {
-  const run = startCli(['worker', '--queue', url, '--backend', 'wasm'], cwd, { RUNNER_QUEUE_LOCK_SECONDS: '4', XDG_CACHE_HOME: cacheOf(cwd), ...env });
+/**
+ * A real `runner worker` process (wasm, as the test experiments ask, plus `args`) pulling from `url`, in `cwd` (whose
+ * git commit it runs). Its lock lasts 4 s, so that a killed worker's job goes to another within seconds.
+ */
+export function startWorker(url: string, cwd: string, env: Record<string, string> = {}, args: string[] = []): RunningWorker {
+  const run = startCli(['worker', '--queue', url, '--backend', 'wasm', ...args], cwd, { RUNNER_QUEUE_LOCK_SECONDS: '4', XDG_CACHE_HOME: cacheOf(cwd), ...env });
   let output = '';
   run.child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   return { ...run, output: () => output };
@@ -127,7 +127,7 @@ export function checkout(files: Record<string, string>, message = 'experiments')
  * The workers a test file starts, stopped after each test with Ctrl-C, as a user stops them (a worker hands back what
  * it was training and exits). `start` starts one as `startWorker` does; `all` lists every worker the test started.
  */
-export function workerPool(): { start(url: string, cwd: string, env?: Record<string, string>): RunningWorker; adopt(worker: RunningWorker): void; all(): RunningWorker[] } {
+export function workerPool(): { start(url: string, cwd: string, env?: Record<string, string>, args?: string[]): RunningWorker; all(): RunningWorker[] } {
   const workers: RunningWorker[] = [];
   afterEach(async () => {
     const running = workers.splice(0).filter((w) => w.child.exitCode === null && w.child.signalCode === null);
@@ -136,12 +136,11 @@ export function workerPool(): { start(url: string, cwd: string, env?: Record<str
     await Promise.all(running.map((w) => w.done));
   });
   return {
-    start(url, cwd, env) {
-      const worker = startWorker(url, cwd, env);
+    start(url, cwd, env, args) {
+      const worker = startWorker(url, cwd, env, args);
       workers.push(worker);
       return worker;
     },
-    adopt: (worker) => void workers.push(worker),
     all: () => workers,
   };
 }
