@@ -81,7 +81,7 @@ const webgpuProbe = await probeBackend('webgpu', { gpu: process.env.RUNNER_GPU }
 if (webgpuProbe.gpu || process.env.BENCH_WEBGPU) {
   const { benchWebGpu } = await import('./webgpu.js');
   const small = !webgpuProbe.gpu;
-  const list = (name: string, fallback: number[]) => (process.env[name] ? process.env[name]!.split(',').map(Number) : fallback);
+  const list = (name: string, fallback: number[]) => (process.env[name] !== undefined ? process.env[name]!.split(',').filter(Boolean).map(Number) : fallback);
   await benchWebGpu({
     samples: Number(process.env.BENCH_WEBGPU_SAMPLES ?? (small ? 2048 : 30000)),
     batches: list('BENCH_WEBGPU_BATCHES', small ? [32, 128] : [32, 128, 512]),

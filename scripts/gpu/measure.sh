@@ -7,7 +7,7 @@
 #   per step)  runs.sqlite (the sweep's database)
 # QUICK=1 shrinks every step, for a rehearsal on a CPU (SwiftShader) machine.
 OUT=${OUT:-/tmp/gpu-out}
-mkdir -p "$OUT" && rm -f "$OUT"/{setup,torch,sweep,bench}.log "$OUT/summary.txt"
+mkdir -p "$OUT" && rm -f "$OUT"/{setup,torch,sweep,bench,levers}.log "$OUT"/{summary,levers}.txt
 DEADLINE_S=${DEADLINE_S:-540}
 START=$SECONDS
 export PYTHONUNBUFFERED=1
@@ -35,6 +35,31 @@ step() {
   secs=$(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN {printf "%.1f", (b-a)/1e9}')
   echo "=== $name: rc=$rc in ${secs}s" | tee -a "$log"
   printf '%-16s rc=%-4s %7ss %s\n' "$name" "$rc" "$secs" "$([ "$rc" = 124 ] && echo TIMEOUT)" >> "$OUT/summary.txt"
+}
+
+# lever NAME "ENV": one profiled step at batch 128 under ENV (VAR=value words); its unprofiled ms per step goes to
+# $OUT/levers.txt for best_lever.
+lever() {
+  step levers 20 "lever-$1" "env $2 node dist/bench/profile-step.js webgpu 128"
+  local ms
+  ms=$(grep -A1 "=== lever-$1:" "$OUT/levers.log" | sed -n 's/.*batch 128: \([0-9.]*\) ms per step.*/\1/p' | tail -1)
+  [ -n "$ms" ] && printf '%s %s %s\n' "$1" "$ms" "$2" >> "$OUT/levers.txt"
+}
+# The fastest lever, when it beats the faster of the two default runs by 10%: the bench's batch-128 and 512 rows
+# again under it.
+best_lever() {
+  [ -f "$OUT/levers.txt" ] || return 0
+  cat "$OUT/levers.txt" | tee -a "$OUT/summary.txt"
+  local base best
+  base=$(awk '$1 ~ /^base/ {print $2}' "$OUT/levers.txt" | sort -g | head -1)
+  best=$(awk '$1 !~ /^base/ && NF > 2' "$OUT/levers.txt" | sort -k2 -g | head -1)
+  [ -n "$base" ] && [ -n "$best" ] || return 0
+  if awk -v b="$base" -v l="$(cut -d' ' -f2 <<< "$best")" 'BEGIN {exit !(l < 0.9 * b)}'; then
+    echo "best lever: $best (base $base ms)" | tee -a "$OUT/summary.txt"
+    step bench 90 "bench-$(cut -d' ' -f1 <<< "$best")" "env $(cut -d' ' -f3- <<< "$best") BENCH_WEBGPU_SAMPLES=30000 BENCH_WEBGPU_BATCHES=128,512 BENCH_WEBGPU_PARALLEL= BENCH_WEBGPU_OVERHEAD_TRIALS=0 PEER_TORCH=none node dist/bench/index.js --webgpu-only"
+  else
+    echo "no lever beats the default by 10% (base $base ms)" | tee -a "$OUT/summary.txt"
+  fi
 }
 
 # ------------------------------------------------------------------ knobs
@@ -65,6 +90,15 @@ elif [ "$PLAN" = bars ]; then
   step bench 20  profile512 "node dist/bench/profile-step.js webgpu 512"
   step sweep 300 seed-cnn   "node dist/src/cli.js sweep experiments/seed-cnn.yaml --set repeat=1 --db $DB"
   step sweep 10  seed-report "node dist/src/cli.js report --db $DB"
+  # Then the levers, one unprofiled step time each at batch 128 (median of 7 blocks of 32 steps); the fastest, if it
+  # beats the default by 10%, reruns the bench's batch-128 and batch-512 rows.
+  lever base        ""
+  lever submit-64   "RUNNER_TFJS_FLAGS=WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=64"
+  lever skip-valid  "RUNNER_DAWN_FLAGS=enable-dawn-features=skip_validation"
+  lever no-robust   "RUNNER_DAWN_FLAGS=enable-dawn-features=disable_robustness"
+  lever no-cpu-fwd  "RUNNER_TFJS_FLAGS=WEBGPU_CPU_FORWARD=false"
+  lever base-again  ""
+  best_lever
 elif [ "$PLAN" = levers ]; then
   step bench 15 base        "node dist/bench/profile-step.js webgpu 128"
   step bench 15 submit-64   "RUNNER_TFJS_FLAGS=WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=64 node dist/bench/profile-step.js webgpu 128"
