@@ -3,7 +3,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import { BACKEND_NAMES, type BackendName } from './names.js';
 import type { OptimizerFactories } from './optimizer-factories.js';
-import type { AddTotals, TrainingLosses } from './training-overrides.js';
+import type { AddTotals, TrainingLosses, UploadTensor } from './training-overrides.js';
 import { wasmBinaryDir } from './wasm-paths.js';
 import { CPU_VULKAN, type AdapterInfo } from './webgpu/dawn.js';
 import { findVulkan } from './webgpu/vulkan.js';
@@ -11,6 +11,7 @@ import { findVulkan } from './webgpu/vulkan.js';
 import { fusedTrain } from './webgpu-training/optimizers.js';
 import { fusedLosses } from './webgpu-training/losses.js';
 import { fusedAddTotals } from './webgpu-training/totals.js';
+import { webgpuUploader } from './webgpu-training/batch-upload.js';
 
 /** What a backend's probe found on this machine, without training anything. */
 export interface Probe {
@@ -67,6 +68,8 @@ export interface BackendEntry {
   losses?: TrainingLosses;
   /** This backend's own way of adding a batch to an epoch's running loss and accuracy totals, wrapping the stock one. */
   addTotals?: (stock: AddTotals) => AddTotals;
+  /** This backend's own way of taking in batches from the CPU, made once per training run (stock: `tf.tensor`). */
+  uploader?: () => UploadTensor;
 }
 
 const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
@@ -183,6 +186,7 @@ const webgpu: BackendEntry = {
   // One dispatch each way instead of about 35 on [batch, classes] tensors.
   losses: fusedLosses,
   addTotals: fusedAddTotals,
+  uploader: () => webgpuUploader(tf.backend() as Parameters<typeof webgpuUploader>[0]),
   defaultConcurrency: (probe, cores) => (probe.gpu ? Math.max(1, Math.min(WEBGPU_TRIALS_PER_GPU, cores)) : 1),
 };
 

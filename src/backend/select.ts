@@ -3,7 +3,7 @@ import { UserError } from '../errors.js';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName, BackendRequest } from './names.js';
 import type { OptimizerFactories } from './optimizer-factories.js';
-import type { AddTotals, LossFunction, TrainingLosses } from './training-overrides.js';
+import type { AddTotals, LossFunction, TrainingLosses, UploadTensor } from './training-overrides.js';
 import { probeBackend } from './probe.js';
 import { BACKENDS, backendEntry, type BackendEntry, type BackendInfo, type MachineOptions, type Probe } from './registry.js';
 
@@ -80,6 +80,23 @@ export function trainingLoss(name: string, stock: LossFunction): LossFunction {
 export function trainingTotals(stock: AddTotals): AddTotals {
   return activeEntry()?.addTotals?.(stock) ?? stock;
 }
+
+/**
+ * How batches reach the active backend: its own uploader where it has one, else `tf.tensor`. RUNNER_UPLOAD=stock
+ * takes `tf.tensor` everywhere, for measuring the difference.
+ */
+export function tensorUploader(): UploadTensor {
+  // One per backend instance: an uploader keeps its GPU buffers for the next batches of the same size.
+  const backend = tf.backend();
+  let upload = uploaders.get(backend);
+  if (!upload) {
+    const own = process.env.RUNNER_UPLOAD === 'stock' ? undefined : activeEntry()?.uploader?.();
+    upload = own ?? ((values, shape) => tf.tensor(values, shape, 'float32'));
+    uploaders.set(backend, upload);
+  }
+  return upload;
+}
+const uploaders = new WeakMap<tf.KernelBackend, UploadTensor>();
 
 /** Trials at once on this machine when --concurrency is not given: what suits the chosen backend. */
 export function defaultConcurrency(choice: BackendChoice): number {

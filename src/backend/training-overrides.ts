@@ -14,3 +14,6 @@ export type TrainingLosses = Partial<Record<'categoricalCrossentropy' | 'sparseC
  * losses, its predictions [n, classes] and its targets (class indices [n], or rows [n, classes]).
  */
 export type AddTotals = (totals: tf.Tensor, perSample: tf.Tensor, predictions: tf.Tensor, targets: tf.Tensor) => tf.Tensor;
+
+/** Makes a float32 tensor of `shape` from values on the CPU: how a backend takes in each batch. */
+export type UploadTensor = (values: Float32Array, shape: number[]) => tf.Tensor;

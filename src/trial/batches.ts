@@ -1,4 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
+import type { UploadTensor } from '../backend/training-overrides.js';
 import { CLASS_COUNT, PIXELS, type LabelledImages } from '../data/classes.js';
 
 /** Pixels of the chosen samples, scaled to [0, 1], one 784-float block per sample. */
@@ -18,16 +19,16 @@ export function gatherLabels(set: LabelledImages, indices: ArrayLike<number>): U
 }
 
 /** Input tensor of shape [count, ...inputShape] (e.g. [n, 28, 28, 1] or [n, 784]). */
-export function inputTensor(pixels: Float32Array, count: number, inputShape: readonly number[]): tf.Tensor {
-  return tf.tensor(pixels, [count, ...inputShape], 'float32');
+export function inputTensor(pixels: Float32Array, count: number, inputShape: readonly number[], upload: UploadTensor): tf.Tensor {
+  return upload(pixels, [count, ...inputShape]);
 }
 
 /** Class indices for sparse crossentropy, one-hot rows for the other losses. */
-export function targetTensor(labels: Uint8Array, oneHot: boolean): tf.Tensor {
-  if (!oneHot) return tf.tensor1d(Float32Array.from(labels), 'float32');
+export function targetTensor(labels: Uint8Array, oneHot: boolean, upload: UploadTensor): tf.Tensor {
+  if (!oneHot) return upload(Float32Array.from(labels), [labels.length]);
   const rows = new Float32Array(labels.length * CLASS_COUNT);
   labels.forEach((label, n) => (rows[n * CLASS_COUNT + label] = 1));
-  return tf.tensor2d(rows, [labels.length, CLASS_COUNT]);
+  return upload(rows, [labels.length, CLASS_COUNT]);
 }
 
 export function range(count: number): Uint32Array {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TrialConfig } from '../config/resolved.js';
 import type { LabelledImages } from '../data/classes.js';
+import { tensorUploader } from '../backend/select.js';
 import { reseedDropout } from '../model/build.js';
 import { createOptimizer } from '../model/optimizer.js';
 import { augmentBatch } from './augment.js';
@@ -98,6 +99,7 @@ export async function trainModel(
   const lastEpoch = Math.min(settings.epochs, options.untilEpoch ?? settings.epochs);
 
   const step = new TrainStep(model, settings.loss);
+  const upload = tensorUploader();
   events.onStart?.(epochs);
   try {
     for (let epoch = (resumed?.epoch ?? 0) + 1; epoch <= lastEpoch && !stoppedEarly; epoch++) {
@@ -132,8 +134,8 @@ export async function trainModel(
         const pixels = gatherPixels(data.train, indices);
         augmentBatch(pixels, indices.length, config.augment, random);
         reseedDropout(model, random);
-        const x = inputTensor(pixels, indices.length, config.model.input);
-        const y = targetTensor(gatherLabels(data.train, indices), oneHot);
+        const x = inputTensor(pixels, indices.length, config.model.input, upload);
+        const y = targetTensor(gatherLabels(data.train, indices), oneHot, upload);
         step.run(x, y);
         x.dispose();
         y.dispose();

@@ -1,0 +1,31 @@
+import * as tf from '@tensorflow/tfjs';
+import type { UploadTensor } from '../training-overrides.js';
+import type { WebGPUBackend } from './webgpu-program.js';
+
+/**
+ * Batches uploaded through `queue.writeBuffer` into GPU buffers kept for reuse. tfjs's own upload (`tf.tensor` on
+ * webgpu) creates a mapped staging buffer for every tensor, copies it over and destroys it after the submit; the
+ * training loop uploads two tensors a batch. Dawn's writeBuffer copies through a staging ring it keeps instead.
+ *
+ * writeBuffer takes effect in queue order, ahead of the commands tfjs has recorded but not yet submitted, so a kept
+ * buffer is written again only once tfjs has let go of the tensor made from it: tfjs keeps a disposed tensor in its
+ * `tensorMap` for as long as an unsubmitted command uses it, and drops it at the submit.
+ */
+export function webgpuUploader(backend: WebGPUBackend): UploadTensor {
+  const kept = new Map<number, { buffer: GPUBuffer; dataId?: object }[]>();
+  return (values, shape) => {
+    const bytes = values.byteLength;
+    if (bytes === 0) return tf.tensor(values, shape, 'float32');
+    const slots = kept.get(bytes) ?? [];
+    kept.set(bytes, slots);
+    let slot = slots.find(({ dataId }) => !dataId || !backend.tensorMap.has(dataId));
+    if (!slot) {
+      slot = { buffer: backend.device.createBuffer({ size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST }) };
+      slots.push(slot);
+    }
+    backend.queue.writeBuffer(slot.buffer, 0, values.buffer, values.byteOffset, bytes);
+    const tensor = tf.tensor({ buffer: slot.buffer, zeroCopy: true }, shape, 'float32');
+    slot.dataId = tensor.dataId;
+    return tensor;
+  };
+}
