@@ -99,6 +99,22 @@ elif [ "$PLAN" = bars ]; then
   lever no-cpu-fwd  "RUNNER_TFJS_FLAGS=WEBGPU_CPU_FORWARD=false"
   lever base-again  ""
   best_lever
+elif [ "$PLAN" = diagnose ]; then
+  # Where the training loop's time goes beyond the step's: a CPU profile of the loop at batch 128 and 512 (the
+  # .cpuprofile files come back in $OUT), the upload A/B (RUNNER_UPLOAD=stock is tfjs's own), the step alone.
+  W="dist/bench/throughput-worker.js webgpu 30000 2"
+  P="node --cpu-prof --cpu-prof-interval 100 --cpu-prof-dir=$OUT"
+  step bench 40 prof-512 "$P --cpu-prof-name=loop-512.cpuprofile $W 512"
+  step bench 40 prof-128 "$P --cpu-prof-name=loop-128.cpuprofile $W 128"
+  step bench 30 prof-step-512 "$P --cpu-prof-name=step-512.cpuprofile dist/bench/profile-step.js webgpu 512 | head -1"
+  for round in 1 2; do
+    for b in 512 128; do
+      step bench 30 "stock-$b-$round"  "RUNNER_UPLOAD=stock node $W $b | grep -o '\"samplesPerSecond\":[0-9]*'"
+      step bench 30 "webgpu-$b-$round" "node $W $b | grep -o '\"samplesPerSecond\":[0-9]*'"
+    done
+  done
+  step bench 20 step-32  "node dist/bench/profile-step.js webgpu 32 | head -1"
+  step bench 20 step-512 "node dist/bench/profile-step.js webgpu 512 | head -1"
 elif [ "$PLAN" = levers ]; then
   step bench 15 base        "node dist/bench/profile-step.js webgpu 128"
   step bench 15 submit-64   "RUNNER_TFJS_FLAGS=WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=64 node dist/bench/profile-step.js webgpu 128"
