@@ -3,7 +3,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import { BACKEND_NAMES, type BackendName } from './names.js';
 import type { OptimizerFactories } from './optimizer-factories.js';
-import type { AddTotals, TrainingLosses, UploadTensor } from './training-overrides.js';
+import type { AddTotals, ResidentImages, TrainingLosses, UploadTensor } from './training-overrides.js';
 import { wasmBinaryDir } from './wasm-paths.js';
 import { CPU_VULKAN, type AdapterInfo } from './webgpu/dawn.js';
 import { findVulkan } from './webgpu/vulkan.js';
@@ -12,6 +12,7 @@ import { fusedTrain } from './webgpu-training/optimizers.js';
 import { fusedLosses } from './webgpu-training/losses.js';
 import { fusedAddTotals } from './webgpu-training/totals.js';
 import { webgpuUploader } from './webgpu-training/batch-upload.js';
+import { webgpuResidentImages } from './webgpu-training/resident-images.js';
 
 /** What a backend's probe found on this machine, without training anything. */
 export interface Probe {
@@ -70,6 +71,8 @@ export interface BackendEntry {
   addTotals?: (stock: AddTotals) => AddTotals;
   /** This backend's own way of taking in batches from the CPU, made once per training run (stock: `tf.tensor`). */
   uploader?: () => UploadTensor;
+  /** Holds a labelled image set on this backend's device, for batches gathered there; undefined where it cannot. */
+  residentImages?: (images: Uint8Array, labels: Uint8Array, pixels: number, classes: number) => ResidentImages | undefined;
 }
 
 const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
@@ -187,6 +190,7 @@ const webgpu: BackendEntry = {
   losses: fusedLosses,
   addTotals: fusedAddTotals,
   uploader: () => webgpuUploader(tf.backend() as Parameters<typeof webgpuUploader>[0]),
+  residentImages: (images, labels, pixels, classes) => webgpuResidentImages(tf.backend() as Parameters<typeof webgpuResidentImages>[0], images, labels, pixels, classes),
   defaultConcurrency: (probe, cores) => (probe.gpu ? Math.max(1, Math.min(WEBGPU_TRIALS_PER_GPU, cores)) : 1),
 };
 

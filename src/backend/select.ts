@@ -3,7 +3,7 @@ import { UserError } from '../errors.js';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName, BackendRequest } from './names.js';
 import type { OptimizerFactories } from './optimizer-factories.js';
-import type { AddTotals, LossFunction, TrainingLosses, UploadTensor } from './training-overrides.js';
+import type { AddTotals, LossFunction, ResidentImages, TrainingLosses, UploadTensor } from './training-overrides.js';
 import { probeBackend } from './probe.js';
 import { BACKENDS, backendEntry, type BackendEntry, type BackendInfo, type MachineOptions, type Probe } from './registry.js';
 
@@ -83,20 +83,37 @@ export function trainingTotals(stock: AddTotals): AddTotals {
 
 /**
  * How batches reach the active backend: its own uploader where it has one, else `tf.tensor`. RUNNER_UPLOAD=stock
- * takes `tf.tensor` everywhere, for measuring the difference.
+ * takes `tf.tensor` everywhere (and holds no set on the device, below), for measuring the difference.
  */
 export function tensorUploader(): UploadTensor {
   // One per backend instance: an uploader keeps its GPU buffers for the next batches of the same size.
+  if (process.env.RUNNER_UPLOAD === 'stock') return stockUpload;
   const backend = tf.backend();
   let upload = uploaders.get(backend);
   if (!upload) {
-    const own = process.env.RUNNER_UPLOAD === 'stock' ? undefined : activeEntry()?.uploader?.();
-    upload = own ?? ((values, shape) => tf.tensor(values, shape, 'float32'));
+    upload = activeEntry()?.uploader?.() ?? stockUpload;
     uploaders.set(backend, upload);
   }
   return upload;
 }
+const stockUpload: UploadTensor = (values, shape) => tf.tensor(values, shape, 'float32');
 const uploaders = new WeakMap<tf.KernelBackend, UploadTensor>();
+
+/**
+ * A labelled image set held on the active backend's device, once per set, where the backend can hold one (webgpu);
+ * undefined elsewhere, and with RUNNER_UPLOAD=stock.
+ */
+export function residentImages(set: { images: Uint8Array; labels: Uint8Array }, pixels: number, classes: number): ResidentImages | undefined {
+  if (process.env.RUNNER_UPLOAD === 'stock') return undefined;
+  const entry = activeEntry();
+  if (!entry?.residentImages) return undefined;
+  const backend = tf.backend();
+  const held = residents.get(backend) ?? new WeakMap<Uint8Array, ResidentImages | null>();
+  residents.set(backend, held);
+  if (!held.has(set.images)) held.set(set.images, entry.residentImages(set.images, set.labels, pixels, classes) ?? null);
+  return held.get(set.images) ?? undefined;
+}
+const residents = new WeakMap<tf.KernelBackend, WeakMap<Uint8Array, ResidentImages | null>>();
 
 /** Trials at once on this machine when --concurrency is not given: what suits the chosen backend. */
 export function defaultConcurrency(choice: BackendChoice): number {

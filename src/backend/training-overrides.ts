@@ -17,3 +17,13 @@ export type AddTotals = (totals: tf.Tensor, perSample: tf.Tensor, predictions: t
 
 /** Makes a float32 tensor of `shape` from values on the CPU: how a backend takes in each batch. */
 export type UploadTensor = (values: Float32Array, shape: number[]) => tf.Tensor;
+
+/**
+ * A labelled image set held on the device, so that a batch is gathered there from its sample indices instead of
+ * being gathered and scaled on the CPU and uploaded. Pixels come out as the CPU path makes them (each byte / 255,
+ * rounded to float32), targets as one-hot rows [n, classes] or class indices [n].
+ */
+export interface ResidentImages {
+  inputs(indices: ArrayLike<number>, inputShape: readonly number[]): tf.Tensor;
+  labelled(indices: ArrayLike<number>, inputShape: readonly number[], targets: 'oneHot' | 'sparse'): { x: tf.Tensor; y: tf.Tensor };
+}

@@ -1,9 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TrialConfig } from '../config/resolved.js';
 import { CLASS_COUNT, type LabelledImages } from '../data/classes.js';
-import { tensorUploader } from '../backend/select.js';
 import { SCORING_CHUNK } from '../model/cost.js';
-import { gatherPixels, inputTensor } from './batches.js';
+import { batchesOf } from './batches.js';
 import { MAX_MISTAKES, type Mistake } from './records.js';
 
 /** How a model did on one set: loss, accuracy, the confusion matrix (rows: true class, columns: predicted). */
@@ -25,10 +24,10 @@ export async function scoreSet(model: tf.LayersModel, config: TrialConfig, set: 
   const mistakes: Mistake[] = [];
   let lossSum = 0;
   let correct = 0;
-  const upload = tensorUploader();
+  const batches = batchesOf(set, config.model.input);
   for (let start = 0; start < order.length; start += SCORING_CHUNK) {
     const chunk = Array.prototype.slice.call(order, start, Math.min(start + SCORING_CHUNK, order.length)) as number[];
-    const predictions = tf.tidy(() => model.predict(inputTensor(gatherPixels(set, chunk), chunk.length, config.model.input, upload)) as tf.Tensor);
+    const predictions = tf.tidy(() => model.predict(batches.inputs(chunk)) as tf.Tensor);
     // Read outside tidy: tidy walks whatever it returns looking for tensors, element by element. Asynchronously,
     // because a synchronous read throws on WebGPU in Node.
     const outputs = (await predictions.data()) as Float32Array;

@@ -1,11 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TrialConfig } from '../config/resolved.js';
 import type { LabelledImages } from '../data/classes.js';
-import { tensorUploader } from '../backend/select.js';
 import { reseedDropout } from '../model/build.js';
 import { createOptimizer } from '../model/optimizer.js';
 import { augmentBatch } from './augment.js';
-import { gatherLabels, gatherPixels, inputTensor, targetTensor } from './batches.js';
+import { batchesOf } from './batches.js';
 import { restoreCheckpoint, saveCheckpoint, type BestEpoch } from './checkpoint.js';
 import { scoreSet } from './evaluate.js';
 import { higherIsBetter, type EpochMetric } from './epoch-metrics.js';
@@ -83,7 +82,7 @@ export async function trainModel(
   options: TrainingOptions = {},
 ): Promise<TrainingResult> {
   const { train: settings } = config;
-  const oneHot = settings.loss !== 'sparseCategoricalCrossentropy';
+  const targets = settings.loss === 'sparseCategoricalCrossentropy' ? 'sparse' : 'oneHot';
   model.compile({ optimizer: createOptimizer(settings.optimizer), loss: settings.loss, metrics: ['accuracy'] });
   // After compiling: the checkpoint fills in the optimizer that compile created.
   const resumed = options.checkpointDir ? await restoreCheckpoint(options.checkpointDir, config, model) : undefined;
@@ -99,7 +98,7 @@ export async function trainModel(
   const lastEpoch = Math.min(settings.epochs, options.untilEpoch ?? settings.epochs);
 
   const step = new TrainStep(model, settings.loss);
-  const upload = tensorUploader();
+  const trainBatches = batchesOf(data.train, config.model.input);
   events.onStart?.(epochs);
   try {
     for (let epoch = (resumed?.epoch ?? 0) + 1; epoch <= lastEpoch && !stoppedEarly; epoch++) {
@@ -131,11 +130,9 @@ export async function trainModel(
         }
         const picked = order.subarray(batch * settings.batchSize, Math.min(samples, (batch + 1) * settings.batchSize));
         const indices = picked.map((i) => data.trainIndices[i]!);
-        const pixels = gatherPixels(data.train, indices);
-        augmentBatch(pixels, indices.length, config.augment, random);
+        const augment = config.augment.length > 0 ? (pixels: Float32Array) => augmentBatch(pixels, indices.length, config.augment, random) : undefined;
+        const { x, y } = trainBatches.labelled(indices, targets, augment);
         reseedDropout(model, random);
-        const x = inputTensor(pixels, indices.length, config.model.input, upload);
-        const y = targetTensor(gatherLabels(data.train, indices), oneHot, upload);
         step.run(x, y);
         x.dispose();
         y.dispose();
