@@ -5,6 +5,7 @@ import { crossentropyKernels, registerCrossentropyGradient } from './crossentrop
 import { activationGradientKernels, registerActivationGradients } from './gradients.js';
 import { addTotalsKernel } from './totals.js';
 import { watchReads } from './fused-update.js';
+import { cacheBindGroups } from './bind-group-cache.js';
 import { captureStockKernel, type WebGPUBackend } from './webgpu-program.js';
 
 /** The kernels tfjs-backend-webgpu 4.22 has but too slow for training. */
@@ -38,8 +39,10 @@ export function registerWebGpuTrainingKernels(): void {
 
 /**
  * Makes the active webgpu backend count its reads in flight from the start, so that an in-place optimizer update
- * never leaves a read that began before the first update with stale values (fused-update.ts).
+ * never leaves a read that began before the first update with stale values (fused-update.ts), and reuses bind groups
+ * (bind-group-cache.ts; RUNNER_BIND_GROUPS=create makes one per dispatch as tfjs does, for measuring the difference).
  */
 export function prepareWebGpuBackend(backend: WebGPUBackend): void {
   watchReads(backend);
+  if (process.env.RUNNER_BIND_GROUPS !== 'create') cacheBindGroups(backend);
 }
