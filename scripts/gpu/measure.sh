@@ -99,6 +99,24 @@ elif [ "$PLAN" = bars ]; then
   lever no-cpu-fwd  "RUNNER_TFJS_FLAGS=WEBGPU_CPU_FORWARD=false"
   lever base-again  ""
   best_lever
+elif [ "$PLAN" = final ]; then
+  # Issue 12's bars after the data path and bind-group changes, in one call of about 350 s (DEADLINE_S=350): the quick
+  # sweep on auto, the bench's webgpu rows beside the PyTorch peer and sharing the GPU, the rows at 128 and 512 again,
+  # the levers (the fastest reruns the rows when it beats the default by 10%), the kernel tables, then seed-cnn.
+  step sweep 60  quick      "node dist/src/cli.js sweep experiments/quick.yaml --db $DB $SWEEP_ARGS"
+  step sweep 10  report     "node dist/src/cli.js report --top 5 --db $DB"
+  step bench 130 bench      "BENCH_WEBGPU_SAMPLES=30000 BENCH_WEBGPU_BATCHES=32,128,512 BENCH_WEBGPU_PARALLEL=2,4 BENCH_WEBGPU_OVERHEAD_TRIALS=4 PEER_TORCH=$PEER_TORCH node dist/bench/index.js --webgpu-only"
+  step bench 40  bench-again "BENCH_WEBGPU_SAMPLES=30000 BENCH_WEBGPU_BATCHES=128,512 BENCH_WEBGPU_PARALLEL= BENCH_WEBGPU_OVERHEAD_TRIALS=0 PEER_TORCH=none node dist/bench/index.js --webgpu-only"
+  lever base        ""
+  lever bind-create "RUNNER_BIND_GROUPS=create"
+  lever submit-8    "RUNNER_TFJS_FLAGS=WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=8"
+  lever submit-4    "RUNNER_TFJS_FLAGS=WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=4"
+  lever skip-valid  "RUNNER_DAWN_FLAGS=enable-dawn-features=skip_validation"
+  lever base-again  ""
+  best_lever
+  step bench 15  profile512 "node dist/bench/profile-step.js webgpu 512"
+  step sweep 300 seed-cnn   "node dist/src/cli.js sweep experiments/seed-cnn.yaml --set repeat=1 --db $DB"
+  step sweep 10  seed-report "node dist/src/cli.js report --db $DB"
 elif [ "$PLAN" = diagnose ]; then
   # Where the training loop's time goes beyond the step's: a CPU profile of the loop at batch 128 and 512 (the
   # .cpuprofile files come back in $OUT), the upload A/B (RUNNER_UPLOAD=stock is tfjs's own), the step alone.
