@@ -189,6 +189,7 @@ const webgpu: BackendEntry = {
   // One dispatch each way instead of about 35 on [batch, classes] tensors.
   losses: fusedLosses,
   addTotals: fusedAddTotals,
+  // No staging buffer created per upload, and the data sets on the GPU: a batch is gathered there.
   uploader: () => webgpuUploader(tf.backend() as Parameters<typeof webgpuUploader>[0]),
   residentImages: (images, labels, pixels, classes) => webgpuResidentImages(tf.backend() as Parameters<typeof webgpuResidentImages>[0], images, labels, pixels, classes),
   defaultConcurrency: (probe, cores) => (probe.gpu ? Math.max(1, Math.min(WEBGPU_TRIALS_PER_GPU, cores)) : 1),
@@ -198,9 +199,9 @@ export const VULKAN_FIX =
   "Linux: apt-get install libvulkan1 and the GPU's Vulkan driver (NVIDIA: the driver's nvidia_icd.json plus libglvnd0 libgl1 libglx0 libegl1; AMD/Intel: mesa-vulkan-drivers); point VK_ICD_FILENAMES at the driver's manifest if it is not found";
 
 /**
- * Trials sharing one GPU through WebGPU. A trial is bound by its own CPU core issuing dispatches (the seed CNN at
- * batch 128: 11.6 ms per step of which 1.5 ms on the GPU, H200), so trials overlap well: on the H200, 4 at once
- * trained 3.6–4.5× one trial's samples/s (README, "webgpu on an NVIDIA H200"). More were not measured.
+ * Trials sharing one GPU through WebGPU. At small batches a trial is bound by its own CPU core issuing dispatches
+ * (the seed CNN at batch 128 on an H100: 2.9 ms per step, 1.5 ms of it on the GPU), so trials overlap well: 4 at
+ * once trained 3.5× one trial's samples/s (README, "webgpu on an NVIDIA H100"). More were not measured.
  */
 const WEBGPU_TRIALS_PER_GPU = 4;
 
