@@ -80,7 +80,7 @@ describe('batches gathered on the GPU', () => {
     expect(residentImages(train, PIXELS, CLASS_COUNT)).toBeUndefined();
   });
 
-  it('train a trial as the CPU path does', async () => {
+  it('train a trial as batches gathered on the CPU do', async () => {
     const file = join(tempDir(), 'resident.yaml');
     writeFileSync(
       file,
@@ -99,19 +99,19 @@ train: { epochs: 2, batchSize: 16, seed: 3, optimizer: { name: adam, learningRat
     const dataset = await loadDataset({});
     const onGpu = await runTrial(trial!.config, dataset);
     process.env.RUNNER_UPLOAD = 'stock';
-    const onCpu = await runTrial(trial!.config, dataset);
+    const cpuGathered = await runTrial(trial!.config, dataset);
     expect(onGpu.outcome).toBe('completed');
     // Same batches, so the same training; losses are compared to 1e-6 only because tfjs-webgpu's split-K matrix
     // product adds with atomics, in whatever order the threads arrive (two runs of the same path differ by ~1e-8).
     expect(onGpu.epochs).toHaveLength(2);
     onGpu.epochs.forEach((epoch, i) => {
-      const other = onCpu.epochs[i]!;
+      const other = cpuGathered.epochs[i]!;
       expect(epoch.accuracy).toBe(other.accuracy);
       expect(epoch.valAccuracy).toBe(other.valAccuracy);
       expect(epoch.loss).toBeCloseTo(other.loss, 6);
       expect(epoch.valLoss).toBeCloseTo(other.valLoss, 6);
     });
-    expect(onGpu.test?.accuracy).toBe(onCpu.test?.accuracy);
-    expect(onGpu.test?.confusion).toEqual(onCpu.test?.confusion);
+    expect(onGpu.test?.accuracy).toBe(cpuGathered.test?.accuracy);
+    expect(onGpu.test?.confusion).toEqual(cpuGathered.test?.confusion);
   });
 });

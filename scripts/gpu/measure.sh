@@ -42,7 +42,7 @@ step() {
 lever() {
   step levers 20 "lever-$1" "env $2 node dist/bench/profile-step.js webgpu 128"
   local ms
-  ms=$(grep -A1 "=== lever-$1:" "$OUT/levers.log" | sed -n 's/.*batch 128: \([0-9.]*\) ms per step.*/\1/p' | tail -1)
+  ms=$(sed -n "/=== lever-$1:/,/=== lever-$1: rc/p" "$OUT/levers.log" | sed -n 's/.*batch 128: \([0-9.]*\) ms per step.*/\1/p' | tail -1)
   [ -n "$ms" ] && printf '%s %s %s\n' "$1" "$ms" "$2" >> "$OUT/levers.txt"
 }
 # The fastest lever, when it beats the faster of the two default runs by 10%: the bench's batch-128 and 512 rows

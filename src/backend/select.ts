@@ -101,19 +101,24 @@ const uploaders = new WeakMap<tf.KernelBackend, UploadTensor>();
 
 /**
  * A labelled image set held on the active backend's device, once per set, where the backend can hold one (webgpu);
- * undefined elsewhere, and with RUNNER_UPLOAD=stock.
+ * undefined elsewhere, and with RUNNER_UPLOAD=stock. Sets are told apart by the bytes they view, since a slice of
+ * the dataset (trainLimit) is a new view of the same memory each time it is taken.
  */
 export function residentImages(set: { images: Uint8Array; labels: Uint8Array }, pixels: number, classes: number): ResidentImages | undefined {
   if (process.env.RUNNER_UPLOAD === 'stock') return undefined;
   const entry = activeEntry();
   if (!entry?.residentImages) return undefined;
   const backend = tf.backend();
-  const held = residents.get(backend) ?? new WeakMap<Uint8Array, ResidentImages | null>();
-  residents.set(backend, held);
-  if (!held.has(set.images)) held.set(set.images, entry.residentImages(set.images, set.labels, pixels, classes) ?? null);
-  return held.get(set.images) ?? undefined;
+  const byBackend = residents.get(backend) ?? new WeakMap<ArrayBufferLike, Map<string, ResidentImages | null>>();
+  residents.set(backend, byBackend);
+  const held = byBackend.get(set.images.buffer) ?? new Map<string, ResidentImages | null>();
+  byBackend.set(set.images.buffer, held);
+  const { images, labels } = set;
+  const key = `${images.byteOffset}:${images.byteLength}:${labels.byteOffset}:${labels.byteLength}:${pixels}:${classes}`;
+  if (!held.has(key)) held.set(key, entry.residentImages(images, labels, pixels, classes) ?? null);
+  return held.get(key) ?? undefined;
 }
-const residents = new WeakMap<tf.KernelBackend, WeakMap<Uint8Array, ResidentImages | null>>();
+const residents = new WeakMap<tf.KernelBackend, WeakMap<ArrayBufferLike, Map<string, ResidentImages | null>>>();
 
 /** Trials at once on this machine when --concurrency is not given: what suits the chosen backend. */
 export function defaultConcurrency(choice: BackendChoice): number {

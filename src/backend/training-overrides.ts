@@ -18,6 +18,9 @@ export type AddTotals = (totals: tf.Tensor, perSample: tf.Tensor, predictions: t
 /** Makes a float32 tensor of `shape` from values on the CPU: how a backend takes in each batch. */
 export type UploadTensor = (values: Float32Array, shape: number[]) => tf.Tensor;
 
+/** Targets as one-hot rows [n, classes] (dense losses) or class indices [n] (sparse crossentropy). */
+export type Targets = 'oneHot' | 'sparse';
+
 /**
  * A labelled image set held on the device, so that a batch is gathered there from its sample indices instead of
  * being gathered and scaled on the CPU and uploaded. Pixels come out as the CPU path makes them (each byte / 255,
@@ -25,5 +28,5 @@ export type UploadTensor = (values: Float32Array, shape: number[]) => tf.Tensor;
  */
 export interface ResidentImages {
   inputs(indices: ArrayLike<number>, inputShape: readonly number[]): tf.Tensor;
-  labelled(indices: ArrayLike<number>, inputShape: readonly number[], targets: 'oneHot' | 'sparse'): { x: tf.Tensor; y: tf.Tensor };
+  labelled(indices: ArrayLike<number>, inputShape: readonly number[], targets: Targets): { x: tf.Tensor; y: tf.Tensor };
 }

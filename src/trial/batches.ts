@@ -1,9 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { residentImages, tensorUploader } from '../backend/select.js';
+import type { Targets } from '../backend/training-overrides.js';
 import { CLASS_COUNT, PIXELS, type LabelledImages } from '../data/classes.js';
-
-/** Targets as one-hot rows [n, classes] (dense losses) or class indices [n] (sparse crossentropy). */
-export type Targets = 'oneHot' | 'sparse';
 
 /** The batches of one image set, as tensors on the active backend. */
 export interface Batches {

@@ -16,12 +16,12 @@ export class TrainStep {
   private readonly optimizer: tf.Optimizer;
   private readonly variables: tf.Variable[];
   /**
-   * The gradient's seed (dloss/dloss = 1), and per batch size n the mean's gradient (1/n per sample), made on the
+   * The gradient's seed (dloss/dloss = 1), and per batch shape the mean's gradient (1/n per sample), made on the
    * device once. tfjs makes both on the CPU every step (`ones`), and each upload of a CPU value creates and destroys
    * a buffer on webgpu: about 0.6 ms a step on an H100.
    */
   private readonly seed = tf.keep(tf.scalar(1));
-  private readonly meanGradients = new Map<number, tf.Tensor>();
+  private readonly meanGradients = new Map<string, tf.Tensor>();
 
   /**
    * `model` must be compiled with the loss `lossName`: its optimizer and loss are the ones trainOnBatch would use,
@@ -59,7 +59,9 @@ export class TrainStep {
           this.seed,
           true,
         );
-        this.optimizer.applyGradients(this.variables.map((variable, i) => ({ name: variable.name, tensor: grads[i]! })));
+        if (!grads.some((gradient) => gradient)) throw new Error('the loss does not depend on any trainable weight of the model');
+        // A weight the loss does not reach has no gradient; the optimizers skip it, as under minimize.
+        this.optimizer.applyGradients(this.variables.map((variable, i) => ({ name: variable.name, tensor: grads[i] as tf.Tensor })));
         const [predictions, perSample] = kept as [tf.Tensor, tf.Tensor];
         const next = tf.keep(this.addTotals(this.totals, perSample, predictions, y));
         this.totals.dispose();
@@ -70,15 +72,11 @@ export class TrainStep {
     }
   }
 
-  /** perSample.mean(), with the same gradient (dy · 1/n per sample) from a vector kept on the device. */
+  /** perSample.mean(), with the same gradient (dy · 1/n per element) from a tensor kept on the device. */
   private mean(perSample: tf.Tensor): tf.Scalar {
-    const n = perSample.shape[0]!;
-    let gradient = this.meanGradients.get(n);
-    if (!gradient) {
-      gradient = tf.keep(tf.fill([n], Math.fround(1 / n)));
-      this.meanGradients.set(n, gradient);
-    }
-    const weights = gradient;
+    const key = perSample.shape.join('x');
+    const weights = this.meanGradients.get(key) ?? tf.keep(tf.fill(perSample.shape, Math.fround(1 / perSample.size)));
+    this.meanGradients.set(key, weights);
     const mean = (values: tf.Tensor) => ({ value: values.mean() as tf.Scalar, gradFunc: (dy: tf.Tensor) => dy.mul(weights) });
     return tf.customGrad(mean as unknown as Parameters<typeof tf.customGrad<tf.Scalar>>[0])(perSample);
   }

@@ -97,8 +97,8 @@ export async function trainModel(
   let stoppedEarly = resumed?.stoppedEarly ?? false;
   const lastEpoch = Math.min(settings.epochs, options.untilEpoch ?? settings.epochs);
 
-  const step = new TrainStep(model, settings.loss);
   const trainBatches = batchesOf(data.train, config.model.input);
+  const step = new TrainStep(model, settings.loss);
   events.onStart?.(epochs);
   try {
     for (let epoch = (resumed?.epoch ?? 0) + 1; epoch <= lastEpoch && !stoppedEarly; epoch++) {

@@ -2,9 +2,6 @@ import * as tf from '@tensorflow/tfjs';
 import type { UploadTensor } from '../training-overrides.js';
 import type { WebGPUBackend } from './webgpu-program.js';
 
-/** Makes a tensor of `shape` from values on the CPU, through a GPU buffer kept for reuse. */
-export type KeptUpload = (values: Float32Array | Int32Array, shape: number[], dtype: 'float32' | 'int32') => tf.Tensor;
-
 /**
  * Uploads through `queue.writeBuffer` into GPU buffers kept for reuse. tfjs's own upload (`tf.tensor` on webgpu)
  * creates a mapped staging buffer for every tensor, copies it over and destroys it after the submit, and creating a
@@ -14,14 +11,21 @@ export type KeptUpload = (values: Float32Array | Int32Array, shape: number[], dt
  * writeBuffer takes effect in queue order, ahead of the commands tfjs has recorded but not yet submitted, so a kept
  * buffer is written again only once tfjs has let go of the tensor made from it: tfjs keeps a disposed tensor in its
  * `tensorMap` for as long as an unsubmitted command uses it, and drops it at the submit.
+ *
+ * Buffers are kept per byte size until `destroy`: a training run uploads a few sizes (the batch, the last partial
+ * batch, a scoring chunk), each in one or two buffers.
  */
-export function keptUpload(backend: WebGPUBackend): KeptUpload {
-  const kept = new Map<number, { buffer: GPUBuffer; dataId?: object }[]>();
-  return (values, shape, dtype) => {
+export class KeptUploads {
+  private readonly kept = new Map<number, { buffer: GPUBuffer; dataId?: object }[]>();
+
+  constructor(private readonly backend: WebGPUBackend) {}
+
+  upload(values: Float32Array | Int32Array, shape: number[], dtype: 'float32' | 'int32'): tf.Tensor {
     const bytes = values.byteLength;
     if (bytes === 0) return tf.tensor(values, shape, dtype);
-    const slots = kept.get(bytes) ?? [];
-    kept.set(bytes, slots);
+    const { backend } = this;
+    const slots = this.kept.get(bytes) ?? [];
+    this.kept.set(bytes, slots);
     let slot = slots.find(({ dataId }) => !dataId || !backend.tensorMap.has(dataId));
     if (!slot) {
       slot = { buffer: backend.device.createBuffer({ size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST }) };
@@ -31,11 +35,17 @@ export function keptUpload(backend: WebGPUBackend): KeptUpload {
     const tensor = tf.tensor({ buffer: slot.buffer, zeroCopy: true }, shape, dtype);
     slot.dataId = tensor.dataId;
     return tensor;
-  };
+  }
+
+  /** Frees every kept buffer; the caller makes sure no tensor made from one is still in use. */
+  destroy(): void {
+    for (const slots of this.kept.values()) for (const { buffer } of slots) buffer.destroy();
+    this.kept.clear();
+  }
 }
 
-/** Float32 batches through kept buffers (see keptUpload). */
+/** Float32 batches through kept buffers, for the life of the backend. */
 export function webgpuUploader(backend: WebGPUBackend): UploadTensor {
-  const upload = keptUpload(backend);
-  return (values, shape) => upload(values, shape, 'float32');
+  const kept = new KeptUploads(backend);
+  return (values, shape) => kept.upload(values, shape, 'float32');
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import type { TensorInfo } from '@tensorflow/tfjs-core';
+import { util, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { ResidentImages } from '../training-overrides.js';
-import { keptUpload } from './batch-upload.js';
+import { KeptUploads } from './batch-upload.js';
 import { FlatProgram, type Uniform, type WebGPUBackend } from './webgpu-program.js';
 
 /**
@@ -63,8 +63,11 @@ class GatherTargetsProgram extends FlatProgram {
   }
 }
 
-/** GPU memory of sets no longer referenced, returned when the garbage collector takes their images. */
+/** GPU memory of sets no longer referenced, returned when the garbage collector takes their handle. */
 const released = new FinalizationRegistry<() => void>((release) => release());
+
+/** tfjs keeps these to itself; freeing a set's buffers must not pull them from under recorded commands. */
+type Internals = { commandEncoder: GPUCommandEncoder | null; submitQueue(): void };
 
 /**
  * `images` (count × pixels bytes) and `labels` (count bytes) held on the GPU, or undefined where they do not fit in
@@ -89,20 +92,15 @@ export function webgpuResidentImages(backend: WebGPUBackend, images: Uint8Array,
   const imageWords = hold(images, [Math.ceil(images.byteLength / 4)], 'int32');
   const labelWords = hold(labels, [Math.ceil(labels.byteLength / 4)], 'int32');
   const scale = hold(Float32Array.from({ length: 256 }, (_, value) => value / 255), [256], 'float32');
-  released.register(images, () => {
-    for (const { dataId, buffer } of held) {
-      backend.tensorMap.delete(dataId);
-      buffer.destroy();
-    }
-  });
-
-  const upload = keptUpload(backend);
+  const uploads = new KeptUploads(backend);
   const run = (program: FlatProgram, inputs: TensorInfo[], uniforms: Uniform[]) =>
     tf.engine().makeTensorFromTensorInfo(backend.runWebGPUProgram(program, inputs, 'float32', uniforms));
-  const gatherPixels = (chosen: TensorInfo, count: number, inputShape: readonly number[]) =>
-    run(new GatherPixelsProgram([count, ...inputShape]), [imageWords, chosen, scale], [{ type: 'int32', data: [pixels] }]);
-  const chosenSamples = (indices: ArrayLike<number>) => upload(Int32Array.from(indices), [indices.length], 'int32');
-  return {
+  const gatherPixels = (chosen: TensorInfo, count: number, inputShape: readonly number[]) => {
+    if (util.sizeFromShape([...inputShape]) !== pixels) throw new Error(`an input of shape [${inputShape.join(', ')}] does not hold ${pixels} pixels`);
+    return run(new GatherPixelsProgram([count, ...inputShape]), [imageWords, chosen, scale], [{ type: 'int32', data: [pixels] }]);
+  };
+  const chosenSamples = (indices: ArrayLike<number>) => uploads.upload(Int32Array.from(indices), [indices.length], 'int32');
+  const handle: ResidentImages = {
     inputs(indices, inputShape) {
       const chosen = chosenSamples(indices);
       try {
@@ -116,10 +114,26 @@ export function webgpuResidentImages(backend: WebGPUBackend, images: Uint8Array,
       try {
         const oneHot = targets === 'oneHot';
         const y = run(new GatherTargetsProgram(oneHot ? [indices.length, classes] : [indices.length], oneHot), [labelWords, chosen], [{ type: 'int32', data: [classes] }]);
-        return { x: gatherPixels(chosen, indices.length, inputShape), y };
+        try {
+          return { x: gatherPixels(chosen, indices.length, inputShape), y };
+        } catch (error) {
+          y.dispose();
+          throw error;
+        }
       } finally {
         chosen.dispose();
       }
     },
   };
+  released.register(handle, () => {
+    // Commands recorded but not yet submitted may read these buffers: they go first.
+    const internals = backend as unknown as Internals;
+    if (internals.commandEncoder) internals.submitQueue();
+    for (const { dataId, buffer } of held) {
+      backend.tensorMap.delete(dataId);
+      buffer.destroy();
+    }
+    uploads.destroy();
+  });
+  return handle;
 }
