@@ -117,6 +117,12 @@ elif [ "$PLAN" = final ]; then
   step bench 15  profile512 "node dist/bench/profile-step.js webgpu 512"
   step sweep 300 seed-cnn   "node dist/src/cli.js sweep experiments/seed-cnn.yaml --set repeat=1 --db $DB"
   step sweep 10  seed-report "node dist/src/cli.js report --db $DB"
+elif [ "$PLAN" = confirm ]; then
+  # A short rerun after PLAN=final (about 90 s): the quick sweep, the bench rows, four trials sharing, seed-cnn.
+  step sweep 60  quick      "node dist/src/cli.js sweep experiments/quick.yaml --db $DB $SWEEP_ARGS"
+  step bench 60  bench      "BENCH_WEBGPU_SAMPLES=30000 BENCH_WEBGPU_BATCHES=32,128,512 BENCH_WEBGPU_PARALLEL=4 BENCH_WEBGPU_OVERHEAD_TRIALS=0 PEER_TORCH=none node dist/bench/index.js --webgpu-only"
+  step sweep 120 seed-cnn   "node dist/src/cli.js sweep experiments/seed-cnn.yaml --set repeat=1 --db $DB"
+  step sweep 10  seed-report "node dist/src/cli.js report --db $DB"
 elif [ "$PLAN" = diagnose ]; then
   # Where the training loop's time goes beyond the step's: a CPU profile of the loop at batch 128 and 512 (the
   # .cpuprofile files come back in $OUT), the upload A/B (RUNNER_UPLOAD=stock is tfjs's own), the step alone.
