@@ -31,6 +31,8 @@ export interface Claim {
   outcome: ClaimOutcome;
   runId: string;
   reclaimed: string[];
+  /** For a continued run: the epochs recorded for it so far. */
+  epochsDone?: number;
 }
 
 /** How far a trial got, as its latest run on a branch has it: what a search strategy decides from. */
@@ -391,17 +393,17 @@ export class RunStore {
       if (options.force) return start();
       const latest = this.db
         .prepare(
-          `SELECT id, status, epoch_budget FROM runs WHERE config_hash = ? AND git_branch IS ? AND status IN ('completed', 'interrupted')
+          `SELECT id, status, epoch_budget, epochs_done FROM runs WHERE config_hash = ? AND git_branch IS ? AND status IN ('completed', 'interrupted')
            ORDER BY started_at DESC, id DESC LIMIT 1`,
         )
-        .get(run.configHash, branch) as Pick<RunRow, 'id' | 'status' | 'epoch_budget'> | undefined;
+        .get(run.configHash, branch) as Pick<RunRow, 'id' | 'status' | 'epoch_budget' | 'epochs_done'> | undefined;
       if (!latest) return start();
       const paused = latest.status === 'completed' && latest.epoch_budget !== null;
       if (latest.status === 'completed' && !paused) return { outcome: 'completed', runId: latest.id, reclaimed };
       // A paused run asked for no more than it has stays as it is.
       if (paused && budget !== null && budget <= latest.epoch_budget!) return { outcome: 'completed', runId: latest.id, reclaimed };
       this.continueRun(latest.id, run, options.lease, budget);
-      return { outcome: 'continued', runId: latest.id, reclaimed };
+      return { outcome: 'continued', runId: latest.id, reclaimed, epochsDone: latest.epochs_done };
     });
     return claim.immediate();
   }

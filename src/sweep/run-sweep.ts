@@ -227,8 +227,9 @@ export async function runSweep(options: SweepOptions, reporter: SweepReporter, s
       removeUnfinishedModels(runsDir, claim.reclaimed);
       const { runId } = claim;
       let fromEpoch: number | undefined;
-      // What the checkpoint says, for the terminal; the trial itself says what it restored once it has read it.
-      if (claim.outcome === 'continued') fromEpoch = checkpointEpoch(checkpointDirOf(runsDir, runId)) ?? 0;
+      // What the checkpoint says, for the terminal; the trial itself says what it restored once it has read it. Through
+      // a queue the checkpoint is on a worker's disk, and the epochs recorded for the run are what is known here.
+      if (claim.outcome === 'continued') fromEpoch = checkpointEpoch(checkpointDirOf(runsDir, runId)) ?? claim.epochsDone ?? 0;
       const trial: TrialLabel = { runId, spec, label: trialLabel(spec), untilEpoch, fromEpoch };
       const own = new AbortController();
       trialStops.set(runId, own);
