@@ -7,12 +7,13 @@ import { query, tinyExperiment } from './helpers/sweeps.js';
 const SWIFTSHADER = { VK_ICD_FILENAMES: '/usr/lib/chromium/vk_swiftshader_icd.json', XDG_RUNTIME_DIR: '/tmp' };
 
 describe('runner sweep --backend webgpu, end to end through Dawn on SwiftShader', () => {
-  it('trains on webgpu, records the backend and the CPU adapter with gpu = 0, and learns', async () => {
+  it('trains on webgpu on the adapter --gpu names, records the backend and the CPU adapter with gpu = 0, and learns', async () => {
     const dir = tempDir();
     // SwiftShader runs this small CNN at a few hundred samples a second: a slice of 128 images.
     const file = writeTemp('webgpu.yaml', tinyExperiment('webgpu-tiny', '', 'epochs: 2, optimizer: { name: adam, learningRate: 0.01 }', 'trainLimit: 128, testLimit: 100'), dir);
     const db = join(dir, 'runs.sqlite');
-    const sweep = await runCli(['sweep', file, '--db', db, '--backend', 'webgpu'], { env: SWIFTSHADER });
+    // --gpu picks the adapter whose name contains the text: SwiftShader's is "SwiftShader Device (Subzero)".
+    const sweep = await runCli(['sweep', file, '--db', db, '--backend', 'webgpu', '--gpu', 'SwiftShader'], { env: SWIFTSHADER });
     expect(sweep.stderr).toContain('sweep: 1 completed');
     expect(sweep.status).toBe(0);
     const [run] = query<{ backend: string; gpu: number; device_json: string; test_accuracy: number; epochs_done: number }>(db, 'SELECT * FROM runs');
