@@ -59,7 +59,7 @@ describe('leases on running trials', () => {
     a.claimRun(trial('a1'), { force: false, lease: A });
     edit(path, `UPDATE runs SET host = 'elsewhere', lease_expires_at = '2020-01-01T00:00:00.000Z'; UPDATE sweeps SET lease_expires_at = '2020-01-01T00:00:00.000Z'`);
     expect(b.runs()[0]).toMatchObject({ status: 'running', stale: true, leaseExpiresAt: '2020-01-01T00:00:00.000Z' });
-    expect(b.claimRun(trial('b1'), { force: false, lease: B })).toEqual({ outcome: 'continued', runId: 'a1', reclaimed: ['a1'] });
+    expect(b.claimRun(trial('b1'), { force: false, lease: B })).toEqual({ outcome: 'continued', runId: 'a1', reclaimed: ['a1'], epochsDone: 0 });
     expect(b.run('b1')).toBeUndefined();
     expect(b.run('a1')).toMatchObject({ status: 'running', stale: false, attempts: 2, host: hostname() });
     // The runner that lost its lease learns it when it tries to record the end: nothing of it is written.
@@ -120,7 +120,7 @@ describe('leases on running trials', () => {
     const store = new RunStore(path);
     expect(store.run('old-1')).toMatchObject({ status: 'running', stale: true, leaseExpiresAt: null });
     // Reclaimed as interrupted, then continued by the claim: the trial stays one run.
-    expect(store.claimRun(trial('new-1'), { force: false, lease: A })).toEqual({ outcome: 'continued', runId: 'old-1', reclaimed: ['old-1'] });
+    expect(store.claimRun(trial('new-1'), { force: false, lease: A })).toEqual({ outcome: 'continued', runId: 'old-1', reclaimed: ['old-1'], epochsDone: 0 });
     expect(store.run('old-1')).toMatchObject({ status: 'running', attempts: 2 });
     store.close();
     const sweeps = new Database(path, { readonly: true });

@@ -51,7 +51,8 @@ interface Watcher {
 export class QueueExecutor implements Executor {
   readonly capacity: number;
   private readonly queue: Queue;
-  private readonly events: QueueEvents;
+  /** Made on first use, reading the events stream from where it ended then (see listen). */
+  private events: Promise<QueueEvents> | undefined;
   private readonly watchers = new Map<string, Watcher>();
   /** One timer looks at every watched job, rather than one timer per job. */
   private poll: NodeJS.Timeout | undefined;
@@ -59,23 +60,40 @@ export class QueueExecutor implements Executor {
   constructor(private readonly options: QueueExecutorOptions) {
     this.capacity = options.capacity;
     this.queue = new Queue(QUEUE_NAME, { connection: connectionOf(options.address) });
-    this.events = new QueueEvents(QUEUE_NAME, { connection: connectionOf(options.address) });
     this.queue.on('error', () => {});
-    this.events.on('error', () => {});
-    // A throw in a listener would end BullMQ's event loop, and with it every trial's progress: each is caught here.
-    const guarded =
-      <T extends { jobId: string }>(act: (watcher: Watcher, event: T) => void) =>
-      (event: T) => {
-        try {
-          const watcher = this.watchers.get(event.jobId);
-          if (watcher) act(watcher, event);
-        } catch (error) {
-          console.error(`runner: ignored an event of queued job ${JSON.stringify(String(event.jobId).slice(0, 80))}: ${(error as Error).message}`);
-        }
-      };
-    this.events.on('progress', guarded<{ jobId: string; data: unknown }>((watcher, { data }) => watcher.progress(data)));
-    this.events.on('completed', guarded((watcher) => watcher.ended()));
-    this.events.on('failed', guarded((watcher) => watcher.ended()));
+  }
+
+  /**
+   * The queue's events, read from the last one in the stream now. BullMQ's default starts at whatever is newest when
+   * its first blocking read reaches Redis, so a worker that takes a job and reports at once could go unheard.
+   */
+  private listen(): Promise<QueueEvents> {
+    this.events ??= (async () => {
+      // BullMQ's client is ioredis, whose XREVRANGE its interface leaves out.
+      const client = (await this.queue.getBackend().client) as unknown as { xrevrange(...args: (string | number)[]): Promise<[string, string[]][]> };
+      const [last] = await client.xrevrange(this.queue.keys.events!, '+', '-', 'COUNT', 1);
+      const events = new QueueEvents(QUEUE_NAME, { connection: connectionOf(this.options.address), lastEventId: last?.[0] ?? '0-0' });
+      events.on('error', () => {});
+      // A throw in a listener would end BullMQ's event loop, and with it every trial's progress: each is caught here.
+      const guarded =
+        <T extends { jobId: string }>(act: (watcher: Watcher, event: T) => void) =>
+        (event: T) => {
+          try {
+            const watcher = this.watchers.get(event.jobId);
+            if (watcher) act(watcher, event);
+          } catch (error) {
+            console.error(`runner: ignored an event of queued job ${JSON.stringify(String(event.jobId).slice(0, 80))}: ${(error as Error).message}`);
+          }
+        };
+      events.on('progress', guarded<{ jobId: string; data: unknown }>((watcher, { data }) => watcher.progress(data)));
+      events.on('completed', guarded((watcher) => watcher.ended()));
+      events.on('failed', guarded((watcher) => watcher.ended()));
+      await events.waitUntilReady();
+      return events;
+    })();
+    // A failed start is tried again by the next trial (Redis restarting).
+    this.events.catch(() => (this.events = undefined));
+    return this.events;
   }
 
   async run(job: TrialJob, events: TrialProcessEvents, stop: AbortSignal): Promise<TrialProcessOutcome> {
@@ -89,11 +107,12 @@ export class QueueExecutor implements Executor {
 
   async close(): Promise<void> {
     clearInterval(this.poll);
-    await Promise.all([this.events.close(), this.queue.close()]);
+    const events = await this.events?.catch(() => undefined);
+    await Promise.all([events?.close(), this.queue.close()]);
   }
 
   private async runQueued(job: TrialJob, events: TrialProcessEvents, stop: AbortSignal): Promise<TrialProcessOutcome> {
-    await this.events.waitUntilReady();
+    await this.listen();
     const trial = queuedTrialOf(job, this.options.commit, this.options.backend);
     const id = queuedJobId(trial);
     const earlier = await this.queue.getJob(id);
@@ -101,14 +120,15 @@ export class QueueExecutor implements Executor {
     // A completed job is this trial's result, trained while the coordinator was away; a failed one is tried again.
     if (state === 'failed' || (state === 'completed' && this.options.force)) await earlier!.remove();
     else if (state === 'completed') return this.outcomeOf(earlier!, job, events, { ready: false, epochs: new Set() });
-    // With this id, adding a job that exists (waiting, or running on a worker) attaches to it instead.
-    await this.queue.add('trial', trial, {
-      jobId: id,
-      removeOnComplete: { age: KEEP_FINISHED_SECONDS },
-      removeOnFail: { age: KEEP_FINISHED_SECONDS },
-    });
     const seen: Seen = { ready: false, epochs: new Set() };
-    const ended = await this.waitForEnd(id, job, events, seen, stop);
+    // With this id, adding a job that exists (waiting, or running on a worker) attaches to it instead.
+    const enqueue = () =>
+      this.queue.add('trial', trial, {
+        jobId: id,
+        removeOnComplete: { age: KEEP_FINISHED_SECONDS },
+        removeOnFail: { age: KEEP_FINISHED_SECONDS },
+      });
+    const ended = await this.waitForEnd(id, job, events, seen, stop, enqueue);
     if (ended === 'stopped') {
       // A run another runner reclaimed is that runner's to finish: its job stays queued for it.
       // Another runner reclaimed the run: the job is that runner's now, not to withdraw.
@@ -125,11 +145,22 @@ export class QueueExecutor implements Executor {
     return this.outcomeOf(ended, job, events, seen);
   }
 
-  /** Resolves with the finished job, undefined when it vanished from the queue, or `stopped`. */
-  private waitForEnd(id: string, trial: TrialJob, events: TrialProcessEvents, seen: Seen, stop: AbortSignal): Promise<Job | undefined | 'stopped'> {
+  /**
+   * Enqueues the job and resolves with it finished, undefined when it vanished from the queue, or `stopped`. Its
+   * events are listened for before it is enqueued: a worker may take it and report before `enqueue` returns.
+   */
+  private waitForEnd(
+    id: string,
+    trial: TrialJob,
+    events: TrialProcessEvents,
+    seen: Seen,
+    stop: AbortSignal,
+    enqueue: () => Promise<unknown>,
+  ): Promise<Job | undefined | 'stopped'> {
     return new Promise((resolve, reject) => {
       let settled = false;
       let warned = false;
+      let enqueued = false;
       const settle = (value: Job | undefined | 'stopped') => {
         if (settled) return;
         settled = true;
@@ -138,6 +169,8 @@ export class QueueExecutor implements Executor {
         resolve(value);
       };
       const check = () => {
+        // Until the job is in the queue, not finding it means nothing.
+        if (!enqueued) return;
         this.queue
           .getJob(id)
           .then(async (job) => {
@@ -150,7 +183,9 @@ export class QueueExecutor implements Executor {
             if (stop.aborted && !settled) reject(error);
           });
       };
-      const onStop = () => settle('stopped');
+      let enqueuing: Promise<unknown> = Promise.resolve();
+      // Only once the job is in the queue, so that withdrawing it afterwards finds it.
+      const onStop = () => void enqueuing.then(() => settle('stopped'), () => undefined);
       stop.addEventListener('abort', onStop, { once: true });
       this.watch(id, {
         progress: (data) => {
@@ -173,8 +208,21 @@ export class QueueExecutor implements Executor {
         },
         ended: check,
       });
-      if (stop.aborted) onStop();
-      else check();
+      enqueuing = enqueue();
+      enqueuing.then(
+        () => {
+          enqueued = true;
+          if (stop.aborted) onStop();
+          else check();
+        },
+        (error: unknown) => {
+          if (settled) return;
+          settled = true;
+          this.unwatch(id);
+          stop.removeEventListener('abort', onStop);
+          reject(error);
+        },
+      );
     });
   }
 
