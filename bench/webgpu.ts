@@ -39,25 +39,28 @@ function throughput(samples: number, batch: number): Promise<Throughput> {
   });
 }
 
-function torchCuda(peer: string | undefined, samples: number, batch: number): number | undefined {
+/** The PyTorch peer's samples/s on CUDA, and its torch version, as it prints them. */
+function torchCuda(peer: string | undefined, samples: number, batch: number): { rate: number; version?: string } | undefined {
   if (!peer || !existsSync(peer)) return undefined;
   const run = spawnSync('python3', [peer, '1', String(samples), '16', String(batch), 'cuda'], { encoding: 'utf8' });
   const match = /train (\d+) samples\/s/.exec(run.stdout);
-  return match ? Number(match[1]) : undefined;
+  return match ? { rate: Number(match[1]), version: /^torch (\S+)/m.exec(run.stdout)?.[1] } : undefined;
 }
 
 const fmt = (n: number | undefined, digits = 0) => (n === undefined || !Number.isFinite(n) ? '—' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
 
 export async function benchWebGpu(options: WebGpuBenchOptions): Promise<void> {
   console.log('## webgpu: seed CNN training throughput (adam, real Fashion-MNIST, the runner\'s training loop)\n');
-  const rows: { batch: number; rate: Throughput; peer?: number }[] = [];
+  const rows: { batch: number; rate: Throughput; peer?: { rate: number; version?: string } }[] = [];
   for (const batch of options.batches) rows.push({ batch, rate: await throughput(options.samples, batch), peer: torchCuda(options.peer, 60000, batch) });
   const adapter = rows[0]?.rate.adapter;
   if (adapter) console.log(`Adapter: ${adapter.device || adapter.architecture} (${adapter.vendor}, ${adapter.description})${rows[0]!.rate.gpu ? '' : ' — a CPU adapter: figures say nothing about GPU speed'}\n`);
+  const version = rows.find((row) => row.peer?.version)?.peer?.version;
+  if (version) console.log(`PyTorch peer: torch ${version}\n`);
   console.log('| batch | webgpu samples/s | PyTorch CUDA samples/s | webgpu / PyTorch |');
   console.log('| --- | --- | --- | --- |');
   for (const { batch, rate, peer } of rows) {
-    console.log(`| ${batch} | ${fmt(rate.samplesPerSecond)} | ${fmt(peer)} | ${peer ? fmt(rate.samplesPerSecond / peer, 2) + '×' : '—'} |`);
+    console.log(`| ${batch} | ${fmt(rate.samplesPerSecond)} | ${fmt(peer?.rate)} | ${peer ? fmt(rate.samplesPerSecond / peer.rate, 2) + '×' : '—'} |`);
   }
 
   if (options.overheadTrials > 0) overhead(options.overheadTrials);
