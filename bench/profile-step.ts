@@ -9,7 +9,7 @@ import { activateBackend, type BackendName } from '../src/backend/select.js';
 import { loadExperiment } from '../src/config/load-experiment.js';
 import { expandTrials } from '../src/sweep/expand.js';
 import { seedCnnConfig } from './seed-cnn.js';
-import { syntheticStep } from './synthetic-step.js';
+import { medianStepMs, syntheticStep } from './synthetic-step.js';
 
 const backend = (process.argv[2] ?? 'wasm') as BackendName;
 await activateBackend(backend);
@@ -39,17 +39,7 @@ for (let step = 0; step < steps; step++) {
 const wall = (performance.now() - started) / steps;
 const rows = [...totals.entries()].sort((a, b) => b[1].ms - a[1].ms);
 const kernelTotal = rows.reduce((s, [, v]) => s + v.ms, 0) / steps;
-// Unprofiled: the median of blocks of steps, with the totals read every 16 steps as the training loop does.
-const blockMs: number[] = [];
-for (let block = 0; block < 7; block++) {
-  const unprofiled = performance.now();
-  for (let i = 1; i <= 32; i++) {
-    trainStep.run(x, y);
-    if (i % 16 === 0) await settle();
-  }
-  blockMs.push((performance.now() - unprofiled) / 32);
-}
-const plain = blockMs.sort((a, b) => a - b)[3]!;
+const plain = await medianStepMs(trainStep, x, y, 7, 32);
 console.log(`${backend}, ${config.name}, batch ${batch}: ${plain.toFixed(2)} ms per step (median of 7 blocks of 32; ${((batch / plain) * 1000).toFixed(0)} samples/s); ${wall.toFixed(1)} ms with profiling (${((batch / wall) * 1000).toFixed(0)} samples/s), kernels ${kernelTotal.toFixed(1)} ms`);
 console.log('| kernel | ms per step | calls per step | share |');
 console.log('| --- | --- | --- | --- |');

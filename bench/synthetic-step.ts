@@ -24,3 +24,24 @@ export function syntheticStep(config: TrialConfig): { step: TrainStep; x: tf.Ten
     },
   };
 }
+
+/** Totals are read every this many steps, as the training loop does. */
+export const READ_EVERY = 16;
+
+/**
+ * Milliseconds per step of `step` on one batch, unprofiled: the median over `blocks` blocks of `stepsPerBlock` steps,
+ * each block ending once the device has caught up, with the totals read every 16 steps as in training.
+ */
+export async function medianStepMs(step: TrainStep, x: tf.Tensor, y: tf.Tensor, blocks: number, stepsPerBlock: number): Promise<number> {
+  const blockMs: number[] = [];
+  for (let block = 0; block < blocks; block++) {
+    const started = performance.now();
+    for (let i = 1; i <= stepsPerBlock; i++) {
+      step.run(x, y);
+      if (i % READ_EVERY === 0) await step.read();
+    }
+    if (stepsPerBlock % READ_EVERY !== 0) await step.read();
+    blockMs.push((performance.now() - started) / stepsPerBlock);
+  }
+  return blockMs.sort((a, b) => a - b)[Math.floor(blocks / 2)]!;
+}

@@ -9,12 +9,10 @@
  */
 import { activateBackend } from '../src/backend/select.js';
 import { seedCnnConfig } from './seed-cnn.js';
-import { syntheticStep } from './synthetic-step.js';
+import { medianStepMs, READ_EVERY, syntheticStep } from './synthetic-step.js';
 
 const BLOCKS = 7;
 const STEPS_PER_BLOCK = 40;
-/** Totals are read every this many steps, as the training loop does. */
-const READ_EVERY = 16;
 
 // Before Dawn starts: its flags are read once per process.
 process.env.RUNNER_DAWN_FLAGS = 'backend=null';
@@ -46,19 +44,9 @@ queue.submit = function (...args: Parameters<typeof submit>) {
   const { step, x, y, dispose } = syntheticStep(seedCnnConfig(batch, 1, batch));
   for (let warm = 0; warm < READ_EVERY; warm++) step.run(x, y);
   await step.read();
-  const blockMs: number[] = [];
   Object.assign(calls, { dispatches: 0, uploads: 0, submits: 0 });
-  for (let block = 0; block < BLOCKS; block++) {
-    const started = performance.now();
-    for (let i = 1; i <= STEPS_PER_BLOCK; i++) {
-      step.run(x, y);
-      if (i % READ_EVERY === 0) await step.read();
-    }
-    await step.read();
-    blockMs.push((performance.now() - started) / STEPS_PER_BLOCK);
-  }
+  const median = await medianStepMs(step, x, y, BLOCKS, STEPS_PER_BLOCK);
   const steps = BLOCKS * STEPS_PER_BLOCK;
-  const median = blockMs.sort((a, b) => a - b)[Math.floor(BLOCKS / 2)]!;
   console.log(
     JSON.stringify({
       batch,
