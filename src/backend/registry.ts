@@ -69,7 +69,7 @@ export interface BackendEntry {
   losses?: TrainingLosses;
   /** This backend's own way of adding a batch to an epoch's running loss and accuracy totals, wrapping the stock one. */
   addTotals?: (stock: AddTotals) => AddTotals;
-  /** This backend's own way of taking in batches from the CPU, made once per training run (stock: `tf.tensor`). */
+  /** This backend's own way of taking in batches from the CPU, made once per backend instance (stock: `tf.tensor`). */
   uploader?: () => UploadTensor;
   /** Holds a labelled image set on this backend's device, for batches gathered there; undefined where it cannot. */
   residentImages?: (images: Uint8Array, labels: Uint8Array, pixels: number, classes: number) => ResidentImages | undefined;

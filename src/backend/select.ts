@@ -86,8 +86,8 @@ export function trainingTotals(stock: AddTotals): AddTotals {
  * takes `tf.tensor` everywhere (and holds no set on the device, below), for measuring the difference.
  */
 export function tensorUploader(): UploadTensor {
-  // One per backend instance: an uploader keeps its GPU buffers for the next batches of the same size.
   if (process.env.RUNNER_UPLOAD === 'stock') return stockUpload;
+  // One per backend instance: an uploader keeps its GPU buffers for the next batches of the same size.
   const backend = tf.backend();
   let upload = uploaders.get(backend);
   if (!upload) {

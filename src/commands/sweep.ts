@@ -112,7 +112,6 @@ function stallTimeout(text: string): number {
   return millis;
 }
 
-
 /** `runner plan` and `runner sweep --dry-run`: every trial with its varied parameters, size and expected duration; nothing trained. */
 export async function planCommand(files: string[], options: SweepCommandOptions): Promise<number> {
   const plan = await planTrials({

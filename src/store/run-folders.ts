@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
-/** Each run keeps its files (the saved model) in `<runs dir>/<run id>/`, the runs dir being `runsDirFor` its database. */
+// Each run keeps its files (the saved model) in `<runs dir>/<run id>/`, the runs dir being `runsDirFor` its database.
+
 /** The folder name of a run: its id, as the store makes them. */
 export const RUN_ID = /^[0-9a-f]{8}-[0-9a-f]{4,8}$/;
 

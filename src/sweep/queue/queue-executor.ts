@@ -131,7 +131,6 @@ export class QueueExecutor implements Executor {
     const ended = await this.waitForEnd(id, job, events, seen, stop, enqueue);
     if (ended === 'stopped') {
       // A run another runner reclaimed is that runner's to finish: its job stays queued for it.
-      // Another runner reclaimed the run: the job is that runner's now, not to withdraw.
       if (stop.reason !== LOST_LEASE) await this.withdraw(id, job.runId);
       return stopped(stop);
     }
@@ -183,10 +182,6 @@ export class QueueExecutor implements Executor {
             if (stop.aborted && !settled) reject(error);
           });
       };
-      let enqueuing: Promise<unknown> = Promise.resolve();
-      // Only once the job is in the queue, so that withdrawing it afterwards finds it.
-      const onStop = () => void enqueuing.then(() => settle('stopped'), () => undefined);
-      stop.addEventListener('abort', onStop, { once: true });
       this.watch(id, {
         progress: (data) => {
           const progress = checkedProgress(data, trial.spec.config);
@@ -208,7 +203,10 @@ export class QueueExecutor implements Executor {
         },
         ended: check,
       });
-      enqueuing = enqueue();
+      const enqueuing = enqueue();
+      // Only once the job is in the queue, so that withdrawing it afterwards finds it.
+      const onStop = () => void enqueuing.then(() => settle('stopped'), () => undefined);
+      stop.addEventListener('abort', onStop, { once: true });
       enqueuing.then(
         () => {
           enqueued = true;
